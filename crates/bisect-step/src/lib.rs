@@ -1,0 +1,1 @@
+//! bisect-step: placeholder; see the issue for what it becomes.

@@ -1,0 +1,1 @@
+//! crashclass: placeholder; see the issue for what it becomes.

@@ -1,0 +1,1 @@
+//! kbuild: placeholder; see the issue for what it becomes.

@@ -1,0 +1,1 @@
+//! ksig: placeholder; see the issue for what it becomes.

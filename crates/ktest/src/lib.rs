@@ -1,0 +1,1 @@
+//! ktest: placeholder; see the issue for what it becomes.

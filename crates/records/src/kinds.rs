@@ -1,0 +1,385 @@
+//! The record types. Each flattens an `extra` map so that fields it does not
+//! name survive a parse / serialise round trip; see `docs/protocol.md` for
+//! the meaning of every field, its unit, and an example line.
+
+use crate::{Kind, Object};
+use serde::{Deserialize, Serialize};
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// `kind: "next"` — the next commit to build and test, made by bisect-step.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Next {
+    /// Full 40-hex sha of the commit to test.
+    pub commit: String,
+    /// The commit's subject line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Why this commit: `start`, `release`, `bisect`, `more_runs`, `parent`, `revert_check`.
+    #[serde(default)]
+    pub reason: String,
+    /// The release tag being tested, when `reason` is `release`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// Full sha of a commit to revert on top of `commit` before building (culprit check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revert: Option<String>,
+    /// How many VM runs are worth doing on this commit now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs: Option<u32>,
+    /// Candidate commits left after this one is tested (as git bisect counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revisions_left: Option<u64>,
+    /// Roughly how many more steps after this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps_left: Option<u32>,
+    /// Seconds spent choosing this commit.
+    #[serde(default)]
+    pub seconds: f64,
+    #[serde(flatten)]
+    pub extra: Object,
+}
+impl Kind for Next {
+    const KIND: &'static str = "next";
+}
+
+/// `kind: "build"` — a kernel built (or not) at a commit, made by kbuild and
+/// given its `signature` by ksig.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Build {
+    pub commit: String,
+    /// True when a bootable kernel image was produced.
+    pub ok: bool,
+    /// Path of the bootable image (arch/x86/boot/bzImage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// Path of the vmlinux ELF file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmlinux: Option<String>,
+    /// Path of the final .config used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// Compiler identity line, e.g. "gcc (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiler: Option<String>,
+    /// The compiler command used (gcc-12, clang-15, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cc: Option<String>,
+    /// The kernel release string (make kernelrelease).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_release: Option<String>,
+    /// Requested config options that olddefconfig dropped or changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_options: Vec<String>,
+    /// True when the artifacts came from the cache with no build.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cached: bool,
+    /// On failure: checkout_failed, config_failed, build_failed, timeout, interrupted,
+    /// compiler_missing, unknown_commit, not_a_repo, disk_full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// On failure: the first compiler error lines ("file:line: error: …") or a message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_lines: Vec<String>,
+    /// sha-256 build signature of vmlinux, added by ksig (64 hex digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Seconds the build took (0 when cached).
+    #[serde(default)]
+    pub seconds: f64,
+    #[serde(flatten)]
+    pub extra: Object,
+}
+impl Kind for Build {
+    const KIND: &'static str = "build";
+}
+
+/// `kind: "signature"` — ksig's answer for a vmlinux given on the command line.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Signature {
+    pub vmlinux: String,
+    pub signature: String,
+    /// Bytes hashed.
+    #[serde(default)]
+    pub bytes: u64,
+    #[serde(default)]
+    pub seconds: f64,
+    #[serde(flatten)]
+    pub extra: Object,
+}
+impl Kind for Signature {
+    const KIND: &'static str = "signature";
+}
+
+/// What crashclass says of a console log. These fields stand flat in a
+/// `crash` record and in the run records they enrich.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Classification {
+    /// True when the log holds a kernel crash report.
+    pub crashed: bool,
+    /// syzkaller-style title, null when no crash.
+    pub title: Option<String>,
+    /// Other titles of the same crash.
+    #[serde(default)]
+    pub alt_titles: Vec<String>,
+    /// Crash type: WARNING, KASAN-USE-AFTER-FREE-READ, LOCKDEP, HANG, …
+    #[serde(default, rename = "type")]
+    pub crash_type: Option<String>,
+    /// The function the title names.
+    #[serde(default)]
+    pub frame: Option<String>,
+    /// The report is damaged (interleaved or truncated).
+    #[serde(default)]
+    pub corrupted: bool,
+    /// A crash known to be noise.
+    #[serde(default)]
+    pub suppressed: bool,
+    /// Extracted report text.
+    #[serde(default)]
+    pub report: Option<String>,
+    /// Byte offset of the report's start in the log.
+    #[serde(default)]
+    pub report_start: Option<u64>,
+    /// Byte offset just past the report's end in the log.
+    #[serde(default)]
+    pub report_end: Option<u64>,
+    /// With --target: is this the target bug (null when no crash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_bug: Option<bool>,
+}
+
+/// `kind: "crash"` — crashclass's record for a log given as a file or stdin.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Crash {
+    /// The log's path, `<stdin>` for standard input.
+    pub log: String,
+    #[serde(flatten)]
+    pub class: Classification,
+    #[serde(default)]
+    pub seconds: f64,
+    #[serde(flatten)]
+    pub extra: Object,
+}
+impl Kind for Crash {
+    const KIND: &'static str = "crash";
+}
+
+/// How one VM run ended.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Booted, sanity test passed, reproducer ran to its time limit with no crash.
+    #[default]
+    Ok,
+    /// A crash report after the booted mark (see `title`, `same_bug`).
+    Crashed,
+    /// A crash or silence before the booted mark.
+    BootFailed,
+    /// The sanity test failed or the reproducer could not run.
+    TestFailed,
+    /// The harness failed: QEMU would not start, image missing, …
+    InfraError,
+    /// Not run: an earlier run already showed the target bug (--target).
+    Skipped,
+}
+
+/// `kind: "run"` — one boot-and-reproduce run, made by ktest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Run {
+    pub commit: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// 0-based run index for this commit.
+    pub run: u32,
+    pub outcome: Outcome,
+    /// Saved console log path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    /// `kvm` or `tcg`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accel: Option<String>,
+    /// Human detail for boot_failed / test_failed / infra_error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(flatten)]
+    pub class: Classification,
+    #[serde(default)]
+    pub seconds: f64,
+    #[serde(flatten)]
+    pub extra: Object,
+}
+impl Kind for Run {
+    const KIND: &'static str = "run";
+}
+
+/// A verdict on one commit.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictValue {
+    Good,
+    Bad,
+    Skip,
+}
+
+/// `kind: "verdict"` — bisect-step's (or a person's) judgement of a commit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Verdict {
+    pub commit: String,
+    pub verdict: VerdictValue,
+    /// Why, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Runs that carried evidence (ok or crashed).
+    #[serde(default)]
+    pub runs: u32,
+    /// Runs that showed the target bug.
+    #[serde(default)]
+    pub target_crashes: u32,
+    /// Titles of unrelated crashes seen (not evidence).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_crashes: Vec<String>,
+    #[serde(default)]
+    pub boot_failures: u32,
+    #[serde(default)]
+    pub test_failures: u32,
+    #[serde(default)]
+    pub infra_errors: u32,
+    /// The verdict was taken from an earlier commit with the same signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_signature_as: Option<String>,
+    #[serde(default)]
+    pub seconds: f64,
+    #[serde(flatten)]
+    pub extra: Object,
+}
+impl Kind for Verdict {
+    const KIND: &'static str = "verdict";
+}
+
+/// A commit named in a result.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CommitRef {
+    pub commit: String,
+    #[serde(default)]
+    pub subject: String,
+}
+
+/// `kind: "result"` — the end of a bisection, made by bisect-step.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct BisectResult {
+    /// `found`, `inconclusive`, `bug_at_oldest_release`, `no_bug_at_bad`, `error`.
+    pub status: String,
+    /// `cause` or `fix`.
+    pub direction: String,
+    /// The first bad (cause) or first fixed (fix) commit, when found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub culprit: Option<CommitRef>,
+    /// When inconclusive: the commits any of which may be the culprit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<CommitRef>,
+    /// The culprit's build signature equals its parent's.
+    #[serde(default)]
+    pub noop: bool,
+    /// The culprit is a merge commit.
+    #[serde(default)]
+    pub merge: bool,
+    /// The culprit is a release commit (only bumps the version).
+    #[serde(default)]
+    pub release: bool,
+    /// Probability (0..1) that the culprit is right.
+    #[serde(default)]
+    pub confidence: f64,
+    /// The reproducer did not always reproduce on bad commits.
+    #[serde(default)]
+    pub flaky: bool,
+    /// Estimated reproduction rate on bad commits (0..1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repro_rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub culprit_signature: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_signature: Option<String>,
+    pub revisions_tested: u32,
+    pub builds: u32,
+    pub vm_runs: u32,
+    /// Wall seconds of the whole bisection, and its build / test split.
+    pub seconds: f64,
+    pub build_seconds: f64,
+    pub test_seconds: f64,
+    #[serde(flatten)]
+    pub extra: Object,
+}
+impl Kind for BisectResult {
+    const KIND: &'static str = "result";
+}
+
+/// `kind: "error"` — a tool could not do its job for one input; the
+/// pipeline goes on.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Error {
+    /// The tool that failed.
+    pub tool: String,
+    /// Machine-readable error name, e.g. `bad_input`, `unknown_commit`, `too_many_infra_errors`.
+    pub error: String,
+    /// Human message.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(default)]
+    pub seconds: f64,
+    #[serde(flatten)]
+    pub extra: Object,
+}
+impl Kind for Error {
+    const KIND: &'static str = "error";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{merge, parse};
+    use serde_json::json;
+
+    #[test]
+    fn unknown_fields_pass_through() {
+        let raw = json!({"kind":"next","commit":"a".repeat(40),"reason":"bisect","mine":{"x":1}});
+        let obj = raw.as_object().unwrap().clone();
+        let next: Next = parse(&obj).unwrap();
+        assert_eq!(next.extra["mine"], json!({"x":1}));
+        let build = Build {
+            commit: next.commit.clone(),
+            ok: true,
+            ..Default::default()
+        };
+        let out = merge(&obj, &build);
+        assert_eq!(out["kind"], "build");
+        assert_eq!(out["mine"], json!({"x":1}));
+        assert_eq!(out["reason"], "bisect");
+    }
+
+    #[test]
+    fn run_classification_is_flat() {
+        let run = Run {
+            commit: "b".repeat(40),
+            run: 3,
+            outcome: Outcome::Crashed,
+            class: Classification {
+                crashed: true,
+                title: Some("WARNING in kvm_wait".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let obj = crate::to_object(&run);
+        assert_eq!(obj["title"], "WARNING in kvm_wait");
+        assert_eq!(obj["outcome"], "crashed");
+        let back: Run = parse(&obj).unwrap();
+        assert_eq!(back.class.title.as_deref(), Some("WARNING in kvm_wait"));
+    }
+}
