@@ -1,0 +1,65 @@
+//! The contract every binary keeps (issue: workspace and protocol): `--help`
+//! with a pipeline example, `--version`, and malformed JSON on stdin answered
+//! with exit 2 and the line number — never a panic.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use tests::bin;
+
+/// The binaries that read records on stdin.
+const RECORD_READERS: &[&[&str]] = &[
+    &["crashclass", "--jsonl"],
+    &["kbuild"],
+    &["ksig"],
+    &["ktest", "--repro", "/bin/true"],
+    &["bisect-step", "--journal", "JOURNAL"],
+];
+
+const ALL: &[&str] = &["crashclass", "kbuild", "ksig", "ktest", "bisect-step"];
+
+fn run(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+    let mut child = Command::new(bin(args[0]))
+        .args(&args[1..])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e} (run `make build` first)", args[0]));
+    // The tool may exit before reading everything; a broken pipe here is fine.
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_binary_has_help_with_a_pipeline_and_a_version() {
+    for name in ALL {
+        let (code, out, err) = run(&[name, "--help"], b"");
+        assert_eq!(code, 0, "{name} --help exited {code}: {err}");
+        assert!(out.contains('|'), "{name} --help shows no pipeline example:\n{out}");
+        let (code, out, _) = run(&[name, "--version"], b"");
+        assert_eq!(code, 0, "{name} --version");
+        assert!(out.contains(env!("CARGO_PKG_VERSION")), "{name} --version: {out}");
+    }
+}
+
+#[test]
+fn malformed_json_exits_2_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let journal = journal.to_str().unwrap();
+    for args in RECORD_READERS {
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "JOURNAL" { journal } else { a })
+            .collect();
+        let (code, out, err) = run(&args, b"\n{\"kind\":\"nonsense-kind\"}\n{not json\n");
+        assert_eq!(code, 2, "{args:?} exited {code}; stdout {out}; stderr {err}");
+        assert!(err.contains(":3"), "{args:?} does not name line 3: {err}");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    }
+}
