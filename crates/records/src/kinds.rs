@@ -249,6 +249,9 @@ pub struct Verdict {
     /// The verdict was taken from an earlier commit with the same signature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub same_signature_as: Option<String>,
+    /// The tool that judged (`bisect-step`); absent when a person gave the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
     #[serde(default)]
     pub seconds: f64,
     #[serde(flatten)]
@@ -256,6 +259,44 @@ pub struct Verdict {
 }
 impl Kind for Verdict {
     const KIND: &'static str = "verdict";
+}
+
+/// `kind: "start"` — the first line of a bisect-step journal: the range and
+/// settings the bisection was started with, so a resumed run needs only
+/// `--journal`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Start {
+    /// Path of the kernel git repository.
+    pub repo: String,
+    /// Full sha of the bad commit (for `fix`: the newest commit, where the bug is gone).
+    pub bad: String,
+    /// Full shas of the good commits (for `fix`: old commits where the bug reproduces).
+    #[serde(default)]
+    pub good: Vec<String>,
+    /// Glob over tag names tested newest to oldest when there is no good commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub releases: Option<String>,
+    /// Titles of the target bug (a run matches when `same_bug` is absent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target: Vec<String>,
+    /// `cause` or `fix`.
+    pub direction: String,
+    /// Stop when the culprit's posterior probability reaches this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
+    /// Known reproduction rate: the bad end is not tested first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repro_rate: Option<f64>,
+    /// Test the bad commit with the culprit reverted before the result.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub revert_check: bool,
+    #[serde(default)]
+    pub seconds: f64,
+    #[serde(flatten)]
+    pub extra: Object,
+}
+impl Kind for Start {
+    const KIND: &'static str = "start";
 }
 
 /// A commit named in a result.
@@ -308,6 +349,16 @@ pub struct BisectResult {
     pub seconds: f64,
     pub build_seconds: f64,
     pub test_seconds: f64,
+    /// Culprit check with the culprit reverted on top of bad: `bug_gone`,
+    /// `bug_remains`, `revert_failed`, `not_tested`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revert_check: Option<String>,
+    /// With status `error`: a machine-readable name, e.g. `too_many_infra_errors`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// With status `error` or `bug_at_oldest_release`: what happened, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     #[serde(flatten)]
     pub extra: Object,
 }
