@@ -1,0 +1,452 @@
+//! The seed-style bisection log, rendered from the records.
+//!
+//! The tools print their own progress; this crate turns the records of a
+//! bisection into the log syzbot users know ("testing commit …", "kernel
+//! signature: …", "run #3: crashed: …", "all runs: OK", "first bad commit:
+//! …", "recipients (to): […]"), so a log reads the same whether the
+//! bisection ran in one go or was resumed from its journal.
+//!
+//! [`Log`] is the streaming part: fed records one at a time it returns the
+//! lines to print. [`report`] renders the closing section from the `result`
+//! record and the journal.
+
+use kbisect_records::Object;
+use serde_json::Value;
+
+fn s<'a>(obj: &'a Object, key: &str) -> Option<&'a str> {
+    obj.get(key).and_then(Value::as_str)
+}
+
+fn num(obj: &Object, key: &str) -> Option<f64> {
+    obj.get(key).and_then(Value::as_f64)
+}
+
+fn flag(obj: &Object, key: &str) -> bool {
+    obj.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// A duration the way Go prints one (the seed's "4h31m54.35s").
+pub fn duration(seconds: f64) -> String {
+    let seconds = if seconds.is_finite() && seconds > 0.0 {
+        seconds
+    } else {
+        0.0
+    };
+    let whole = seconds.floor() as u64;
+    let (h, m) = (whole / 3600, (whole % 3600) / 60);
+    let sec = seconds - (h * 3600 + m * 60) as f64;
+    let sec = format!("{sec:.3}");
+    let sec = sec.trim_end_matches('0').trim_end_matches('.');
+    match (h, m) {
+        (0, 0) => format!("{sec}s"),
+        (0, m) => format!("{m}m{sec}s"),
+        (h, m) => format!("{h}h{m}m{sec}s"),
+    }
+}
+
+/// A list of addresses as the seed prints one: `["a" "b"]`.
+pub fn go_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
+    format!("[{}]", quoted.join(" "))
+}
+
+/// How one run ended, in the seed's words.
+pub fn run_words(run: &Object) -> Option<String> {
+    let title = s(run, "title").filter(|t| !t.is_empty());
+    let detail = s(run, "detail").filter(|t| !t.is_empty());
+    let what = title.or(detail).unwrap_or("no details");
+    Some(match s(run, "outcome").unwrap_or("") {
+        "ok" => "OK".to_string(),
+        "crashed" => format!("crashed: {}", title.unwrap_or("unknown crash")),
+        "boot_failed" => format!("boot failed: {what}"),
+        "test_failed" => format!("basic kernel testing failed: {what}"),
+        "infra_error" => format!(
+            "infrastructure error: {}",
+            detail.or(title).unwrap_or("no details")
+        ),
+        "skipped" => return None,
+        other => format!("{other}: {what}"),
+    })
+}
+
+/// Streaming renderer: feed records, print what it returns.
+#[derive(Default)]
+pub struct Log {
+    /// Run lines of the commit being tested, held until its runs end so that
+    /// identical outcomes fold into "all runs: …".
+    runs: Vec<(u64, String)>,
+    skipped: u32,
+}
+
+impl Log {
+    pub fn new() -> Log {
+        Log::default()
+    }
+
+    /// The lines one record adds to the log.
+    pub fn feed(&mut self, obj: &Object) -> Vec<String> {
+        let kind = s(obj, "kind").unwrap_or("");
+        let mut out = Vec::new();
+        if kind == "run" {
+            match run_words(obj) {
+                Some(w) => self
+                    .runs
+                    .push((obj.get("run").and_then(Value::as_u64).unwrap_or(0), w)),
+                None => self.skipped += 1,
+            }
+            return out;
+        }
+        out.extend(self.flush());
+        let commit = s(obj, "commit").unwrap_or("?");
+        match kind {
+            "start" => {
+                let dir = s(obj, "direction").unwrap_or("cause");
+                out.push(format!(
+                    "bisecting {dir} commit starting from {}",
+                    s(obj, "bad").unwrap_or("?")
+                ));
+            }
+            "next" => {
+                match s(obj, "reason").unwrap_or("") {
+                    "release" => out.push(format!(
+                        "testing release {}",
+                        s(obj, "release").unwrap_or("?")
+                    )),
+                    "parent" => out.push(format!("parent commit {commit} wasn't tested")),
+                    "more_runs" => {
+                        out.push(format!("testing commit {commit} again, for more evidence"))
+                    }
+                    _ => {}
+                }
+                match s(obj, "revert") {
+                    Some(rev) => out.push(format!("testing commit {commit} with {rev} reverted")),
+                    None => out.push(format!("testing commit {commit}")),
+                }
+            }
+            "build" => {
+                if let Some(c) = s(obj, "compiler") {
+                    out.push(format!("compiler: {c}"));
+                }
+                if flag(obj, "ok") {
+                    if let Some(sig) = s(obj, "signature") {
+                        out.push(format!("kernel signature: {sig}"));
+                    }
+                } else {
+                    let err = s(obj, "error").unwrap_or("build_failed");
+                    let first = obj
+                        .get("error_lines")
+                        .and_then(Value::as_array)
+                        .and_then(|a| a.first())
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    out.push(
+                        format!("kernel build failed: {err}: {first}")
+                            .trim_end_matches([':', ' '])
+                            .to_string(),
+                    );
+                }
+            }
+            "verdict" => {
+                let v = s(obj, "verdict").unwrap_or("?");
+                if let Some(same) = s(obj, "same_signature_as") {
+                    out.push(format!("same signature as {same}, verdict reused"));
+                }
+                out.push(format!("# git bisect {v} {commit}"));
+            }
+            "error" => out.push(format!(
+                "{}: {}: {}",
+                s(obj, "tool").unwrap_or("?"),
+                s(obj, "error").unwrap_or("error"),
+                s(obj, "message").unwrap_or("")
+            )),
+            _ => {}
+        }
+        out
+    }
+
+    /// The held run lines, folded when every run ended the same way.
+    pub fn flush(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.runs.len() > 1 && self.runs.iter().all(|(_, w)| *w == self.runs[0].1) {
+            out.push(format!("all runs: {}", self.runs[0].1));
+        } else {
+            out.extend(self.runs.iter().map(|(i, w)| format!("run #{i}: {w}")));
+        }
+        if self.skipped > 0 {
+            out.push(format!(
+                "{} more runs skipped: the bug already showed",
+                self.skipped
+            ));
+        }
+        self.runs.clear();
+        self.skipped = 0;
+        out
+    }
+}
+
+/// What the closing section needs besides the result: the culprit commit's
+/// `git show --stat` text, and the report of a target crash from the journal.
+pub struct ReportInputs<'a> {
+    pub show: Option<&'a str>,
+    pub crash_title: Option<&'a str>,
+    pub crash_report: Option<&'a str>,
+}
+
+/// The closing section of the log for a `result` record.
+pub fn report(result: &Object, inputs: &ReportInputs) -> Vec<String> {
+    let mut out = Vec::new();
+    let status = s(result, "status").unwrap_or("?");
+    let culprit = result.get("culprit").and_then(Value::as_object);
+    let culprit_sha = culprit.and_then(|c| s(c, "commit"));
+    let fix = s(result, "direction") == Some("fix");
+    match (status, culprit_sha) {
+        ("found", Some(sha)) => {
+            let what = if fix {
+                "first good commit"
+            } else {
+                "first bad commit"
+            };
+            out.push(format!("{sha} is the {what}"));
+            if let Some(show) = inputs.show {
+                out.extend(show.lines().map(str::to_string));
+                out.push(String::new());
+            }
+        }
+        _ => {
+            out.push(format!("bisection result: {status}"));
+            if let Some(c) = result.get("candidates").and_then(Value::as_array) {
+                for cand in c.iter().filter_map(Value::as_object) {
+                    out.push(format!(
+                        "  candidate: {} {}",
+                        s(cand, "commit").unwrap_or("?"),
+                        s(cand, "subject").unwrap_or("")
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(sig) = s(result, "culprit_signature") {
+        out.push(format!("culprit signature: {sig}"));
+    }
+    if let Some(sig) = s(result, "parent_signature") {
+        out.push(format!("parent  signature: {sig}"));
+    }
+    if flag(result, "noop") {
+        out.push(
+            "culprit signature equals its parent's: the culprit does not change the kernel".into(),
+        );
+    }
+    if flag(result, "merge") {
+        out.push("the culprit is a merge commit".into());
+    }
+    if flag(result, "release") {
+        out.push("the culprit is a release commit".into());
+    }
+    if flag(result, "flaky") {
+        out.push("Reproducer flagged being flaky".into());
+    }
+    if let Some(rate) = num(result, "repro_rate") {
+        out.push(format!(
+            "reproduction rate on bad commits: {:.0}%",
+            rate * 100.0
+        ));
+    }
+    if let Some(c) = num(result, "confidence") {
+        out.push(format!("confidence: {:.1}%", c * 100.0));
+    }
+    if let Some(rc) = s(result, "revert_check") {
+        let words = match rc {
+            "bug_gone" => "the bug is gone with the culprit reverted",
+            "bug_remains" => "the bug remains with the culprit reverted",
+            "revert_failed" => "the culprit does not revert cleanly",
+            _ => "not tested",
+        };
+        out.push(format!("revert check: {rc} ({words})"));
+    }
+    out.push(format!(
+        "revisions tested: {}, total time: {} (build: {}, test: {})",
+        num(result, "revisions_tested").unwrap_or(0.0),
+        duration(num(result, "seconds").unwrap_or(0.0)),
+        duration(num(result, "build_seconds").unwrap_or(0.0)),
+        duration(num(result, "test_seconds").unwrap_or(0.0)),
+    ));
+    if let (Some(c), "found") = (culprit, status) {
+        let what = if fix {
+            "first good commit"
+        } else {
+            "first bad commit"
+        };
+        out.push(format!(
+            "{what}: {} {}",
+            s(c, "commit").unwrap_or("?"),
+            s(c, "subject").unwrap_or("")
+        ));
+    }
+    if let Some(r) = result.get("recipients").and_then(Value::as_object) {
+        for key in ["to", "cc"] {
+            let list: Vec<String> = r
+                .get(key)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push(format!("recipients ({key}): {}", go_list(&list)));
+        }
+    }
+    if let Some(title) = inputs.crash_title {
+        out.push(format!("crash: {title}"));
+        if let Some(rep) = inputs.crash_report {
+            out.extend(rep.lines().map(str::to_string));
+        }
+    }
+    out
+}
+
+/// The newest run in `journal` that showed the target bug: its title and
+/// report. A run shows it when `same_bug` is true, or, when the run does not
+/// say, when its title is one of `titles`.
+pub fn target_crash(journal: &[Object], titles: &[String]) -> Option<(String, Option<String>)> {
+    journal.iter().rev().find_map(|r| {
+        if s(r, "kind") != Some("run") || s(r, "outcome") != Some("crashed") {
+            return None;
+        }
+        let title = s(r, "title")?;
+        let same = match r.get("same_bug").and_then(Value::as_bool) {
+            Some(b) => b,
+            None => titles.iter().any(|t| t == title),
+        };
+        same.then(|| (title.to_string(), s(r, "report").map(str::to_string)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Object {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn durations_read_like_go() {
+        assert_eq!(duration(16314.35), "4h31m54.35s");
+        assert_eq!(duration(61.0), "1m1s");
+        assert_eq!(duration(0.25), "0.25s");
+        assert_eq!(duration(f64::NAN), "0s");
+    }
+
+    #[test]
+    fn identical_runs_fold() {
+        let mut log = Log::new();
+        let c = "a".repeat(40);
+        for i in 0..3 {
+            assert!(log
+                .feed(&obj(
+                    json!({"kind":"run","commit":c,"run":i,"outcome":"ok"})
+                ))
+                .is_empty());
+        }
+        let lines = log.feed(&obj(json!({"kind":"verdict","commit":c,"verdict":"good"})));
+        assert_eq!(
+            lines,
+            vec!["all runs: OK".to_string(), format!("# git bisect good {c}")]
+        );
+    }
+
+    #[test]
+    fn mixed_runs_are_listed() {
+        let mut log = Log::new();
+        log.feed(&obj(
+            json!({"kind":"run","run":0,"outcome":"crashed","title":"WARNING in foo"}),
+        ));
+        log.feed(&obj(
+            json!({"kind":"run","run":1,"outcome":"boot_failed","title":"WARNING in kvm_wait"}),
+        ));
+        log.feed(&obj(
+            json!({"kind":"run","run":2,"outcome":"test_failed","detail":"sanity test failed"}),
+        ));
+        log.feed(&obj(json!({"kind":"run","run":3,"outcome":"skipped"})));
+        assert_eq!(
+            log.flush(),
+            vec![
+                "run #0: crashed: WARNING in foo",
+                "run #1: boot failed: WARNING in kvm_wait",
+                "run #2: basic kernel testing failed: sanity test failed",
+                "1 more runs skipped: the bug already showed",
+            ]
+        );
+    }
+
+    #[test]
+    fn next_and_build_lines() {
+        let mut log = Log::new();
+        let c = "b".repeat(40);
+        let l = log.feed(&obj(
+            json!({"kind":"next","commit":c,"reason":"release","release":"v6.2"}),
+        ));
+        assert_eq!(
+            l,
+            vec![
+                "testing release v6.2".to_string(),
+                format!("testing commit {c}")
+            ]
+        );
+        let l = log.feed(&obj(
+            json!({"kind":"build","commit":c,"ok":true,"compiler":"gcc 12","signature":"ff"}),
+        ));
+        assert_eq!(l, vec!["compiler: gcc 12", "kernel signature: ff"]);
+        let l = log.feed(&obj(
+            json!({"kind":"build","commit":c,"ok":false,"error":"build_failed",
+            "error_lines":["fs/libfs.c:47: error: 's' undeclared"]}),
+        ));
+        assert_eq!(
+            l,
+            vec!["kernel build failed: build_failed: fs/libfs.c:47: error: 's' undeclared"]
+        );
+    }
+
+    #[test]
+    fn report_names_culprit_recipients_and_crash() {
+        let c = "c".repeat(40);
+        let r = obj(json!({"kind":"result","status":"found","direction":"cause",
+            "culprit":{"commit":c,"subject":"mm: x"},"flaky":true,"confidence":0.97,
+            "revisions_tested":9,"seconds":100.5,"build_seconds":60,"test_seconds":40.5,
+            "recipients":{"to":["a@x"],"cc":["b@y","c@z"]},"revert_check":"bug_gone"}));
+        let lines = report(
+            &r,
+            &ReportInputs {
+                show: Some("commit cc\nAuthor: A"),
+                crash_title: Some("T"),
+                crash_report: Some("R1\nR2"),
+            },
+        );
+        let text = lines.join("\n");
+        assert!(text.starts_with(&format!("{c} is the first bad commit\ncommit cc")));
+        assert!(text.contains("Reproducer flagged being flaky"));
+        assert!(
+            text.contains("revisions tested: 9, total time: 1m40.5s (build: 1m0s, test: 40.5s)")
+        );
+        assert!(text.contains(&format!("first bad commit: {c} mm: x")));
+        assert!(text.contains("recipients (to): [\"a@x\"]\nrecipients (cc): [\"b@y\" \"c@z\"]"));
+        assert!(text.ends_with("crash: T\nR1\nR2"));
+    }
+
+    #[test]
+    fn target_crash_prefers_same_bug_then_titles() {
+        let j = vec![
+            obj(json!({"kind":"run","outcome":"crashed","title":"A","report":"ra"})),
+            obj(json!({"kind":"run","outcome":"crashed","title":"B","same_bug":false})),
+            obj(json!({"kind":"run","outcome":"ok"})),
+        ];
+        assert_eq!(
+            target_crash(&j, &["A".into()]),
+            Some(("A".into(), Some("ra".into())))
+        );
+        assert_eq!(target_crash(&j, &["C".into()]), None);
+    }
+}
