@@ -1,1 +1,568 @@
-//! ktest: placeholder; see the issue for what it becomes.
+//! ktest: boot kernels in QEMU and run a reproducer in them, N times, in
+//! parallel, one `run` record per VM run.
+//!
+//! Input is a stream of records (see docs/protocol.md). Each `build` record
+//! is echoed, then tested: the guest image (busybox, sanity test,
+//! reproducer; see [`guest`]) is booted `runs` times with the kernel the
+//! record names ([`vm`]), the console is classified by crashclass, and the
+//! verdict of each run ([`outcome`]) is written as a `run` record. Records of
+//! other kinds are echoed unchanged.
+
+pub mod cmdline;
+pub mod cpio;
+pub mod guest;
+pub mod image;
+pub mod outcome;
+pub mod procs;
+pub mod vm;
+
+use kbisect_records::jsonl::{InputError, Reader, Writer};
+use kbisect_records::{Build, Classification, Object, Outcome, Run};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+use vm::Accel;
+
+/// The tool's name in error records.
+pub const TOOL: &str = "ktest";
+
+/// Which accelerator to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccelChoice {
+    /// Probe KVM once; use it if it works, else TCG.
+    Auto,
+    Kvm,
+    Tcg,
+}
+
+/// Everything a ktest process was asked to do.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub repro: Option<PathBuf>,
+    /// Runs per build record without its own `runs` field.
+    pub runs: u32,
+    /// VMs at a time.
+    pub jobs: usize,
+    /// Titles of the bug looked for (--target).
+    pub targets: Vec<String>,
+    pub timeout_boot: Duration,
+    pub timeout_run: Duration,
+    pub no_output_timeout: Duration,
+    pub mem_mb: u32,
+    pub smp: u32,
+    pub accel: AccelChoice,
+    /// Extra kernel arguments.
+    pub cmdline: Vec<String>,
+    pub qemu: PathBuf,
+    pub busybox: PathBuf,
+    pub cc: String,
+    /// Console logs go to `<log_dir>/<commit>/`.
+    pub log_dir: PathBuf,
+    /// Guest images are cached here.
+    pub guest_cache: PathBuf,
+}
+
+/// `$KBISECT_CACHE`, default `~/.cache/kbisect`.
+pub fn cache_root() -> PathBuf {
+    if let Some(c) = std::env::var_os("KBISECT_CACHE").filter(|c| !c.is_empty()) {
+        return PathBuf::from(c);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|c| !c.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("kbisect")
+}
+
+/// The shared output: records are written whole under this lock, and the
+/// signal handler takes it before exiting.
+pub type Output<W> = Arc<Mutex<Writer<W>>>;
+
+fn emit<W: Write>(out: &Output<W>, obj: &Object) -> std::io::Result<()> {
+    out.lock().unwrap_or_else(|e| e.into_inner()).write(obj)
+}
+
+/// State shared by the tests of one process.
+struct Session {
+    cfg: Config,
+    scratch: PathBuf,
+    /// The guest image, built on first need.
+    guest: Option<Result<guest::Guest, guest::GuestError>>,
+    /// The accelerator chosen, with why.
+    accel: Option<(Accel, String)>,
+    /// Makes log names unique across ktest invocations.
+    stamp: String,
+}
+
+/// Read records from `input` and write records to `out` until the input
+/// ends. Returns the exit status: 0, or 2 when the input is not JSON lines
+/// (records before the bad line are still handled).
+pub fn run<R: BufRead, W: Write + Send>(cfg: Config, input: Reader<R>, out: Output<W>) -> i32 {
+    let scratch = match tempfile::Builder::new().prefix("ktest-").tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{TOOL}: cannot create a temporary directory: {e}");
+            return kbisect_records::EXIT_FAILURE;
+        }
+    };
+    procs::add_temp_dir(scratch.path().to_path_buf());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut session = Session {
+        cfg,
+        scratch: scratch.path().to_path_buf(),
+        guest: None,
+        accel: None,
+        stamp: format!("{now}-{}", std::process::id()),
+    };
+    let status = session.process(input, &out);
+    procs::forget_temp_dir(scratch.path());
+    drop(scratch);
+    status
+}
+
+impl Session {
+    fn process<R: BufRead, W: Write + Send>(
+        &mut self,
+        mut input: Reader<R>,
+        out: &Output<W>,
+    ) -> i32 {
+        let source = input.source().to_string();
+        loop {
+            let obj = match input.next() {
+                None => return kbisect_records::EXIT_OK,
+                Some(Err(e)) => return bad_input(&e),
+                Some(Ok(obj)) => obj,
+            };
+            let line = input.line();
+            let res = if kbisect_records::kind_of(&obj) == Some("build") {
+                self.handle_build(&obj, &source, line, out)
+            } else {
+                emit(out, &obj)
+            };
+            if let Err(e) = res {
+                eprintln!("{TOOL}: cannot write output: {e}");
+                return kbisect_records::EXIT_FAILURE;
+            }
+            if procs::is_interrupted() {
+                // The signal thread exits the process; do not race it.
+                std::thread::sleep(Duration::from_secs(60));
+            }
+        }
+    }
+
+    fn handle_build<W: Write + Send>(
+        &mut self,
+        obj: &Object,
+        source: &str,
+        line: usize,
+        out: &Output<W>,
+    ) -> std::io::Result<()> {
+        let error = |message: String, commit: Option<String>| {
+            let rec = kbisect_records::Error {
+                tool: TOOL.into(),
+                error: "bad_input".into(),
+                message,
+                commit,
+                file: Some(source.to_string()),
+                line: Some(line),
+                ..Default::default()
+            };
+            kbisect_records::to_object(&rec)
+        };
+        let build: Build = match kbisect_records::parse(obj) {
+            Ok(b) => b,
+            Err(e) => {
+                emit(out, obj)?;
+                eprintln!("{TOOL}: {source}:{line}: not a valid build record: {e}");
+                return emit(out, &error(format!("not a valid build record: {e}"), None));
+            }
+        };
+        emit(out, obj)?;
+        if !build.ok {
+            return Ok(());
+        }
+        if !kbisect_records::is_full_sha(&build.commit) {
+            let msg = format!("commit {:?} is not a full 40-hex sha", build.commit);
+            eprintln!("{TOOL}: {source}:{line}: {msg}");
+            return emit(out, &error(msg, Some(build.commit.clone())));
+        }
+        let Some(kernel) = build.kernel.clone() else {
+            let msg = "build record with ok:true has no kernel field".to_string();
+            eprintln!("{TOOL}: {source}:{line}: {msg}");
+            return emit(out, &error(msg, Some(build.commit.clone())));
+        };
+        let runs = build
+            .extra
+            .get("runs")
+            .and_then(|v| v.as_u64())
+            .map(|n| n.min(u32::MAX as u64) as u32)
+            .unwrap_or(self.cfg.runs);
+        self.test_kernel(&build, Path::new(&kernel), runs, out)
+    }
+
+    /// Boot `kernel` `runs` times and write a run record for each.
+    fn test_kernel<W: Write + Send>(
+        &mut self,
+        build: &Build,
+        kernel: &Path,
+        runs: u32,
+        out: &Output<W>,
+    ) -> std::io::Result<()> {
+        let short = &build.commit[..12];
+        let base = RunBase {
+            commit: build.commit.clone(),
+            signature: build.signature.clone(),
+            revert: build.extra.get("revert").cloned(),
+        };
+        // Problems that make every run fail the same way, without a VM.
+        let mut problem: Option<(Outcome, String)> = None;
+        if let Err(why) = image::check(kernel) {
+            problem = Some((Outcome::InfraError, why));
+        }
+        if problem.is_none() {
+            if let Err(e) = self.guest() {
+                let outcome = match e {
+                    guest::GuestError::ReproCompile { .. } => Outcome::TestFailed,
+                    guest::GuestError::Infra(_) => Outcome::InfraError,
+                };
+                problem = Some((outcome, e.to_string()));
+            }
+        }
+        if let Some((outcome, detail)) = problem {
+            eprintln!(
+                "{TOOL}: {short}: {} ({} runs): {detail}",
+                outcome_name(outcome),
+                runs
+            );
+            for i in 0..runs {
+                let rec = base.record(
+                    i,
+                    outcome,
+                    Some(detail.clone()),
+                    None,
+                    Classification::default(),
+                    0.0,
+                    None,
+                );
+                emit(out, &rec)?;
+            }
+            return Ok(());
+        }
+        let initrd = match &self.guest {
+            Some(Ok(g)) => g.initrd.clone(),
+            _ => unreachable!("guest checked above"),
+        };
+        let accel = self.accel(kernel, &initrd);
+        let log_dir = self.cfg.log_dir.join(&build.commit);
+        if let Err(e) = std::fs::create_dir_all(&log_dir) {
+            let detail = format!("cannot create log directory {}: {e}", log_dir.display());
+            for i in 0..runs {
+                emit(
+                    out,
+                    &base.record(
+                        i,
+                        Outcome::InfraError,
+                        Some(detail.clone()),
+                        None,
+                        Classification::default(),
+                        0.0,
+                        None,
+                    ),
+                )?;
+            }
+            return Ok(());
+        }
+
+        let cfg = &self.cfg;
+        let heartbeat = heartbeat_seconds(cfg.no_output_timeout);
+        let spec = vm::VmSpec {
+            qemu: cfg.qemu.clone(),
+            kernel: kernel.to_path_buf(),
+            initrd,
+            cmdline: cmdline::build(
+                cfg.timeout_run.as_secs().max(1),
+                heartbeat,
+                false,
+                &cfg.cmdline,
+            ),
+            mem_mb: cfg.mem_mb,
+            smp: cfg.smp,
+            accel,
+        };
+        let limits = vm::Limits {
+            boot: cfg.timeout_boot,
+            run: cfg.timeout_run,
+            no_output: cfg.no_output_timeout,
+        };
+        let jobs = cfg.jobs.max(1).min(runs.max(1) as usize);
+        eprintln!(
+            "{TOOL}: {short}: {runs} run(s), {jobs} at a time, {} ({})",
+            accel.as_str(),
+            self.accel.as_ref().map(|a| a.1.as_str()).unwrap_or("")
+        );
+        let next = AtomicU32::new(0);
+        let target_seen = AtomicBool::new(false);
+        let (tx, rx) = mpsc::channel::<Object>();
+        let scratch = &self.scratch;
+        let stamp = &self.stamp;
+        let targets = &cfg.targets;
+        let mut write_error = None;
+        std::thread::scope(|s| {
+            for _ in 0..jobs {
+                let tx = tx.clone();
+                let (next, target_seen, spec, base, log_dir) =
+                    (&next, &target_seen, &spec, &base, &log_dir);
+                s.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= runs || procs::is_interrupted() {
+                        return;
+                    }
+                    let rec = if target_seen.load(Ordering::SeqCst) {
+                        base.record(
+                            i,
+                            Outcome::Skipped,
+                            Some("not started: another run showed the target bug".into()),
+                            None,
+                            Classification::default(),
+                            0.0,
+                            None,
+                        )
+                    } else {
+                        let log = log_dir.join(format!("run{i}-{stamp}.log"));
+                        let stderr =
+                            scratch.join(format!("qemu-{}-{i}.stderr", &base.commit[..12]));
+                        let obs = vm::run(spec, limits, &log, &stderr, target_seen);
+                        let _ = std::fs::remove_file(&stderr);
+                        let class = match std::fs::read(&log) {
+                            Ok(bytes) if !bytes.is_empty() => crashclass::classify(&bytes),
+                            _ => Classification::default(),
+                        };
+                        let d = outcome::decide(&obs, class, targets);
+                        if d.class.same_bug == Some(true) {
+                            target_seen.store(true, Ordering::SeqCst);
+                        }
+                        let log_field = log.is_file().then(|| log.display().to_string());
+                        let mut rec = base.record(
+                            i,
+                            d.outcome,
+                            d.detail,
+                            log_field,
+                            d.class,
+                            obs.seconds,
+                            Some(spec.accel),
+                        );
+                        if let Some(b) = obs.repro_start_seconds.or(obs.boot_seconds) {
+                            rec.insert("boot_seconds".into(), serde_json::json!(round3(b)));
+                        }
+                        if let Some(n) = obs.iterations {
+                            rec.insert("iterations".into(), serde_json::json!(n));
+                        }
+                        rec
+                    };
+                    if tx.send(rec).is_err() {
+                        return;
+                    }
+                });
+            }
+            drop(tx);
+            for rec in rx {
+                eprintln!(
+                    "{TOOL}: {short}: run {}: {}{}",
+                    rec.get("run").and_then(|v| v.as_u64()).unwrap_or(0),
+                    rec.get("outcome").and_then(|v| v.as_str()).unwrap_or("?"),
+                    rec.get("title")
+                        .and_then(|v| v.as_str())
+                        .map(|t| format!(" ({t})"))
+                        .unwrap_or_default()
+                );
+                if write_error.is_none() {
+                    if let Err(e) = emit(out, &rec) {
+                        write_error = Some(e);
+                        // Stop the other VMs: nobody will read their records.
+                        target_seen.store(true, Ordering::SeqCst);
+                    }
+                }
+            }
+        });
+        match write_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// The guest image, built on first use.
+    fn guest(&mut self) -> Result<&guest::Guest, guest::GuestError> {
+        if self.guest.is_none() {
+            let t = Instant::now();
+            let spec = guest::GuestSpec {
+                repro: self.cfg.repro.clone(),
+                busybox: self.cfg.busybox.clone(),
+                cc: self.cfg.cc.clone(),
+                cache_dir: self.cfg.guest_cache.clone(),
+                scratch_dir: self.scratch.join("guest"),
+            };
+            let g = guest::build(&spec);
+            match &g {
+                Ok(g) => eprintln!(
+                    "{TOOL}: guest image {} ({}, {:.1}s)",
+                    g.initrd.display(),
+                    if g.cached { "cached" } else { "built" },
+                    t.elapsed().as_secs_f64()
+                ),
+                Err(e) => eprintln!("{TOOL}: cannot make the guest image: {e}"),
+            }
+            self.guest = Some(g);
+        }
+        match &self.guest {
+            Some(Ok(g)) => Ok(g),
+            Some(Err(e)) => Err(e.clone()),
+            None => unreachable!("set above"),
+        }
+    }
+
+    /// The accelerator for this process, probed once when `auto`.
+    fn accel(&mut self, kernel: &Path, initrd: &Path) -> Accel {
+        if self.accel.is_none() {
+            let chosen = match self.cfg.accel {
+                AccelChoice::Kvm => (Accel::Kvm, "--accel kvm".to_string()),
+                AccelChoice::Tcg => (Accel::Tcg, "--accel tcg".to_string()),
+                AccelChoice::Auto => probe_kvm(&self.cfg, kernel, initrd, &self.scratch),
+            };
+            eprintln!("{TOOL}: accelerator {} ({})", chosen.0.as_str(), chosen.1);
+            self.accel = Some(chosen);
+        }
+        self.accel.as_ref().map(|a| a.0).unwrap_or(Accel::Tcg)
+    }
+}
+
+/// Does KVM work here? /dev/kvm must open, and a probe boot of the kernel
+/// under test must get as far as printing on the console: on some hosts
+/// /dev/kvm exists but QEMU aborts at once (kvm_buf_set_msrs assertion).
+fn probe_kvm(cfg: &Config, kernel: &Path, initrd: &Path, scratch: &Path) -> (Accel, String) {
+    if let Err(e) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+    {
+        return (Accel::Tcg, format!("KVM unavailable: /dev/kvm: {e}"));
+    }
+    let spec = vm::VmSpec {
+        qemu: cfg.qemu.clone(),
+        kernel: kernel.to_path_buf(),
+        initrd: initrd.to_path_buf(),
+        cmdline: cmdline::build(1, 10, true, &cfg.cmdline),
+        mem_mb: cfg.mem_mb,
+        smp: cfg.smp,
+        accel: Accel::Kvm,
+    };
+    let limits = vm::Limits {
+        boot: Duration::from_secs(30),
+        run: Duration::from_secs(1),
+        no_output: Duration::from_secs(15),
+    };
+    let stop = AtomicBool::new(false);
+    let log = scratch.join("kvm-probe.log");
+    let obs = vm::run(
+        &spec,
+        limits,
+        &log,
+        &scratch.join("kvm-probe.stderr"),
+        &stop,
+    );
+    if obs.output_bytes > 0 {
+        (
+            Accel::Kvm,
+            format!(
+                "KVM probe boot printed on the console in {:.1}s",
+                obs.seconds
+            ),
+        )
+    } else {
+        let why = if obs.qemu_stderr.is_empty() {
+            format!("{:?}", obs.ending)
+        } else {
+            obs.qemu_stderr.lines().last().unwrap_or("").to_string()
+        };
+        (Accel::Tcg, format!("KVM probe failed, using TCG: {why}"))
+    }
+}
+
+/// How often the guest prints its heartbeat: well inside the no-output limit.
+fn heartbeat_seconds(no_output: Duration) -> u64 {
+    (no_output.as_secs() / 3).clamp(1, 10)
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn outcome_name(o: Outcome) -> String {
+    serde_json::to_value(o)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn bad_input(e: &InputError) -> i32 {
+    eprintln!("{TOOL}: {e}");
+    kbisect_records::EXIT_USAGE
+}
+
+/// The fields every run record of one build shares.
+struct RunBase {
+    commit: String,
+    signature: Option<String>,
+    /// The build record's `revert`, copied so that runs of a kernel with a
+    /// revert are not mistaken for runs of the plain commit.
+    revert: Option<serde_json::Value>,
+}
+
+impl RunBase {
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        run: u32,
+        outcome: Outcome,
+        detail: Option<String>,
+        log: Option<String>,
+        class: Classification,
+        seconds: f64,
+        accel: Option<Accel>,
+    ) -> Object {
+        let rec = Run {
+            commit: self.commit.clone(),
+            signature: self.signature.clone(),
+            run,
+            outcome,
+            log,
+            accel: accel.map(|a| a.as_str().to_string()),
+            detail,
+            class,
+            seconds: round3(seconds),
+            extra: Object::new(),
+        };
+        let mut obj = kbisect_records::to_object(&rec);
+        if let Some(r) = &self.revert {
+            obj.insert("revert".into(), r.clone());
+        }
+        obj
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heartbeat_is_inside_the_silence_limit() {
+        assert_eq!(heartbeat_seconds(Duration::from_secs(60)), 10);
+        assert_eq!(heartbeat_seconds(Duration::from_secs(6)), 2);
+        assert_eq!(heartbeat_seconds(Duration::from_secs(1)), 1);
+    }
+}

@@ -1,5 +1,160 @@
 //! Thin command-line front end for the `ktest` library.
+
+use clap::{Parser, ValueEnum};
+use kbisect_records::jsonl::{Reader, Writer};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum AccelArg {
+    Auto,
+    Kvm,
+    Tcg,
+}
+
+fn after_help() -> String {
+    format!(
+        "\
+Reads records on stdin. Each `build` record (ok:true, with `kernel`) is echoed,
+then booted `runs` times (the record's `runs` field, else --runs); one `run`
+record per VM run follows it: outcome ok | crashed | boot_failed | test_failed
+| infra_error | skipped, crashclass's title and fields, the console log path,
+the accelerator, seconds. Other records are echoed unchanged.
+
+The guest is an initramfs with static busybox, a sanity test (fork, exec,
+mmap, file write/read) and the reproducer, which runs in a loop for
+--timeout-run seconds. Console logs are kept under --log-dir/<commit>/.
+
+Kernel command line (then `kbisect.run_seconds=`, `kbisect.heartbeat=` for the
+guest's /init, then --cmdline):
+{}
+
+Examples:
+  bisect-step --journal j.jsonl | kbuild --repo linux | ksig \\
+      | ktest --repro repro.c --target 'WARNING in foo' | bisect-step --journal j.jsonl
+  echo '{{\"kind\":\"build\",\"commit\":\"<40 hex>\",\"ok\":true,\"kernel\":\"bzImage\"}}' \\
+      | ktest --repro repro.sh --runs 4 --jobs 2 --timeout-run 10",
+        ktest::cmdline::help_text()
+    )
+}
+
+/// Boot kernels in QEMU and run a reproducer in them, N times, in parallel.
+#[derive(Debug, Parser)]
+#[command(name = "ktest", version, after_help = after_help())]
+struct Args {
+    /// The reproducer: a C file (built with `gcc -static -O1`), a static
+    /// binary, or a shell script. Without it the guest boots, runs the sanity
+    /// test and idles for the run time.
+    #[arg(long, value_name = "FILE")]
+    repro: Option<PathBuf>,
+    /// VM runs per build record that has no `runs` field.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    runs: u32,
+    /// VMs running at a time (default: the number of cores).
+    #[arg(long, value_name = "J")]
+    jobs: Option<usize>,
+    /// Title of the bug looked for (repeatable): once a run shows it, runs
+    /// not yet started are `skipped` and running ones are stopped.
+    #[arg(long = "target", value_name = "TITLE")]
+    targets: Vec<String>,
+    /// Seconds from VM start to the guest's booted mark.
+    #[arg(long, default_value_t = 120, value_name = "SECS")]
+    timeout_boot: u64,
+    /// Seconds the reproducer runs in each VM.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    timeout_run: u64,
+    /// Seconds of console silence that count as a hung machine
+    /// ("no output from test machine").
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    no_output_timeout: u64,
+    /// Guest memory in MiB.
+    #[arg(long, default_value_t = 512, value_name = "MIB")]
+    mem: u32,
+    /// Guest CPUs.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    smp: u32,
+    /// Accelerator: auto probes KVM once and falls back to TCG.
+    #[arg(long, value_enum, default_value = "auto")]
+    accel: AccelArg,
+    /// Extra kernel command-line arguments (appended; repeatable).
+    #[arg(long, value_name = "ARGS")]
+    cmdline: Vec<String>,
+    /// QEMU binary [env: KBISECT_QEMU; default qemu-system-x86_64].
+    #[arg(long, value_name = "PATH")]
+    qemu: Option<PathBuf>,
+    /// Static busybox for the guest (default: /bin/busybox).
+    #[arg(long, value_name = "PATH")]
+    busybox: Option<PathBuf>,
+    /// C compiler for the reproducer and the sanity test.
+    #[arg(long, default_value = "gcc", value_name = "CC")]
+    cc: String,
+    /// Where console logs are kept [default: $KBISECT_CACHE/logs].
+    #[arg(long, value_name = "DIR")]
+    log_dir: Option<PathBuf>,
+}
+
 fn main() {
-    eprintln!("ktest: not yet implemented");
-    std::process::exit(1);
+    let args = Args::parse();
+    if let Some(r) = &args.repro {
+        if !r.is_file() {
+            kbisect_records::exit_usage(
+                ktest::TOOL,
+                format!("--repro {}: no such file", r.display()),
+            );
+        }
+    }
+    if args.runs == 0 && args.jobs == Some(0) {
+        kbisect_records::exit_usage(ktest::TOOL, "--jobs must be at least 1");
+    }
+    let cache = ktest::cache_root();
+    let qemu = args
+        .qemu
+        .or_else(|| {
+            std::env::var_os("KBISECT_QEMU")
+                .filter(|q| !q.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from("qemu-system-x86_64"));
+    let cfg = ktest::Config {
+        repro: args.repro,
+        runs: args.runs,
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            })
+            .max(1),
+        targets: args.targets,
+        timeout_boot: Duration::from_secs(args.timeout_boot.max(1)),
+        timeout_run: Duration::from_secs(args.timeout_run.max(1)),
+        no_output_timeout: Duration::from_secs(args.no_output_timeout.max(1)),
+        mem_mb: args.mem.max(64),
+        smp: args.smp.max(1),
+        accel: match args.accel {
+            AccelArg::Auto => ktest::AccelChoice::Auto,
+            AccelArg::Kvm => ktest::AccelChoice::Kvm,
+            AccelArg::Tcg => ktest::AccelChoice::Tcg,
+        },
+        cmdline: args.cmdline,
+        qemu,
+        busybox: args.busybox.unwrap_or_else(ktest::guest::find_busybox),
+        cc: args.cc,
+        log_dir: args.log_dir.unwrap_or_else(|| cache.join("logs")),
+        guest_cache: cache.join("ktest").join("guests"),
+    };
+    let out = Arc::new(Mutex::new(Writer::stdout()));
+    let held = out.clone();
+    if let Err(e) = ktest::procs::install_interrupt_handler(move |sig| {
+        // Hold the output lock to the end: no record is cut in half.
+        let _guard = held.lock().unwrap_or_else(|e| e.into_inner());
+        let killed = ktest::procs::sweep();
+        eprintln!("ktest: interrupted by signal {sig}; stopped {killed} process(es), removed temporary files");
+        std::process::exit(130);
+    }) {
+        kbisect_records::exit_failure(ktest::TOOL, format!("cannot install signal handler: {e}"));
+    }
+    std::process::exit(ktest::run(cfg, Reader::stdin(), out));
 }

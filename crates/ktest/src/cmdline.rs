@@ -1,0 +1,91 @@
+//! The guest kernel command line, modelled on syzbot's: every argument with
+//! the reason it is there (shown by `ktest --help` and in docs/protocol.md).
+
+/// The fixed arguments and why each one is there.
+pub const KERNEL_ARGS: &[(&str, &str)] = &[
+    (
+        "console=ttyS0",
+        "kernel messages go to the first serial port, which is ktest's pipe",
+    ),
+    (
+        "earlyprintk=serial",
+        "crashes before the console driver is up still reach the log",
+    ),
+    (
+        "oops=panic",
+        "an oops ends the machine: one report per run, no cascading damage",
+    ),
+    (
+        "panic_on_warn=1",
+        "a WARNING is a bug (as on syzbot), so it is reported and ends the run",
+    ),
+    (
+        "panic=-1",
+        "reboot at once after a panic; with QEMU -no-reboot that ends QEMU",
+    ),
+    (
+        "nmi_watchdog=panic",
+        "a hard lockup panics instead of hanging silently",
+    ),
+    (
+        "softlockup_panic=1",
+        "a soft lockup panics, giving a report rather than a timeout",
+    ),
+    (
+        "hung_task_panic=1",
+        "a task stuck in D state panics with its stack",
+    ),
+    (
+        "watchdog_thresh=55",
+        "TCG is slow: syzbot's long lockup threshold avoids false lockups",
+    ),
+    (
+        "rcupdate.rcu_cpu_stall_timeout=100",
+        "slow emulation must not look like an RCU stall",
+    ),
+    (
+        "printk.devkmsg=on",
+        "userspace messages to /dev/kmsg are not rate-limited away",
+    ),
+    (
+        "no_hash_pointers",
+        "real addresses in reports (as syzbot); this is a throwaway test VM",
+    ),
+];
+
+/// The full command line: fixed arguments, the guest's settings
+/// (`kbisect.*`, read by `/init`), then the user's `--cmdline` (last, so
+/// it can override).
+pub fn build(run_seconds: u64, heartbeat_seconds: u64, probe: bool, extra: &[String]) -> String {
+    let mut parts: Vec<String> = KERNEL_ARGS.iter().map(|(a, _)| a.to_string()).collect();
+    parts.push(format!("kbisect.run_seconds={run_seconds}"));
+    parts.push(format!("kbisect.heartbeat={heartbeat_seconds}"));
+    if probe {
+        parts.push("kbisect.probe=1".into());
+    }
+    parts.extend(extra.iter().filter(|s| !s.trim().is_empty()).cloned());
+    parts.join(" ")
+}
+
+/// The argument table as text for `--help`.
+pub fn help_text() -> String {
+    let width = KERNEL_ARGS.iter().map(|(a, _)| a.len()).max().unwrap_or(0);
+    KERNEL_ARGS
+        .iter()
+        .map(|(a, why)| format!("  {a:width$}  {why}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_comes_last() {
+        let c = build(30, 10, false, &["foo=bar".into()]);
+        assert!(c.starts_with("console=ttyS0 "));
+        assert!(c.ends_with("kbisect.run_seconds=30 kbisect.heartbeat=10 foo=bar"));
+        assert!(build(1, 1, true, &[]).contains("kbisect.probe=1"));
+    }
+}

@@ -1,0 +1,382 @@
+//! One QEMU run: start the VM, stream its serial console line by line into
+//! the log file and the live crash detector, watch the guest's markers and
+//! the clocks, and stop the VM as soon as there is nothing more to learn.
+//!
+//! This module only observes; `outcome` turns an [`Observation`] and the
+//! crash classification into the run's outcome.
+
+use crate::procs;
+use crashclass::{LiveDetector, LiveState};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Every guest marker line contains this; see `guest/init.sh`.
+pub const MARKER: &str = "@@kbisect@@ ";
+
+/// How often the watcher wakes up to check clocks and the stop flag.
+const TICK: Duration = Duration::from_millis(100);
+/// A crash report that has started but not finished after this long is
+/// taken as complete (the detector may not know the kernel's last line).
+const REPORT_GRACE: Duration = Duration::from_secs(15);
+/// Extra time after the run time for the guest to say "done".
+const RUN_GRACE: Duration = Duration::from_secs(20);
+
+/// The hardware accelerator QEMU uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accel {
+    Kvm,
+    Tcg,
+}
+
+impl Accel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Accel::Kvm => "kvm",
+            Accel::Tcg => "tcg",
+        }
+    }
+}
+
+/// What to boot and how.
+#[derive(Debug, Clone)]
+pub struct VmSpec {
+    pub qemu: PathBuf,
+    pub kernel: PathBuf,
+    pub initrd: PathBuf,
+    /// The whole kernel command line.
+    pub cmdline: String,
+    pub mem_mb: u32,
+    pub smp: u32,
+    pub accel: Accel,
+}
+
+impl VmSpec {
+    /// QEMU's arguments (without the program).
+    pub fn args(&self) -> Vec<String> {
+        let mut a: Vec<String> = vec![
+            // No default devices (VGA, NIC, floppy, monitor): faster boots,
+            // and the serial console is the only output.
+            "-nodefaults".into(),
+            "-no-user-config".into(),
+            "-display".into(),
+            "none".into(),
+            // A guest reboot (panic=-1 reboots at once) ends QEMU.
+            "-no-reboot".into(),
+            "-accel".into(),
+            self.accel.as_str().into(),
+        ];
+        if self.accel == Accel::Kvm {
+            a.extend(["-cpu".into(), "host".into()]);
+        }
+        a.extend([
+            "-m".into(),
+            format!("{}M", self.mem_mb),
+            "-smp".into(),
+            self.smp.to_string(),
+            "-kernel".into(),
+            self.kernel.display().to_string(),
+            "-initrd".into(),
+            self.initrd.display().to_string(),
+            "-append".into(),
+            self.cmdline.clone(),
+            // The first serial port (ttyS0) is QEMU's stdout: our pipe.
+            "-serial".into(),
+            "stdio".into(),
+        ]);
+        a
+    }
+}
+
+/// Time limits of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// From start to the guest's "booted" marker.
+    pub boot: Duration,
+    /// How long the reproducer runs (the guest enforces it; the host
+    /// allows [`RUN_GRACE`] more).
+    pub run: Duration,
+    /// Console silence that counts as a hung machine.
+    pub no_output: Duration,
+}
+
+/// Why the watch ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ending {
+    /// QEMU could not be started at all.
+    SpawnFailed(String),
+    /// The crash detector saw a complete report; the VM was stopped.
+    ReportComplete,
+    /// QEMU exited by itself (guest reboot or power-off, QEMU error).
+    Exited,
+    /// No "booted" marker within the boot limit.
+    BootTimeout,
+    /// The console was silent for the no-output limit.
+    NoOutput,
+    /// The guest did not finish within run time plus grace.
+    RunTimeUp,
+    /// The guest ran the reproducer for the run time and said "done".
+    Done,
+    /// The sanity test failed (text after the marker).
+    SanityFailed(String),
+    /// The reproducer could not be executed.
+    ReproCannotRun(String),
+    /// KVM probe boot reached its end.
+    ProbeDone,
+    /// Stopped on request (--target was seen in another run).
+    Stopped,
+}
+
+/// Everything seen during one run.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub ending: Ending,
+    /// Byte offset of the "booted" marker line in the log.
+    pub booted_offset: Option<u64>,
+    /// Seconds from QEMU start to the "booted" marker.
+    pub boot_seconds: Option<f64>,
+    /// Seconds from QEMU start to the reproducer's first start.
+    pub repro_start_seconds: Option<f64>,
+    /// Reproducer iterations the guest reported.
+    pub iterations: Option<u64>,
+    /// Console bytes received.
+    pub output_bytes: u64,
+    /// QEMU's exit status, when it exited by itself.
+    pub exit_status: Option<String>,
+    /// QEMU's stderr (trimmed to its last lines).
+    pub qemu_stderr: String,
+    /// Where the live detector stood at the end.
+    pub live_state: LiveState,
+    /// Wall seconds of the run.
+    pub seconds: f64,
+}
+
+impl Observation {
+    fn new(ending: Ending) -> Self {
+        Observation {
+            ending,
+            booted_offset: None,
+            boot_seconds: None,
+            repro_start_seconds: None,
+            iterations: None,
+            output_bytes: 0,
+            exit_status: None,
+            qemu_stderr: String::new(),
+            live_state: LiveState::Quiet,
+            seconds: 0.0,
+        }
+    }
+}
+
+enum Event {
+    /// A complete console line (without its newline) at this byte offset.
+    Line(u64, Vec<u8>),
+    /// Bytes of a line not yet complete.
+    Partial,
+    /// The console pipe closed.
+    Eof,
+}
+
+/// Boot `spec`, saving the console to `log_path`; `stderr_path` receives
+/// QEMU's own messages. `stop` asks the run to end early unless a crash
+/// report is being printed.
+pub fn run(
+    spec: &VmSpec,
+    limits: Limits,
+    log_path: &Path,
+    stderr_path: &Path,
+    stop: &AtomicBool,
+) -> Observation {
+    let started = Instant::now();
+    let mut obs = watch(spec, limits, log_path, stderr_path, stop, started);
+    obs.qemu_stderr = std::fs::read(stderr_path)
+        .map(|b| tail_lines(&String::from_utf8_lossy(&b), 20))
+        .unwrap_or_default();
+    obs.seconds = started.elapsed().as_secs_f64();
+    obs
+}
+
+fn watch(
+    spec: &VmSpec,
+    limits: Limits,
+    log_path: &Path,
+    stderr_path: &Path,
+    stop: &AtomicBool,
+    started: Instant,
+) -> Observation {
+    let mut log = match File::create(log_path) {
+        Ok(f) => f,
+        Err(e) => {
+            return Observation::new(Ending::SpawnFailed(format!(
+                "cannot create log {}: {e}",
+                log_path.display()
+            )))
+        }
+    };
+    let expr = duct::cmd(&spec.qemu, spec.args())
+        .stdin_null()
+        .stderr_path(stderr_path)
+        .unchecked();
+    let (qemu, _registered) = match procs::start_reader(&expr) {
+        Ok(r) => r,
+        Err(e) => {
+            return Observation::new(Ending::SpawnFailed(format!(
+                "cannot start {}: {e}",
+                spec.qemu.display()
+            )))
+        }
+    };
+
+    let (tx, rx) = mpsc::channel::<Event>();
+    let reader = qemu.clone();
+    let pump = std::thread::spawn(move || {
+        // Copy the console to the log as it comes and cut it into lines.
+        let mut buf = [0u8; 8192];
+        let mut line = Vec::new();
+        let mut offset = 0u64;
+        let mut line_start = 0u64;
+        loop {
+            let n = match (&*reader).read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let _ = log.write_all(&buf[..n]);
+            let mut partial = false;
+            for &b in &buf[..n] {
+                offset += 1;
+                if b == b'\n' {
+                    let mut l = std::mem::take(&mut line);
+                    if l.last() == Some(&b'\r') {
+                        l.pop();
+                    }
+                    if tx.send(Event::Line(line_start, l)).is_err() {
+                        return;
+                    }
+                    line_start = offset;
+                    partial = false;
+                } else {
+                    line.push(b);
+                    partial = true;
+                }
+            }
+            if partial && tx.send(Event::Partial).is_err() {
+                return;
+            }
+        }
+        if !line.is_empty() {
+            let _ = tx.send(Event::Line(line_start, line));
+        }
+        let _ = log.flush();
+        let _ = tx.send(Event::Eof);
+    });
+
+    let mut obs = Observation::new(Ending::Exited);
+    let mut detector = LiveDetector::new();
+    let mut state = LiveState::Quiet;
+    let mut last_output = Instant::now();
+    let mut booted_at: Option<Instant> = None;
+    let mut report_started_at: Option<Instant> = None;
+    let ending = loop {
+        match rx.recv_timeout(TICK) {
+            Ok(Event::Line(offset, line)) => {
+                last_output = Instant::now();
+                obs.output_bytes = offset + line.len() as u64 + 1;
+                state = detector.feed_line(&line);
+                match state {
+                    LiveState::ReportComplete => break Ending::ReportComplete,
+                    LiveState::ReportStarted => {
+                        report_started_at.get_or_insert_with(Instant::now);
+                        // Markers printed while a report is being printed
+                        // cannot end the run: the report wins.
+                        continue;
+                    }
+                    LiveState::Quiet => {}
+                }
+                let text = String::from_utf8_lossy(&line);
+                let Some(pos) = text.find(MARKER) else {
+                    continue;
+                };
+                let word = text[pos + MARKER.len()..].trim().to_string();
+                let elapsed = started.elapsed().as_secs_f64();
+                if word == "booted" {
+                    if obs.booted_offset.is_none() {
+                        obs.booted_offset = Some(offset);
+                        obs.boot_seconds = Some(elapsed);
+                        booted_at = Some(Instant::now());
+                    }
+                } else if word == "repro-start" {
+                    obs.repro_start_seconds.get_or_insert(elapsed);
+                } else if word == "probe-done" {
+                    break Ending::ProbeDone;
+                } else if let Some(rest) = word.strip_prefix("sanity-failed") {
+                    break Ending::SanityFailed(rest.trim_start_matches(':').trim().to_string());
+                } else if let Some(rest) = word.strip_prefix("repro-cannot-run") {
+                    break Ending::ReproCannotRun(rest.trim().to_string());
+                } else if let Some(rest) = word.strip_prefix("done") {
+                    obs.iterations = rest
+                        .trim()
+                        .strip_prefix("iterations=")
+                        .and_then(|n| n.parse().ok());
+                    break Ending::Done;
+                }
+            }
+            Ok(Event::Partial) => last_output = Instant::now(),
+            Ok(Event::Eof) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                state = detector.finish();
+                break Ending::Exited;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        let now = Instant::now();
+        if let Some(t) = report_started_at {
+            if now - t > REPORT_GRACE {
+                break Ending::ReportComplete;
+            }
+            continue;
+        }
+        if stop.load(Ordering::Relaxed) {
+            break Ending::Stopped;
+        }
+        if now - last_output > limits.no_output {
+            break Ending::NoOutput;
+        }
+        match booted_at {
+            None if now - started > limits.boot => break Ending::BootTimeout,
+            Some(b) if now - b > limits.run + RUN_GRACE => break Ending::RunTimeUp,
+            _ => {}
+        }
+    };
+
+    // Stop the VM if it is still running, then let the pump drain the pipe.
+    let exited_by_itself = matches!(qemu.try_wait(), Ok(Some(_)));
+    if !exited_by_itself {
+        let _ = qemu.kill();
+    }
+    let _ = pump.join();
+    // Lines the pump sent after we stopped listening still count as output.
+    while let Ok(ev) = rx.try_recv() {
+        if let Event::Line(offset, line) = ev {
+            obs.output_bytes = offset + line.len() as u64 + 1;
+            if state != LiveState::ReportComplete {
+                state = detector.feed_line(&line);
+            }
+        }
+    }
+    if ending == Ending::Exited || exited_by_itself {
+        if let Ok(Some(out)) = qemu.try_wait() {
+            obs.exit_status = Some(out.status.to_string());
+        }
+    }
+    obs.live_state = state;
+    obs.ending = ending;
+    obs
+}
+
+/// The last `n` non-blank lines of `text`.
+pub fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
