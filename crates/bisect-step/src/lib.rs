@@ -1,1 +1,301 @@
-//! bisect-step: placeholder; see the issue for what it becomes.
+//! bisect-step: the brain of a kbisect bisection.
+//!
+//! One invocation reads the journal (every record of the bisection so far),
+//! takes the new records on stdin (builds, runs, verdicts), appends them and
+//! what it decides to the journal, and prints the next action: a `next`
+//! record, or the `result`. See [`run`] for the contract, [`engine`] for the
+//! decisions, [`model`] for the posterior and the choice of commit, [`graph`]
+//! for the commit graph in compact arrays.
+
+pub mod engine;
+pub mod graph;
+pub mod model;
+pub mod releases;
+pub mod sim;
+
+use engine::{Engine, RecordError};
+use kbisect_records::{jsonl, kind_of, parse, Object, Start, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use std::collections::HashSet;
+use std::fs;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+/// Command-line settings (all but `journal` only matter for a new journal).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub journal: Option<PathBuf>,
+    pub repo: Option<String>,
+    pub bad: Option<String>,
+    pub good: Vec<String>,
+    pub releases: Option<String>,
+    pub target: Vec<String>,
+    pub fix: bool,
+    pub confidence: Option<f64>,
+    pub repro_rate: Option<f64>,
+    pub revert_check: bool,
+}
+
+/// A journal read back: its records, and whether its file needs a newline
+/// before the next append.
+struct Journal {
+    records: Vec<Object>,
+    needs_newline: bool,
+}
+
+/// Read the journal. A last line cut short by a kill (no newline, not JSON)
+/// is cut off the file and named on stderr; bad JSON anywhere else is bad
+/// input (exit 2) and the file is left as it is.
+fn read_journal(path: &PathBuf, err: &mut dyn Write) -> Result<Journal, String> {
+    let name = path.display().to_string();
+    let data = match fs::read(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Journal { records: vec![], needs_newline: false })
+        }
+        Err(e) => return Err(format!("{name}: cannot read journal: {e}")),
+    };
+    let mut records = Vec::new();
+    let mut needs_newline = false;
+    let mut pos = 0usize;
+    let mut line_no = 0usize;
+    while pos < data.len() {
+        let end = data[pos..].iter().position(|&b| b == b'\n').map(|i| pos + i);
+        let (line, complete) = match end {
+            Some(e) => (&data[pos..e], true),
+            None => (&data[pos..], false),
+        };
+        line_no += 1;
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim();
+        if !text.is_empty() {
+            match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(o)) => {
+                    records.push(o);
+                    needs_newline = !complete;
+                }
+                Ok(_) | Err(_) if !complete => {
+                    let _ = writeln!(
+                        err,
+                        "bisect-step: {name}:{line_no}: torn last line ({} bytes, no newline) dropped from the journal",
+                        line.len()
+                    );
+                    let f = fs::OpenOptions::new().write(true).open(path);
+                    if let Err(e) = f.and_then(|f| f.set_len(pos as u64)) {
+                        return Err(format!("{name}: cannot truncate torn last line: {e}"));
+                    }
+                    needs_newline = false;
+                }
+                Ok(_) => return Err(format!("{name}:{line_no}: expected a JSON object")),
+                Err(e) => return Err(format!("{name}:{line_no}: invalid JSON: {e}")),
+            }
+        }
+        pos = match end {
+            Some(e) => e + 1,
+            None => data.len(),
+        };
+    }
+    Ok(Journal { records, needs_newline })
+}
+
+/// The start record from the command line, refs resolved to full shas.
+fn start_from_options(opts: &Options) -> Result<Start, String> {
+    let repo_path = opts.repo.clone().unwrap_or_else(|| ".".into());
+    let repo = git2::Repository::open(&repo_path)
+        .map_err(|e| format!("cannot open git repository {repo_path}: {}", e.message()))?;
+    let abs = fs::canonicalize(&repo_path)
+        .map(|p| p.display().to_string())
+        .unwrap_or(repo_path);
+    let bad = engine::resolve(&repo, opts.bad.as_deref().unwrap_or("HEAD")).map_err(|e| e.to_string())?;
+    let mut good = Vec::new();
+    for g in &opts.good {
+        good.push(engine::resolve(&repo, g).map_err(|e| e.to_string())?.to_string());
+    }
+    Ok(Start {
+        repo: abs,
+        bad: bad.to_string(),
+        good,
+        releases: opts.releases.clone(),
+        target: opts.target.clone(),
+        direction: if opts.fix { "fix" } else { "cause" }.into(),
+        confidence: opts.confidence,
+        repro_rate: opts.repro_rate,
+        revert_check: opts.revert_check,
+        seconds: 0.0,
+        extra: Object::new(),
+    })
+}
+
+/// Command-line settings that contradict the journal's start record.
+fn check_against_journal(start: &Start, opts: &Options) -> Result<(), String> {
+    let repo = git2::Repository::open(&start.repo)
+        .map_err(|e| format!("cannot open git repository {}: {}", start.repo, e.message()))?;
+    if let Some(b) = &opts.bad {
+        let oid = engine::resolve(&repo, b).map_err(|e| e.to_string())?;
+        if oid.to_string() != start.bad {
+            return Err(format!("--bad {b} differs from the journal's bad {}", start.bad));
+        }
+    }
+    for g in &opts.good {
+        let oid = engine::resolve(&repo, g).map_err(|e| e.to_string())?;
+        if !start.good.contains(&oid.to_string()) {
+            return Err(format!("--good {g} is not one of the journal's good commits"));
+        }
+    }
+    Ok(())
+}
+
+fn same_next(a: &Object, b: &Object) -> bool {
+    kind_of(a) == Some("next")
+        && kind_of(b) == Some("next")
+        && ["commit", "reason", "runs", "revert", "release"]
+            .iter()
+            .all(|k| a.get(*k) == b.get(*k))
+}
+
+/// One bisection step: the whole command-line contract.
+///
+/// Reads every record on `input` first; a malformed line or a record that
+/// does not fit the bisection (commit outside the range, unknown commit)
+/// exits 2 with nothing appended. Records kept: `build`, `run`, `verdict`
+/// from a person, `error`, and any other kind (they are history); a `next`
+/// or `result` echoed back is dropped; a record already in the journal
+/// (same text) is dropped, so feeding the same input twice counts once.
+/// Then the verdicts on newly judged commits and the action are appended and
+/// the action is printed. Returns the exit status.
+pub fn run(
+    opts: &Options,
+    input: Option<&mut dyn BufRead>,
+    input_name: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    macro_rules! fail {
+        ($code:expr, $($arg:tt)*) => {{
+            let _ = writeln!(err, "bisect-step: {}", format!($($arg)*));
+            return $code;
+        }};
+    }
+    // 1. Input records, all of them, before anything is touched.
+    let mut new_records: Vec<(usize, Object)> = Vec::new();
+    if let Some(input) = input {
+        let mut reader = jsonl::Reader::new(input, input_name);
+        while let Some(rec) = reader.next() {
+            match rec {
+                Ok(obj) => new_records.push((reader.line(), obj)),
+                Err(e) => fail!(EXIT_USAGE, "{e}"),
+            }
+        }
+    }
+    // 2. The journal and its start record.
+    let journal = match &opts.journal {
+        Some(path) => match read_journal(path, err) {
+            Ok(j) => j,
+            Err(e) => fail!(EXIT_USAGE, "{e}"),
+        },
+        None => Journal { records: vec![], needs_newline: false },
+    };
+    let (start, fresh) = match journal.records.first() {
+        Some(first) if kind_of(first) == Some("start") => match parse::<Start>(first) {
+            Ok(mut s) => {
+                if let Err(e) = check_against_journal(&s, opts) {
+                    fail!(EXIT_USAGE, "{e}");
+                }
+                if let Some(r) = &opts.repo {
+                    // The repository may have moved; the range has not.
+                    s.repo = fs::canonicalize(r).map(|p| p.display().to_string()).unwrap_or(r.clone());
+                }
+                (s, false)
+            }
+            Err(e) => fail!(EXIT_USAGE, "{}:1: bad start record: {e}", journal_name(opts)),
+        },
+        Some(_) => fail!(EXIT_USAGE, "{}:1: journal does not begin with a start record", journal_name(opts)),
+        None => match start_from_options(opts) {
+            Ok(s) => (s, true),
+            Err(e) => fail!(EXIT_USAGE, "{e}"),
+        },
+    };
+    let mut engine = match Engine::new(start.clone()) {
+        Ok(e) => e,
+        Err(e) => fail!(EXIT_USAGE, "{e:#}"),
+    };
+    // 3. Replay the journal.
+    let mut seen = HashSet::new();
+    for rec in journal.records.iter().skip(1) {
+        engine::dedupe(&mut seen, rec);
+        engine.ingest(rec, true);
+    }
+    // 4. Check, then take, the new records.
+    for (line, obj) in &new_records {
+        if let Err(RecordError(msg)) = engine.validate(obj) {
+            fail!(EXIT_USAGE, "{input_name}:{line}: {msg}");
+        }
+    }
+    let mut to_append: Vec<Object> = Vec::new();
+    if fresh {
+        to_append.push(kbisect_records::to_object(&start));
+    }
+    let mut took_new = false;
+    for (_, obj) in &new_records {
+        if !engine::dedupe(&mut seen, obj) {
+            continue;
+        }
+        if engine.ingest(obj, false) {
+            to_append.push(obj.clone());
+            took_new = true;
+        }
+    }
+    let last = journal.records.last();
+    if !took_new {
+        if let Some(last) = last.filter(|l| kind_of(l) == Some("result")) {
+            let mut w = jsonl::Writer::new(&mut *out);
+            return match w.write(last) {
+                Ok(()) => EXIT_OK,
+                Err(e) => fail!(EXIT_FAILURE, "writing stdout: {e}"),
+            };
+        }
+    }
+    // 5. Decide.
+    let decision = match engine.decide() {
+        Ok(d) => d,
+        Err(e) => fail!(EXIT_FAILURE, "{e:#}"),
+    };
+    to_append.extend(decision.verdicts.iter().cloned());
+    let repeat = !took_new && decision.verdicts.is_empty() && last.is_some_and(|l| same_next(l, &decision.action));
+    if !repeat {
+        to_append.push(decision.action.clone());
+    }
+    // 6. Append, then answer.
+    if let Some(path) = &opts.journal {
+        let mut text = Vec::new();
+        if journal.needs_newline {
+            text.push(b'\n');
+        }
+        for rec in &to_append {
+            let mut w = jsonl::Writer::new(&mut text);
+            let _ = w.write(rec);
+        }
+        let res = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(&text).and_then(|_| f.sync_data()));
+        if let Err(e) = res {
+            fail!(EXIT_FAILURE, "{}: cannot append to journal: {e}", path.display());
+        }
+    }
+    for line in &decision.log {
+        let _ = writeln!(err, "{line}");
+    }
+    let mut w = jsonl::Writer::new(&mut *out);
+    match w.write(&decision.action) {
+        Ok(()) => EXIT_OK,
+        Err(e) => fail!(EXIT_FAILURE, "writing stdout: {e}"),
+    }
+}
+
+fn journal_name(opts: &Options) -> String {
+    opts.journal
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "<journal>".into())
+}

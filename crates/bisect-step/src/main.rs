@@ -1,5 +1,104 @@
-//! Thin command-line front end for the `bisect_step` library.
+//! Thin command-line front end for the `bisect_step` library: parses the
+//! options, hands stdin (when it is not a terminal) to [`bisect_step::run`].
+
+use bisect_step::Options;
+use clap::Parser;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bisect-step",
+    version,
+    about = "Decide the next step of a kernel bisection from its journal and new build/run records",
+    after_help = "\
+Each call reads the journal and any new records on stdin, appends them and its
+decision to the journal, and prints one record: the `next` commit to build and
+test, or the `result`. Re-running with the same journal resumes.
+
+Examples:
+  # start: print the first commit to test (the bad end, for the reproduction rate)
+  bisect-step --journal j.jsonl --repo linux --bad v6.2 --good v6.1 --target 'BUG: ... in demo_fn'
+
+  # one step of the loop
+  bisect-step --journal j.jsonl </dev/null \\
+    | kbuild --repo linux | ksig | ktest --repro repro.c --target 'BUG: ... in demo_fn' \\
+    | bisect-step --journal j.jsonl
+
+  # drive it by hand, like git bisect good/bad/skip
+  echo '{\"kind\":\"verdict\",\"commit\":\"<sha>\",\"verdict\":\"good\"}' | bisect-step --journal j.jsonl"
+)]
+struct Cli {
+    /// Journal file (JSON lines): created on first use, resumed afterwards.
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    /// Kernel git repository.
+    #[arg(long)]
+    repo: Option<String>,
+    /// The bad commit (for --fix: the newest commit, where the bug is gone). Default HEAD.
+    #[arg(long)]
+    bad: Option<String>,
+    /// A good commit (for --fix: an old commit where the bug reproduces). Repeatable.
+    #[arg(long)]
+    good: Vec<String>,
+    /// With no --good: test release tags matching this glob (e.g. 'v*'), newest first.
+    #[arg(long)]
+    releases: Option<String>,
+    /// Title of the target bug, for runs without crashclass's `same_bug`. Repeatable.
+    #[arg(long)]
+    target: Vec<String>,
+    /// Find the commit that fixed the bug instead of the one that caused it.
+    #[arg(long)]
+    fix: bool,
+    /// Stop when the culprit is this probable (default 0.99).
+    #[arg(long)]
+    confidence: Option<f64>,
+    /// Known reproduction rate (0..1]: skip testing the bad end first.
+    #[arg(long)]
+    repro_rate: Option<f64>,
+    /// Before the result, test bad with the culprit reverted.
+    #[arg(long)]
+    revert_check: bool,
+}
+
 fn main() {
-    eprintln!("bisect-step: not yet implemented");
-    std::process::exit(1);
+    let cli = Cli::parse();
+    if let Some(c) = cli.confidence {
+        if !(0.5..1.0).contains(&c) {
+            kbisect_records::exit_usage("bisect-step", "--confidence must be in [0.5, 1)");
+        }
+    }
+    if let Some(p) = cli.repro_rate {
+        if !(p > 0.0 && p <= 1.0) {
+            kbisect_records::exit_usage("bisect-step", "--repro-rate must be in (0, 1]");
+        }
+    }
+    let opts = Options {
+        journal: cli.journal,
+        repo: cli.repo,
+        bad: cli.bad,
+        good: cli.good,
+        releases: cli.releases,
+        target: cli.target,
+        fix: cli.fix,
+        confidence: cli.confidence,
+        repro_rate: cli.repro_rate,
+        revert_check: cli.revert_check,
+    };
+    let stdin = std::io::stdin();
+    let mut lock;
+    let input: Option<&mut dyn std::io::BufRead> = if stdin.is_terminal() {
+        None
+    } else {
+        lock = stdin.lock();
+        Some(&mut lock)
+    };
+    let code = bisect_step::run(
+        &opts,
+        input,
+        "<stdin>",
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    );
+    std::process::exit(code);
 }

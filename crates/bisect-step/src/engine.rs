@@ -1,0 +1,999 @@
+//! The bisection state machine: what the records say about each commit, and
+//! what to do next.
+//!
+//! The state is a pure function of the journal's input records (builds,
+//! runs, verdicts given from outside): nothing decided earlier is trusted on
+//! replay, it is decided again, so a resumed bisection reaches the same next
+//! step and the same result. Decisions go through phases, each settled by
+//! the facts alone: test the bad end (reproduction rate), release tags when
+//! there is no good commit, bisection over the posterior, the culprit's
+//! parent (signature, noop), an optional revert check, the result.
+
+use crate::graph::{BitSet, Graph, Walker};
+use crate::model::{self, Direction, Evidence};
+use anyhow::{anyhow, Context, Result};
+use git2::{Oid, Repository};
+use kbisect_records::{
+    kind_of, parse, BisectResult, Build, CommitRef, Next, Object, Outcome, Run, Start, Verdict,
+    VerdictValue,
+};
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+/// Runs at the start commit: until this many target crashes…
+pub const START_CRASHES: u32 = 8;
+/// …or this many runs with evidence.
+pub const START_RUNS: u32 = 20;
+/// Consecutive infra errors that stop the bisection.
+pub const MAX_INFRA_IN_A_ROW: u32 = 10;
+/// VM runs after which the bisection stops with what it has.
+pub const MAX_VM_RUNS: u32 = 1000;
+/// Release tags tested at most.
+pub const MAX_RELEASES: usize = 12;
+
+/// What is known of one commit.
+#[derive(Debug, Clone, Default)]
+pub struct CommitFacts {
+    pub builds: u32,
+    pub build_ok: Option<bool>,
+    pub build_error: Option<String>,
+    pub signature: Option<String>,
+    pub build_seconds: f64,
+    pub cached_builds: u32,
+    pub evidence: Evidence,
+    pub boot_failures: u32,
+    pub test_failures: u32,
+    pub infra_errors: u32,
+    pub unrelated: u32,
+    pub other_crashes: Vec<String>,
+    pub vm_runs: u32,
+    pub run_seconds: f64,
+    /// A person said skip.
+    pub skip_verdict: bool,
+    /// New records since the last verdict written for it.
+    pub dirty: bool,
+}
+
+impl CommitFacts {
+    fn no_evidence_runs(&self) -> u32 {
+        self.boot_failures + self.test_failures + self.unrelated
+    }
+
+    /// Why the commit cannot be tested, if it cannot.
+    pub fn untestable(&self) -> Option<String> {
+        if self.skip_verdict {
+            return Some("skipped by verdict".into());
+        }
+        if self.build_ok == Some(false) {
+            return Some(format!(
+                "build failed: {}",
+                self.build_error.as_deref().unwrap_or("error")
+            ));
+        }
+        let ev = self.evidence.crashes + self.evidence.oks;
+        if ev == 0
+            && (self.boot_failures + self.test_failures >= 2 || self.no_evidence_runs() >= 5)
+        {
+            let mut why = Vec::new();
+            if self.boot_failures > 0 {
+                why.push(format!("{} boot failures", self.boot_failures));
+            }
+            if self.test_failures > 0 {
+                why.push(format!("{} test failures", self.test_failures));
+            }
+            if self.unrelated > 0 {
+                why.push(format!("{} unrelated crashes", self.unrelated));
+            }
+            return Some(format!("no run carried evidence: {}", why.join(", ")));
+        }
+        None
+    }
+}
+
+/// The action decided, and the records to append to the journal before it.
+pub struct Decision {
+    /// Verdicts on commits with new evidence.
+    pub verdicts: Vec<Object>,
+    /// A `next` or `result` record.
+    pub action: Object,
+    /// True when `action` is the result.
+    pub done: bool,
+    /// Human progress lines (seed style).
+    pub log: Vec<String>,
+}
+
+/// Bad input: a record the bisection cannot take.
+#[derive(Debug)]
+pub struct RecordError(pub String);
+
+/// The bisection over one repository.
+pub struct Engine {
+    pub repo: Repository,
+    pub start: Start,
+    pub dir: Direction,
+    pub bad: Oid,
+    pub goods: Vec<Oid>,
+    pub facts: HashMap<Oid, CommitFacts>,
+    order: Vec<Oid>,
+    revert: CommitFacts,
+    revert_seen: bool,
+    infra_in_a_row: u32,
+    decide_seconds: f64,
+    /// The commit (and revert) the latest build record was for: runs follow it.
+    context: Option<(Oid, Option<Oid>)>,
+    graph: Option<(Vec<Oid>, Graph)>,
+}
+
+fn oid_of(s: &str) -> Option<Oid> {
+    if kbisect_records::is_full_sha(s) {
+        Oid::from_str(s).ok()
+    } else {
+        None
+    }
+}
+
+/// Resolve a revision (sha, tag, branch, HEAD~2…) to a commit id.
+pub fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
+    let obj = repo
+        .revparse_single(rev)
+        .map_err(|e| anyhow!("unknown revision {rev:?}: {}", e.message()))?;
+    let commit = obj
+        .peel_to_commit()
+        .map_err(|_| anyhow!("{rev:?} does not name a commit"))?;
+    Ok(commit.id())
+}
+
+impl Engine {
+    /// Open the repository named by the start record and check the range.
+    pub fn new(start: Start) -> Result<Engine> {
+        let repo = Repository::open(&start.repo)
+            .with_context(|| format!("cannot open git repository {}", start.repo))?;
+        let dir = match start.direction.as_str() {
+            "cause" | "" => Direction::Cause,
+            "fix" => Direction::Fix,
+            other => return Err(anyhow!("unknown direction {other:?}")),
+        };
+        let bad = oid_of(&start.bad).ok_or_else(|| anyhow!("bad {:?} is not a full sha", start.bad))?;
+        repo.find_commit(bad)
+            .map_err(|_| anyhow!("bad commit {bad} is not in {}", start.repo))?;
+        let mut goods = Vec::new();
+        for g in &start.good {
+            let oid = oid_of(g).ok_or_else(|| anyhow!("good {g:?} is not a full sha"))?;
+            repo.find_commit(oid)
+                .map_err(|_| anyhow!("good commit {oid} is not in {}", start.repo))?;
+            if oid == bad || repo.graph_descendant_of(oid, bad).unwrap_or(false) {
+                return Err(anyhow!(
+                    "good commit {oid} is a descendant of bad {bad} (or the same commit)"
+                ));
+            }
+            goods.push(oid);
+        }
+        if goods.is_empty() && start.releases.is_none() {
+            return Err(anyhow!("no good commit: give --good or --releases"));
+        }
+        if dir == Direction::Fix && goods.is_empty() {
+            return Err(anyhow!("--fix needs --good: an old commit where the bug reproduces"));
+        }
+        Ok(Engine {
+            repo,
+            start,
+            dir,
+            bad,
+            goods,
+            facts: HashMap::new(),
+            order: Vec::new(),
+            revert: CommitFacts::default(),
+            revert_seen: false,
+            infra_in_a_row: 0,
+            decide_seconds: 0.0,
+            context: None,
+            graph: None,
+        })
+    }
+
+    fn facts_mut(&mut self, oid: Oid) -> &mut CommitFacts {
+        if !self.facts.contains_key(&oid) {
+            self.order.push(oid);
+        }
+        self.facts.entry(oid).or_default()
+    }
+
+    /// The commit a record names, checked to be in the range: the bad commit
+    /// or one of its ancestors.
+    pub fn check_commit(&mut self, obj: &Object) -> Result<Oid, RecordError> {
+        let s = obj
+            .get("commit")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| RecordError("record has no `commit`".into()))?;
+        let oid = oid_of(s).ok_or_else(|| RecordError(format!("commit {s:?} is not a full sha")))?;
+        if oid == self.bad {
+            return Ok(oid);
+        }
+        if let Some((_, g)) = &self.graph {
+            if g.node(&oid).is_some() {
+                return Ok(oid);
+            }
+        }
+        if self.repo.find_commit(oid).is_err() {
+            return Err(RecordError(format!("commit {oid} is not in the repository")));
+        }
+        if !self.repo.graph_descendant_of(self.bad, oid).unwrap_or(false) {
+            return Err(RecordError(format!(
+                "commit {oid} is not in the range (not an ancestor of bad {})",
+                self.bad
+            )));
+        }
+        Ok(oid)
+    }
+
+    /// Check a record from stdin before it is taken (nothing is taken when
+    /// any record of the input is bad).
+    pub fn validate(&mut self, obj: &Object) -> Result<(), RecordError> {
+        match kind_of(obj) {
+            Some("build") => {
+                parse::<Build>(obj).map_err(|e| RecordError(format!("bad build record: {e}")))?;
+                self.check_commit(obj)?;
+            }
+            Some("run") => {
+                parse::<Run>(obj).map_err(|e| RecordError(format!("bad run record: {e}")))?;
+                self.check_commit(obj)?;
+            }
+            Some("verdict") => {
+                parse::<Verdict>(obj)
+                    .map_err(|e| RecordError(format!("bad verdict record: {e}")))?;
+                self.check_commit(obj)?;
+            }
+            None => return Err(RecordError("record has no `kind`".into())),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Take one record (from the journal or stdin). Returns false for
+    /// records that are not kept (our own `next`/`result` echoed back).
+    pub fn ingest(&mut self, obj: &Object, from_journal: bool) -> bool {
+        match kind_of(obj) {
+            Some("start") => false,
+            Some("next") => {
+                if from_journal {
+                    self.decide_seconds += obj.get("seconds").and_then(|v| v.as_f64()).unwrap_or(0.0);
+                }
+                from_journal
+            }
+            Some("result") => from_journal,
+            Some("build") => {
+                let Ok(b) = parse::<Build>(obj) else { return true };
+                let Some(oid) = oid_of(&b.commit) else { return true };
+                let revert = obj.get("revert").and_then(|v| v.as_str()).and_then(oid_of);
+                self.context = Some((oid, revert));
+                let f = if revert.is_some() {
+                    self.revert_seen = true;
+                    &mut self.revert
+                } else {
+                    self.facts_mut(oid)
+                };
+                f.builds += 1;
+                if b.cached {
+                    f.cached_builds += 1;
+                }
+                f.build_ok = Some(b.ok);
+                f.build_error = b.error.clone();
+                if b.signature.is_some() {
+                    f.signature = b.signature.clone();
+                }
+                f.build_seconds += b.seconds;
+                f.dirty = true;
+                true
+            }
+            Some("run") => {
+                let Ok(r) = parse::<Run>(obj) else { return true };
+                let Some(oid) = oid_of(&r.commit) else { return true };
+                if r.outcome == Outcome::Skipped {
+                    return true;
+                }
+                let revert = match obj.get("revert").and_then(|v| v.as_str()) {
+                    Some(s) => oid_of(s),
+                    None => match self.context {
+                        Some((c, rev)) if c == oid => rev,
+                        _ => None,
+                    },
+                };
+                let target = self.is_target(&r);
+                if r.outcome == Outcome::InfraError {
+                    self.infra_in_a_row += 1;
+                } else {
+                    self.infra_in_a_row = 0;
+                }
+                let f = if revert.is_some() {
+                    self.revert_seen = true;
+                    &mut self.revert
+                } else {
+                    self.facts_mut(oid)
+                };
+                f.vm_runs += 1;
+                f.run_seconds += r.seconds;
+                if f.signature.is_none() {
+                    f.signature = r.signature.clone();
+                }
+                f.dirty = true;
+                match r.outcome {
+                    Outcome::Ok => f.evidence.oks += 1,
+                    Outcome::Crashed if target => f.evidence.crashes += 1,
+                    Outcome::Crashed => {
+                        f.unrelated += 1;
+                        if let Some(t) = &r.class.title {
+                            if !f.other_crashes.contains(t) {
+                                f.other_crashes.push(t.clone());
+                            }
+                        }
+                    }
+                    Outcome::BootFailed => f.boot_failures += 1,
+                    Outcome::TestFailed => f.test_failures += 1,
+                    Outcome::InfraError => f.infra_errors += 1,
+                    Outcome::Skipped => {}
+                }
+                true
+            }
+            Some("verdict") => {
+                let Ok(v) = parse::<Verdict>(obj) else { return true };
+                let Some(oid) = oid_of(&v.commit) else { return true };
+                if v.by.is_some() {
+                    // Our own verdict: its commit is judged up to here.
+                    if from_journal {
+                        self.facts_mut(oid).dirty = false;
+                    }
+                    return from_journal;
+                }
+                let f = self.facts_mut(oid);
+                match v.verdict {
+                    VerdictValue::Good => f.evidence.hard = Some(false),
+                    VerdictValue::Bad => f.evidence.hard = Some(true),
+                    VerdictValue::Skip => f.skip_verdict = true,
+                }
+                true
+            }
+            Some("error") => {
+                if let Some(oid) = obj.get("commit").and_then(|v| v.as_str()).and_then(oid_of) {
+                    self.infra_in_a_row += 1;
+                    let f = self.facts_mut(oid);
+                    f.infra_errors += 1;
+                }
+                true
+            }
+            _ => true,
+        }
+    }
+
+    /// A crash is the target bug when crashclass says so (`same_bug`), or,
+    /// without that, when its title is one of the target titles; with
+    /// neither, every crash after boot counts.
+    fn is_target(&self, r: &Run) -> bool {
+        if let Some(same) = r.class.same_bug {
+            return same;
+        }
+        if self.start.target.is_empty() {
+            return true;
+        }
+        let titles = r.class.title.iter().chain(r.class.alt_titles.iter());
+        titles
+            .into_iter()
+            .any(|t| self.start.target.iter().any(|x| x == t))
+    }
+
+    fn subject(&self, oid: Oid) -> String {
+        self.repo
+            .find_commit(oid)
+            .ok()
+            .and_then(|c| c.summary().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    fn f(&self, oid: Oid) -> CommitFacts {
+        self.facts.get(&oid).cloned().unwrap_or_default()
+    }
+
+    /// The commit whose runs measure the reproduction rate: the buggy end.
+    fn start_commit(&self) -> Oid {
+        match self.dir {
+            Direction::Cause => self.bad,
+            Direction::Fix => self.goods[0],
+        }
+    }
+
+    /// Reproduction rate for likelihoods: a Beta(1,1) posterior from the runs
+    /// of commits known buggy independently of their own runs, taken half a
+    /// standard deviation low, so ok runs are not over-trusted.
+    fn repro_rate(&self, known_buggy: &[Oid]) -> (f64, f64) {
+        if let Some(p) = self.start.repro_rate {
+            return (p.clamp(0.01, 0.999), p);
+        }
+        let (mut k, mut m) = (0.0, 0.0);
+        for o in known_buggy {
+            if let Some(f) = self.facts.get(o) {
+                k += f.evidence.crashes as f64;
+                m += f.evidence.oks as f64;
+            }
+        }
+        let (a, b) = (1.0 + k, 1.0 + m);
+        let mean = a / (a + b);
+        let sd = (a * b / ((a + b) * (a + b) * (a + b + 1.0))).sqrt();
+        ((mean - 0.5 * sd).clamp(0.05, 0.99), k / (k + m).max(1.0))
+    }
+
+    fn batch(p: f64) -> u32 {
+        ((0.5f64).ln() / (1.0 - p).ln()).ceil().clamp(1.0, 10.0) as u32
+    }
+
+    fn confirm_runs(p: f64) -> u32 {
+        ((0.01f64).ln() / (1.0 - p).ln()).ceil().clamp(1.0, 20.0) as u32
+    }
+
+    fn next(&self, oid: Oid, reason: &str, runs: u32) -> Next {
+        Next {
+            commit: oid.to_string(),
+            subject: Some(self.subject(oid)),
+            reason: reason.into(),
+            runs: Some(runs),
+            ..Default::default()
+        }
+    }
+
+    /// Decide what to do now.
+    pub fn decide(&mut self) -> Result<Decision> {
+        let t0 = Instant::now();
+        let mut log = Vec::new();
+        let verdicts = self.verdicts(&mut log);
+        let mut d = self.decide_action(&mut log)?;
+        let secs = t0.elapsed().as_secs_f64();
+        if !d.done {
+            d.action.insert("seconds".into(), serde_json::json!(secs));
+        }
+        d.verdicts = verdicts;
+        d.log.splice(0..0, log);
+        Ok(d)
+    }
+
+    fn result_base(&self, status: &str) -> BisectResult {
+        let mut r = BisectResult {
+            status: status.into(),
+            direction: self.dir.as_str().into(),
+            ..Default::default()
+        };
+        let mut tested = 0;
+        for f in self.facts.values().chain(std::iter::once(&self.revert)) {
+            if f.vm_runs > 0 || !f.evidence.is_empty() {
+                tested += 1;
+            }
+            r.builds += f.builds - f.cached_builds;
+            r.vm_runs += f.vm_runs;
+            r.build_seconds += f.build_seconds;
+            r.test_seconds += f.run_seconds;
+        }
+        r.revisions_tested = tested;
+        r.seconds = r.build_seconds + r.test_seconds + self.decide_seconds;
+        r
+    }
+
+    fn finish(r: BisectResult, log: Vec<String>) -> Decision {
+        Decision {
+            verdicts: vec![],
+            action: kbisect_records::to_object(&r),
+            done: true,
+            log,
+        }
+    }
+
+    fn error_result(&self, error: &str, message: String, mut log: Vec<String>) -> Decision {
+        let mut r = self.result_base("error");
+        r.error = Some(error.into());
+        log.push(format!("bisection stopped: {message}"));
+        r.message = Some(message);
+        Self::finish(r, log)
+    }
+
+    fn action(next: Next, log: Vec<String>) -> Decision {
+        Decision {
+            verdicts: vec![],
+            action: kbisect_records::to_object(&next),
+            done: false,
+            log,
+        }
+    }
+
+    /// Verdict records for commits with new records since their last verdict.
+    fn verdicts(&mut self, log: &mut Vec<String>) -> Vec<Object> {
+        let mut out = Vec::new();
+        let sigs = self.tested_signatures();
+        for oid in self.order.clone() {
+            let f = self.f(oid);
+            if !f.dirty {
+                continue;
+            }
+            let mut v = Verdict {
+                commit: oid.to_string(),
+                verdict: VerdictValue::Skip,
+                reason: None,
+                runs: f.evidence.crashes + f.evidence.oks,
+                target_crashes: f.evidence.crashes,
+                other_crashes: f.other_crashes.clone(),
+                boot_failures: f.boot_failures,
+                test_failures: f.test_failures,
+                infra_errors: f.infra_errors,
+                same_signature_as: None,
+                by: Some("bisect-step".into()),
+                seconds: 0.0,
+                extra: Object::new(),
+            };
+            if let Some(why) = f.untestable() {
+                v.reason = Some(why);
+            } else if f.evidence.crashes > 0 {
+                v.verdict = VerdictValue::Bad;
+                v.reason = Some(format!(
+                    "target bug in {} of {} runs",
+                    f.evidence.crashes,
+                    f.evidence.crashes + f.evidence.oks
+                ));
+                if f.evidence.oks > 0 {
+                    log.push("reproducer seems to be flaky".into());
+                }
+            } else if f.evidence.oks > 0 {
+                v.verdict = VerdictValue::Good;
+                v.reason = Some(format!("no target crash in {} runs", f.evidence.oks));
+            } else if let Some(other) = self.same_signature(oid, &f, &sigs) {
+                let of = self.f(other);
+                v.verdict = if of.evidence.crashes > 0 {
+                    VerdictValue::Bad
+                } else {
+                    VerdictValue::Good
+                };
+                v.same_signature_as = Some(other.to_string());
+                v.reason = Some(format!("same build signature as {other}, not booted"));
+            } else {
+                // Nothing to judge yet (only infra errors, or a build).
+                if let Some(f) = self.facts.get_mut(&oid) {
+                    f.dirty = false;
+                }
+                continue;
+            }
+            if let Some(f) = self.facts.get_mut(&oid) {
+                f.dirty = false;
+            }
+            if !f.other_crashes.is_empty() {
+                log.push(format!(
+                    "unrelated crashes at {oid} (not evidence): {}",
+                    f.other_crashes.join(", ")
+                ));
+            }
+            let word = match v.verdict {
+                VerdictValue::Good => "good",
+                VerdictValue::Bad => "bad",
+                VerdictValue::Skip => "skip",
+            };
+            log.push(format!("# git bisect {word} {oid}"));
+            out.push(kbisect_records::to_object(&v));
+        }
+        out
+    }
+
+    /// Signatures of commits with evidence from their own runs.
+    fn tested_signatures(&self) -> HashMap<String, Oid> {
+        let mut m = HashMap::new();
+        for oid in &self.order {
+            let f = &self.facts[oid];
+            if let Some(s) = &f.signature {
+                if f.evidence.crashes + f.evidence.oks > 0 && f.evidence.hard.is_none() {
+                    m.entry(s.clone()).or_insert(*oid);
+                }
+            }
+        }
+        m
+    }
+
+    fn same_signature(&self, oid: Oid, f: &CommitFacts, sigs: &HashMap<String, Oid>) -> Option<Oid> {
+        let s = f.signature.as_ref()?;
+        if f.evidence.crashes + f.evidence.oks > 0 {
+            return None;
+        }
+        sigs.get(s).copied().filter(|o| *o != oid)
+    }
+
+    /// The evidence a commit carries: its own, or, with none, that of a
+    /// tested commit with the same build signature.
+    fn evidence_of(&self, oid: Oid, sigs: &HashMap<String, Oid>) -> Evidence {
+        let f = self.f(oid);
+        if !f.evidence.is_empty() {
+            return f.evidence;
+        }
+        match self.same_signature(oid, &f, sigs) {
+            Some(o) => self.f(o).evidence,
+            None => f.evidence,
+        }
+    }
+
+    fn decide_action(&mut self, log: &mut Vec<String>) -> Result<Decision> {
+        let log0 = std::mem::take(log);
+        if self.infra_in_a_row >= MAX_INFRA_IN_A_ROW {
+            return Ok(self.error_result(
+                "too_many_infra_errors",
+                format!("{} infra errors in a row", self.infra_in_a_row),
+                log0,
+            ));
+        }
+        // Phase 1: the buggy end reproduces, and how often.
+        let s = self.start_commit();
+        let sf = self.f(s);
+        if self.start.repro_rate.is_none() && sf.evidence.hard.is_none() {
+            if let Some(why) = sf.untestable() {
+                return Ok(self.error_result(
+                    "start_commit_untestable",
+                    format!("the starting commit {s} cannot be tested: {why}"),
+                    log0,
+                ));
+            }
+            let ev = sf.evidence.crashes + sf.evidence.oks;
+            if sf.evidence.crashes < START_CRASHES && ev < START_RUNS {
+                let reason = if sf.vm_runs > 0 || sf.builds > 0 { "more_runs" } else { "start" };
+                return Ok(Self::action(self.next(s, reason, START_RUNS - ev), log0));
+            }
+            if sf.evidence.crashes == 0 {
+                let mut r = self.result_base(match self.dir {
+                    Direction::Cause => "no_bug_at_bad",
+                    Direction::Fix => "error",
+                });
+                if self.dir == Direction::Fix {
+                    r.error = Some("no_bug_at_good".into());
+                }
+                r.message = Some(format!("the target bug did not reproduce at {s} in {ev} runs"));
+                let mut l = log0;
+                l.push(format!("the bug does not reproduce at {s}"));
+                return Ok(Self::finish(r, l));
+            }
+        }
+        // Phase 2: releases, newest to oldest, until one is good.
+        if self.goods.is_empty() {
+            let (p, _) = self.repro_rate(&[s]);
+            let confirm = Self::confirm_runs(p);
+            let tags = crate::releases::release_tags(
+                &self.repo,
+                self.start.releases.as_deref().unwrap_or("v*"),
+                self.bad,
+                MAX_RELEASES,
+            )?;
+            let mut oldest_bad = None;
+            let mut good = None;
+            for (tag, oid) in &tags {
+                let f = self.f(*oid);
+                let state = if let Some(h) = f.evidence.hard {
+                    Some(h)
+                } else if f.untestable().is_some() {
+                    continue;
+                } else if f.evidence.crashes > 0 {
+                    Some(true)
+                } else if f.evidence.oks >= confirm {
+                    Some(false)
+                } else {
+                    None
+                };
+                match state {
+                    Some(true) => oldest_bad = Some(tag.clone()),
+                    Some(false) => {
+                        good = Some(*oid);
+                        break;
+                    }
+                    None => {
+                        let mut next = self.next(*oid, "release", confirm - f.evidence.oks);
+                        next.release = Some(tag.clone());
+                        let mut l = log0;
+                        l.push(format!("testing release {tag}"));
+                        return Ok(Self::action(next, l));
+                    }
+                }
+            }
+            match good {
+                Some(g) => self.goods = vec![g],
+                None => {
+                    let mut r = self.result_base(if oldest_bad.is_some() {
+                        "bug_at_oldest_release"
+                    } else {
+                        "error"
+                    });
+                    if oldest_bad.is_none() {
+                        r.error = Some("no_testable_release".into());
+                    }
+                    r.message = Some(match &oldest_bad {
+                        Some(t) => format!("the bug is already present at the oldest tested release {t}"),
+                        None => "no release tag could be tested".into(),
+                    });
+                    if let Some(t) = &oldest_bad {
+                        r.extra.insert("oldest_release".into(), serde_json::json!(t));
+                    }
+                    return Ok(Self::finish(r, log0));
+                }
+            }
+        }
+        self.bisect(log0)
+    }
+
+    fn graph(&mut self) -> Result<&Graph> {
+        let stale = match &self.graph {
+            Some((goods, _)) => *goods != self.goods,
+            None => true,
+        };
+        if stale {
+            let g = Graph::load(&self.repo, self.bad, &self.goods)?;
+            self.graph = Some((self.goods.clone(), g));
+        }
+        Ok(&self.graph.as_ref().expect("graph just loaded").1)
+    }
+
+    /// Phase 3 to 5: bisection, the parent, the revert check, the result.
+    fn bisect(&mut self, mut log: Vec<String>) -> Result<Decision> {
+        self.graph()?;
+        let (_, g) = self.graph.take().expect("graph loaded");
+        let out = self.bisect_in(&g, &mut log);
+        self.graph = Some((self.goods.clone(), g));
+        out.map(|mut d| {
+            d.log.splice(0..0, log);
+            d
+        })
+    }
+
+    fn bisect_in(&mut self, g: &Graph, _log: &mut Vec<String>) -> Result<Decision> {
+        let n = g.len();
+        if n == 0 {
+            return Ok(self.error_result(
+                "empty_range",
+                "no commit between good and bad".into(),
+                vec![],
+            ));
+        }
+        let sigs = self.tested_signatures();
+        let mut walker = Walker::new(n);
+        // Tested commits in range, with their ancestor sets.
+        let mut tested: Vec<(u32, BitSet, Evidence)> = Vec::new();
+        let mut untestable = vec![false; n];
+        for oid in &self.order {
+            let Some(x) = g.node(oid) else { continue };
+            if self.facts[oid].untestable().is_some() {
+                untestable[x as usize] = true;
+            }
+            let ev = self.evidence_of(*oid, &sigs);
+            if !ev.is_empty() {
+                tested.push((x, walker.ancestors(g, x), ev));
+            }
+        }
+        // Commits known buggy from other commits' crashes (or hard verdicts).
+        let mut known: Vec<Oid> = vec![self.start_commit()];
+        for (x, anc, _) in &tested {
+            let buggy = tested.iter().any(|(y, ancy, evy)| {
+                y != x
+                    && (evy.crashes > 0 || evy.hard == Some(true))
+                    && match self.dir {
+                        Direction::Cause => anc.get(*y),
+                        Direction::Fix => ancy.get(*x),
+                    }
+            });
+            if buggy {
+                known.push(g.oids[*x as usize]);
+            }
+        }
+        let (p, p_point) = self.repro_rate(&known);
+        let refs: Vec<(&BitSet, Evidence)> = tested.iter().map(|(_, a, e)| (a, *e)).collect();
+        let Some(w) = model::posterior(g, &refs, p, self.dir) else {
+            return Ok(self.error_result(
+                "contradictory_verdicts",
+                "the verdicts contradict every candidate".into(),
+                vec![],
+            ));
+        };
+        let (best, confidence) = w
+            .iter()
+            .enumerate()
+            .fold((0usize, -1.0f64), |acc, (i, &x)| if x > acc.1 { (i, x) } else { acc });
+        let target = self.start.confidence.unwrap_or(0.99);
+        let total_runs: u32 = self.facts.values().map(|f| f.vm_runs).sum();
+        let flaky = self
+            .facts
+            .values()
+            .any(|f| f.evidence.crashes > 0 && f.evidence.oks > 0)
+            || p_point < 0.95;
+        let choice = if confidence >= target || total_runs >= MAX_VM_RUNS {
+            None
+        } else {
+            let retest: Vec<u32> = tested
+                .iter()
+                .filter(|(_, _, e)| e.hard.is_none() && e.crashes == 0)
+                .map(|(x, _, _)| *x)
+                .collect();
+            model::choose(g, &w, &untestable, &retest, p, self.dir, &mut walker)
+        };
+        if let Some(c) = choice {
+            let oid = g.oids[c.node as usize];
+            let f = self.f(oid);
+            let reason = if f.vm_runs > 0 || f.builds > 0 { "more_runs" } else { "bisect" };
+            let mut next = self.next(oid, reason, Self::batch(p));
+            // git's view: candidates not ruled out by a decided verdict.
+            let alive = self.discrete_alive(g, &tested);
+            let anc = walker.ancestors(g, c.node);
+            let all = alive.iter().filter(|&&a| a).count() as u64;
+            let below = (0..n).filter(|&i| alive[i] && anc.get(i as u32)).count() as u64;
+            let left = (below.saturating_sub(1)).max(all - below);
+            next.revisions_left = Some(left);
+            next.steps_left = Some(estimate_steps(all));
+            let mut l = vec![];
+            if reason == "bisect" {
+                l.push(format!(
+                    "Bisecting: {left} revisions left to test after this (roughly {} steps)",
+                    estimate_steps(all)
+                ));
+            } else {
+                l.push(format!("more runs at {oid} (P(bad)={:.3})", c.split));
+            }
+            l.push(format!("[{oid}] {}", self.subject(oid)));
+            return Ok(Self::action(next, l));
+        }
+        // Settled: found, or inconclusive.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| w[b].total_cmp(&w[a]).then(a.cmp(&b)));
+        let mut mass = 0.0;
+        let mut set = Vec::new();
+        for i in order {
+            if mass >= target.min(0.99) || w[i] < model::LIVE {
+                break;
+            }
+            mass += w[i];
+            set.push(i);
+        }
+        if confidence < target && set.len() > 1 {
+            let mut r = self.result_base("inconclusive");
+            set.sort();
+            r.candidates = set
+                .iter()
+                .take(100)
+                .map(|&i| CommitRef {
+                    commit: g.oids[i].to_string(),
+                    subject: self.subject(g.oids[i]),
+                })
+                .collect();
+            r.confidence = confidence;
+            r.flaky = flaky;
+            r.repro_rate = Some(p_point);
+            let mut l = vec!["This means the bug could be in any of these commits (only skipped commits left to test):".to_string()];
+            l.extend(r.candidates.iter().map(|c| format!("{} {}", c.commit, c.subject)));
+            return Ok(Self::finish(r, l));
+        }
+        let culprit = g.oids[best];
+        self.conclude(culprit, confidence, flaky, p_point)
+    }
+
+    /// Candidates not ruled out by any decided verdict (crash = bug present,
+    /// ok-only runs = taken as absent), as `git bisect` would count them.
+    fn discrete_alive(&self, g: &Graph, tested: &[(u32, BitSet, Evidence)]) -> Vec<bool> {
+        let mut alive = vec![true; g.len()];
+        for (_, anc, ev) in tested {
+            let present = ev.hard.unwrap_or(ev.crashes > 0);
+            let new_state = match self.dir {
+                Direction::Cause => present,
+                Direction::Fix => !present,
+            };
+            for (i, a) in alive.iter_mut().enumerate() {
+                if anc.get(i as u32) != new_state {
+                    *a = false;
+                }
+            }
+        }
+        alive
+    }
+
+    /// The culprit is settled: check its parent, maybe revert it, and report.
+    fn conclude(&mut self, culprit: Oid, confidence: f64, flaky: bool, p: f64) -> Result<Decision> {
+        let commit = self.repo.find_commit(culprit)?;
+        let parent = commit.parent_id(0).ok();
+        let cf = self.f(culprit);
+        if let Some(pa) = parent {
+            let pf = self.f(pa);
+            if pf.builds == 0 && pf.evidence.is_empty() {
+                let next = self.next(pa, "parent", 0);
+                return Ok(Self::action(
+                    next,
+                    vec![
+                        format!("first bad commit candidate: {culprit} {}", self.subject(culprit)),
+                        format!("parent commit {pa} wasn't tested"),
+                    ],
+                ));
+            }
+        }
+        let mut revert_check = None;
+        if self.start.revert_check && culprit != self.bad {
+            let rf = &self.revert;
+            let (p_cons, _) = self.repro_rate(&[self.start_commit()]);
+            let confirm = Self::confirm_runs(p_cons);
+            let verdict = if rf.build_ok == Some(false) {
+                Some("revert_failed")
+            } else if rf.evidence.crashes > 0 {
+                Some("bug_remains")
+            } else if rf.evidence.oks >= confirm {
+                Some("bug_gone")
+            } else if rf.untestable().is_some() {
+                Some("not_tested")
+            } else {
+                None
+            };
+            match verdict {
+                Some(v) => revert_check = Some(v.to_string()),
+                None => {
+                    let mut next = self.next(self.bad, "revert_check", confirm - rf.evidence.oks);
+                    next.revert = Some(culprit.to_string());
+                    return Ok(Self::action(
+                        next,
+                        vec![format!("testing {} with {culprit} reverted", self.bad)],
+                    ));
+                }
+            }
+        }
+        let mut r = self.result_base("found");
+        r.culprit = Some(CommitRef {
+            commit: culprit.to_string(),
+            subject: commit.summary().unwrap_or("").to_string(),
+        });
+        r.confidence = confidence;
+        r.flaky = flaky;
+        r.repro_rate = Some(p);
+        r.merge = commit.parent_count() > 1;
+        r.release = crate::releases::is_release_commit(&self.repo, &commit);
+        r.culprit_signature = cf.signature.clone();
+        r.parent_signature = parent.and_then(|pa| self.f(pa).signature);
+        r.noop = matches!((&r.culprit_signature, &r.parent_signature), (Some(a), Some(b)) if a == b);
+        r.revert_check = revert_check;
+        let mut l = Vec::new();
+        if let (Some(a), Some(b)) = (&r.culprit_signature, &r.parent_signature) {
+            l.push(format!("culprit signature: {a}"));
+            l.push(format!("parent  signature: {b}"));
+        }
+        if r.noop {
+            l.push("culprit and parent build the same kernel: the result is suspect (noop)".into());
+        }
+        if flaky {
+            l.push("Reproducer flagged being flaky".into());
+        }
+        l.push(format!(
+            "revisions tested: {}, total time: {:.0}s (build: {:.0}s, test: {:.0}s)",
+            r.revisions_tested, r.seconds, r.build_seconds, r.test_seconds
+        ));
+        let word = match self.dir {
+            Direction::Cause => "first bad commit",
+            Direction::Fix => "first fixed commit",
+        };
+        l.push(format!(
+            "{word}: {culprit} {} (confidence {:.3})",
+            commit.summary().unwrap_or(""),
+            confidence
+        ));
+        Ok(Self::finish(r, l))
+    }
+
+    /// Commits an input record may name, for the dedupe set.
+    pub fn seen_key(obj: &Object) -> String {
+        serde_json::to_string(obj).unwrap_or_default()
+    }
+}
+
+/// git's estimate of the steps left for `all` candidates.
+pub fn estimate_steps(all: u64) -> u32 {
+    if all < 3 {
+        return 0;
+    }
+    let n = 63 - all.leading_zeros();
+    let e = 1u64 << n;
+    let x = all - e;
+    if e < 3 * x {
+        n
+    } else {
+        n - 1
+    }
+}
+
+/// Keep only records whose text has not been seen (a re-fed input).
+pub fn dedupe(seen: &mut HashSet<String>, obj: &Object) -> bool {
+    seen.insert(Engine::seen_key(obj))
+}

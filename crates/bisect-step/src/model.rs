@@ -1,0 +1,322 @@
+//! The Bayesian model of a bisection: a posterior over which candidate is the
+//! culprit, and the choice of the next commit to test.
+//!
+//! Hypothesis `c` ("c is the culprit") says a commit `x` is in the *new*
+//! state (bad for a cause bisection, fixed for a fix bisection) exactly when
+//! `c` is `x` or an ancestor of it. The prior is uniform over candidates.
+//! A run that shows the target bug proves its commit buggy (false positives
+//! are treated as impossible: only same-bug crashes count). A run that ends
+//! ok is soft evidence: a buggy commit passes a run with probability `1 - p`,
+//! `p` being the reproduction rate. Runs with no evidence (boot failures,
+//! unrelated crashes, ...) do not enter the model at all.
+//!
+//! The next commit is the one whose run tells the most about the culprit:
+//! maximum mutual information between one run's outcome and the hypothesis.
+//! With a perfect reproducer that is the commit whose ancestors hold half the
+//! posterior mass, i.e. plain bisection; with a flaky one it leans to the
+//! good side, where an ok run says less.
+
+use crate::graph::{BitSet, Graph, Walker, NONE};
+use std::collections::HashMap;
+
+/// Posterior mass below which a candidate counts as ruled out.
+pub const LIVE: f64 = 1e-9;
+/// Up to this many live candidates, every one is evaluated exactly.
+pub const EXACT_LIMIT: usize = 2000;
+
+/// What runs and verdicts say about one commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Evidence {
+    /// Runs that showed the target bug.
+    pub crashes: u32,
+    /// Runs that ended ok.
+    pub oks: u32,
+    /// A verdict given from outside: `Some(true)` = bug present.
+    pub hard: Option<bool>,
+}
+
+impl Evidence {
+    /// True when nothing is known.
+    pub fn is_empty(&self) -> bool {
+        self.crashes == 0 && self.oks == 0 && self.hard.is_none()
+    }
+
+    /// Log-likelihood of this evidence if the commit carries the bug.
+    pub fn ln_if_buggy(&self, p: f64) -> f64 {
+        match self.hard {
+            Some(true) => 0.0,
+            Some(false) => f64::NEG_INFINITY,
+            None => self.crashes as f64 * p.ln() + self.oks as f64 * (1.0 - p).ln(),
+        }
+    }
+
+    /// Log-likelihood of this evidence if the commit is free of the bug.
+    pub fn ln_if_clean(&self) -> f64 {
+        match self.hard {
+            Some(true) => f64::NEG_INFINITY,
+            Some(false) => 0.0,
+            None if self.crashes > 0 => f64::NEG_INFINITY,
+            None => 0.0,
+        }
+    }
+}
+
+/// Which end carries the bug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// New commits are buggy: find the first bad commit.
+    Cause,
+    /// Old commits are buggy: find the first fixed commit.
+    Fix,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Cause => "cause",
+            Direction::Fix => "fix",
+        }
+    }
+}
+
+/// Binary entropy in bits.
+fn h2(q: f64) -> f64 {
+    if q <= 0.0 || q >= 1.0 {
+        0.0
+    } else {
+        -(q * q.log2() + (1.0 - q) * (1.0 - q).log2())
+    }
+}
+
+/// Mutual information (bits) between one run at a commit that is in the new
+/// state with probability `s` and the hypothesis, for reproduction rate `p`.
+pub fn information(s: f64, p: f64, dir: Direction) -> f64 {
+    let buggy = match dir {
+        Direction::Cause => s,
+        Direction::Fix => 1.0 - s,
+    };
+    (h2(buggy * p) - buggy * h2(p)).max(0.0)
+}
+
+/// The `s` (new-state mass of a commit's ancestry) that maximises information.
+pub fn best_split(p: f64, dir: Direction) -> f64 {
+    let mut best = (0.5, -1.0);
+    for i in 1..1000 {
+        let s = i as f64 / 1000.0;
+        let mi = information(s, p, dir);
+        if mi > best.1 {
+            best = (s, mi);
+        }
+    }
+    best.0
+}
+
+/// The posterior over candidates, normalised to sum 1; `None` when the
+/// evidence contradicts every candidate (e.g. a good verdict on a commit
+/// that crashed with the target bug).
+pub fn posterior(
+    g: &Graph,
+    tested: &[(&BitSet, Evidence)],
+    p: f64,
+    dir: Direction,
+) -> Option<Vec<f64>> {
+    let n = g.len();
+    let mut logw = vec![0.0f64; n];
+    for (anc, ev) in tested {
+        let buggy = ev.ln_if_buggy(p);
+        let clean = ev.ln_if_clean();
+        let (new_state, old_state) = match dir {
+            Direction::Cause => (buggy, clean),
+            Direction::Fix => (clean, buggy),
+        };
+        for (i, lw) in logw.iter_mut().enumerate() {
+            *lw += if anc.get(i as u32) { new_state } else { old_state };
+        }
+    }
+    let max = logw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !max.is_finite() {
+        return None;
+    }
+    let mut w: Vec<f64> = logw.iter().map(|l| (l - max).exp()).collect();
+    let total: f64 = w.iter().sum();
+    w.iter_mut().for_each(|x| *x /= total);
+    Some(w)
+}
+
+/// A commit worth testing and what a run there is worth.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Choice {
+    pub node: u32,
+    /// Posterior probability that the commit is in the new state.
+    pub split: f64,
+    /// Bits of information one run is expected to give.
+    pub information: f64,
+}
+
+/// Pick the next commit to test.
+///
+/// Up to [`EXACT_LIMIT`] live candidates, every live candidate (and every
+/// commit tested before, for more runs) is scored exactly. Beyond that, a
+/// descent finds where the ancestor mass crosses the best split: binary
+/// search down the first-parent chain (mass only shrinks along it), then into
+/// a merge's other parent when that one still holds enough mass. On a
+/// kernel-shaped history the chain steps are single commits or merged topic
+/// branches, so the split lands within a topic branch's size of ideal.
+/// Walks stop at commits whose whole ancestry is ruled out.
+pub fn choose(
+    g: &Graph,
+    weight: &[f64],
+    untestable: &[bool],
+    retest: &[u32],
+    p: f64,
+    dir: Direction,
+    walker: &mut Walker,
+) -> Option<Choice> {
+    let n = g.len();
+    if n == 0 {
+        return None;
+    }
+    let live: Vec<bool> = weight.iter().map(|&w| w >= LIVE).collect();
+    // dead_below[i]: i and all its ancestors are ruled out. Parents have
+    // larger indices, so one pass from the oldest end settles it.
+    let mut dead_below = vec![false; n];
+    for i in (0..n).rev() {
+        dead_below[i] = !live[i] && g.parents_of(i as u32).iter().all(|&q| dead_below[q as usize]);
+    }
+    let live_count = live.iter().filter(|&&l| l).count();
+    let mut scored: HashMap<u32, f64> = HashMap::new();
+    let mut score = |x: u32, walker: &mut Walker| -> f64 {
+        *scored
+            .entry(x)
+            .or_insert_with(|| walker.mass(g, x, weight, Some(&dead_below)).min(1.0))
+    };
+    let mut pool: Vec<u32> = retest.to_vec();
+    if live_count <= EXACT_LIMIT {
+        pool.extend((0..n as u32).filter(|&i| live[i as usize]));
+    } else {
+        let target = best_split(p, dir);
+        let mut top = 0u32;
+        for _ in 0..64 {
+            let chain = g.first_parent_chain(top);
+            let (mut lo, mut hi) = (0usize, chain.len());
+            while hi - lo > 1 {
+                let mid = (lo + hi) / 2;
+                if score(chain[mid], walker) >= target {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            pool.push(chain[lo]);
+            if lo + 1 < chain.len() {
+                pool.push(chain[lo + 1]);
+            }
+            // Neighbours on the chain, in case the crossing is untestable.
+            let mut k = 1;
+            while k <= 64 && (lo >= k || lo + 1 + k < chain.len()) {
+                let mut found = false;
+                for j in [lo.checked_sub(k), Some(lo + 1 + k)].into_iter().flatten() {
+                    if j < chain.len() {
+                        pool.push(chain[j]);
+                        found |= !untestable[chain[j] as usize];
+                    }
+                }
+                if found && k >= 2 {
+                    break;
+                }
+                k += 1;
+            }
+            let a = chain[lo];
+            let mut deeper = None;
+            for &q in g.parents_of(a) {
+                if q == g.first_parent[a as usize] || q == NONE {
+                    continue;
+                }
+                pool.push(q);
+                let s = score(q, walker);
+                if s >= target && deeper.is_none_or(|(_, best)| s > best) {
+                    deeper = Some((q, s));
+                }
+            }
+            match deeper {
+                Some((q, _)) => top = q,
+                None => break,
+            }
+        }
+    }
+    let mut best: Option<Choice> = None;
+    for x in pool {
+        if untestable[x as usize] {
+            continue;
+        }
+        let s = score(x, walker);
+        let mi = information(s, p, dir);
+        let better = match best {
+            None => true,
+            Some(b) => mi > b.information + 1e-12,
+        };
+        if better {
+            best = Some(Choice {
+                node: x,
+                split: s,
+                information: mi,
+            });
+        }
+    }
+    best.filter(|b| b.information > 1e-6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use git2::Oid;
+
+    fn linear(n: usize) -> Graph {
+        let oids: Vec<Oid> = (0..n)
+            .map(|i| Oid::from_bytes(&[(i % 251) as u8, (i / 251) as u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]).unwrap())
+            .collect();
+        let raw: Vec<Oid> = (1..=n)
+            .map(|i| Oid::from_bytes(&[(i % 251) as u8, (i / 251) as u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]).unwrap())
+            .collect();
+        let starts: Vec<u32> = (0..=n as u32).collect();
+        Graph::from_edges(oids, &starts, &raw)
+    }
+
+    #[test]
+    fn information_peaks_at_half_for_a_perfect_reproducer() {
+        let s = best_split(0.999, Direction::Cause);
+        assert!((s - 0.5).abs() < 0.02, "{s}");
+        let s = best_split(0.3, Direction::Cause);
+        assert!(s < 0.45 && s > 0.3, "{s}");
+        let s = best_split(0.3, Direction::Fix);
+        assert!(s > 0.55, "{s}");
+    }
+
+    #[test]
+    fn linear_bisection_picks_the_middle_both_ways() {
+        for n in [10usize, 3000, 5000] {
+            let g = linear(n);
+            let w = vec![1.0 / n as f64; n];
+            let mut walker = Walker::new(n);
+            let c = choose(&g, &w, &vec![false; n], &[], 0.999, Direction::Cause, &mut walker).unwrap();
+            assert!((c.split - 0.5).abs() <= 1.0 / n as f64 + 0.01, "{n}: {c:?}");
+        }
+    }
+
+    #[test]
+    fn posterior_rules_out_by_crash_and_weighs_oks() {
+        let g = linear(4);
+        let mut w = Walker::new(4);
+        let anc1 = w.ancestors(&g, 1);
+        let crash = Evidence { crashes: 1, ..Default::default() };
+        let post = posterior(&g, &[(&anc1, crash)], 0.5, Direction::Cause).unwrap();
+        assert_eq!(post[0], 0.0);
+        assert!((post[1] - 1.0 / 3.0).abs() < 1e-9);
+        let ok = Evidence { oks: 1, ..Default::default() };
+        let post = posterior(&g, &[(&anc1, ok)], 0.5, Direction::Cause).unwrap();
+        assert!(post[0] > post[1]);
+        let bad = Evidence { hard: Some(true), ..Default::default() };
+        let good = Evidence { hard: Some(false), ..Default::default() };
+        assert!(posterior(&g, &[(&anc1, bad), (&anc1, good)], 0.5, Direction::Cause).is_none());
+    }
+}

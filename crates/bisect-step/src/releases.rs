@@ -1,0 +1,90 @@
+//! Release tags: which to test when there is no good commit, and whether a
+//! commit is itself a release.
+//!
+//! Tags matching the pattern that are ancestors of bad are sorted by version,
+//! newest first, and thinned the way syzbot thins them: the newest few are
+//! all tested (the bug most likely came in recently), older ones every other
+//! release, so a bug that is years old costs a handful of builds.
+
+use anyhow::Result;
+use git2::{Commit, Oid, Repository};
+
+/// Newest releases tested one by one before thinning starts.
+const CONSECUTIVE: usize = 5;
+
+/// Numbers in a tag name, for version order: v6.10 > v6.9 > v6.9-rc3.
+fn version_key(tag: &str) -> (Vec<u64>, bool) {
+    let mut nums = Vec::new();
+    let mut cur: Option<u64> = None;
+    for ch in tag.chars() {
+        if let Some(d) = ch.to_digit(10) {
+            cur = Some(cur.unwrap_or(0).saturating_mul(10).saturating_add(d as u64));
+        } else if let Some(v) = cur.take() {
+            nums.push(v);
+        }
+    }
+    nums.extend(cur);
+    // A final release sorts after its release candidates.
+    (nums, !tag.contains("-rc"))
+}
+
+/// Release tags to test, newest first, at most `max`.
+pub fn release_tags(repo: &Repository, pattern: &str, bad: Oid, max: usize) -> Result<Vec<(String, Oid)>> {
+    let names = repo.tag_names(Some(pattern))?;
+    let with_rc = pattern.contains("rc");
+    let mut tags = Vec::new();
+    for name in names.iter().flatten() {
+        if name.contains("-rc") && !with_rc {
+            continue;
+        }
+        let Ok(obj) = repo.revparse_single(&format!("refs/tags/{name}")) else { continue };
+        let Ok(commit) = obj.peel_to_commit() else { continue };
+        let oid = commit.id();
+        if oid != bad && repo.graph_descendant_of(bad, oid).unwrap_or(false) {
+            tags.push((name.to_string(), oid));
+        }
+    }
+    tags.sort_by(|a, b| version_key(&b.0).cmp(&version_key(&a.0)).then(b.0.cmp(&a.0)));
+    let mut picked = Vec::new();
+    for (i, t) in tags.into_iter().enumerate() {
+        if i < CONSECUTIVE || (i - CONSECUTIVE) % 2 == 1 {
+            picked.push(t);
+        }
+    }
+    picked.truncate(max);
+    Ok(picked)
+}
+
+/// A release commit only bumps the version: subject "Linux X.Y…", or it
+/// changes nothing but the top-level Makefile.
+pub fn is_release_commit(repo: &Repository, commit: &Commit) -> bool {
+    let subject = commit.summary().unwrap_or("");
+    if let Some(rest) = subject.strip_prefix("Linux ") {
+        if rest.starts_with(|c: char| c.is_ascii_digit()) {
+            return true;
+        }
+    }
+    let Ok(parent) = commit.parent(0) else { return false };
+    let (Ok(a), Ok(b)) = (parent.tree(), commit.tree()) else { return false };
+    match repo.diff_tree_to_tree(Some(&a), Some(&b), None) {
+        Ok(diff) => {
+            diff.deltas().len() == 1
+                && diff
+                    .deltas()
+                    .all(|d| d.new_file().path().is_some_and(|p| p == std::path::Path::new("Makefile")))
+        }
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_sort_numerically() {
+        let mut v = vec!["v6.9", "v6.10", "v6.9-rc3", "v5.13"];
+        v.sort_by(|a, b| version_key(b).cmp(&version_key(a)));
+        assert_eq!(v, vec!["v6.10", "v6.9", "v6.9-rc3", "v5.13"]);
+    }
+}

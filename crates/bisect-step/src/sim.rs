@@ -1,0 +1,466 @@
+//! Simulated bisections: small git histories made in-process, a tester that
+//! answers `next` records with build and run records from a ground truth,
+//! and drivers for our policy and the baselines (syzbot's fixed policy, plain
+//! one-run bisection). Used by the tests and by `bench/bisect.sh`, so
+//! hundreds of bisections run in seconds with no kernel.
+
+use crate::engine::Engine;
+use crate::model::Direction;
+use anyhow::Result;
+use git2::{Oid, Repository, Signature, Time};
+use kbisect_records::{
+    kind_of, parse, BisectResult, Build, Classification, Next, Object, Outcome, Run, Start,
+    Verdict, VerdictValue,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// The title of the planted bug.
+pub const TARGET: &str = "KASAN: use-after-free Read in demo_fn";
+/// The title of the unrelated crash (the seed's derailment).
+pub const UNRELATED: &str = "WARNING in kvm_wait";
+
+/// A git history built for a test: commits in creation order (parents
+/// before children), each with its parents' positions.
+pub struct History {
+    pub repo: Repository,
+    pub commits: Vec<Oid>,
+    pub parents: Vec<Vec<usize>>,
+    pub position: HashMap<Oid, usize>,
+    time: i64,
+}
+
+impl History {
+    /// An empty repository at `dir`.
+    pub fn new(dir: &Path) -> Result<History> {
+        let repo = Repository::init(dir)?;
+        Ok(History {
+            repo,
+            commits: vec![],
+            parents: vec![],
+            position: HashMap::new(),
+            time: 1_600_000_000,
+        })
+    }
+
+    /// Add a commit with the given parents (positions); returns its position.
+    pub fn commit(&mut self, parents: &[usize], subject: &str) -> Result<usize> {
+        let tree_id = self.repo.treebuilder(None)?.write()?;
+        let tree = self.repo.find_tree(tree_id)?;
+        self.time += 60;
+        let sig = Signature::new("Dev", "dev@example.org", &Time::new(self.time, 0))?;
+        let pcs: Vec<git2::Commit> = parents
+            .iter()
+            .map(|&p| self.repo.find_commit(self.commits[p]))
+            .collect::<Result<_, _>>()?;
+        let refs: Vec<&git2::Commit> = pcs.iter().collect();
+        let oid = self.repo.commit(None, &sig, &sig, subject, &tree, &refs)?;
+        let pos = self.commits.len();
+        self.commits.push(oid);
+        self.parents.push(parents.to_vec());
+        self.position.insert(oid, pos);
+        Ok(pos)
+    }
+
+    /// A linear chain of `n` commits after `from` (or a root); returns positions.
+    pub fn chain(&mut self, from: Option<usize>, n: usize, name: &str) -> Result<Vec<usize>> {
+        let mut out = Vec::new();
+        let mut prev = from;
+        for i in 0..n {
+            let ps: Vec<usize> = prev.into_iter().collect();
+            let c = self.commit(&ps, &format!("{name} {i}"))?;
+            out.push(c);
+            prev = Some(c);
+        }
+        Ok(out)
+    }
+
+    /// Tag a commit.
+    pub fn tag(&self, pos: usize, name: &str) -> Result<()> {
+        let obj = self.repo.find_object(self.commits[pos], None)?;
+        self.repo.tag_lightweight(name, &obj, true)?;
+        Ok(())
+    }
+
+    /// A kernel-shaped history: a mainline where every `topic_every`-th
+    /// commit merges a topic branch of 1..=`topic_len` commits forked a few
+    /// mainline commits back. Returns the mainline positions.
+    pub fn kernel_like(&mut self, mainline: usize, topic_every: usize, topic_len: usize, seed: u64) -> Result<Vec<usize>> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut main = vec![self.commit(&[], "initial")?];
+        for i in 1..mainline {
+            let prev = *main.last().expect("mainline has a root");
+            if topic_every > 0 && i % topic_every == 0 && main.len() > 2 {
+                let back = rng.gen_range(1..main.len().min(8));
+                let fork = main[main.len() - 1 - back];
+                let len = rng.gen_range(1..=topic_len.max(1));
+                let topic = self.chain(Some(fork), len, &format!("topic{i}"))?;
+                let m = self.commit(&[prev, *topic.last().expect("topic")], &format!("Merge topic{i}"))?;
+                main.push(m);
+            } else {
+                main.push(self.commit(&[prev], &format!("main {i}"))?);
+            }
+        }
+        Ok(main)
+    }
+
+    /// Is `a` an ancestor of (or equal to) `b`?
+    pub fn is_ancestor(&self, a: usize, b: usize) -> bool {
+        let mut stack = vec![b];
+        let mut seen = HashSet::new();
+        while let Some(x) = stack.pop() {
+            if x == a {
+                return true;
+            }
+            if x < a || !seen.insert(x) {
+                continue;
+            }
+            stack.extend(self.parents[x].iter().copied());
+        }
+        false
+    }
+}
+
+/// The ground truth a simulated tester answers from.
+#[derive(Debug, Clone)]
+pub struct Truth {
+    /// The commit that introduced (cause) or fixed (fix) the bug.
+    pub culprit: usize,
+    pub direction: Direction,
+    /// Probability a run on a buggy commit shows the target bug.
+    pub rate: f64,
+    /// Commits whose runs crash with an unrelated title, and how often.
+    pub unrelated: HashSet<usize>,
+    pub unrelated_rate: f64,
+    /// Commits that do not build / do not boot.
+    pub unbuildable: HashSet<usize>,
+    pub unbootable: HashSet<usize>,
+    /// Commits whose kernel is byte-identical to their first parent's.
+    pub same_binary: HashSet<usize>,
+    /// Probability of an infra error per run.
+    pub infra_rate: f64,
+}
+
+impl Truth {
+    pub fn new(culprit: usize) -> Truth {
+        Truth {
+            culprit,
+            direction: Direction::Cause,
+            rate: 1.0,
+            unrelated: HashSet::new(),
+            unrelated_rate: 0.0,
+            unbuildable: HashSet::new(),
+            unbootable: HashSet::new(),
+            same_binary: HashSet::new(),
+            infra_rate: 0.0,
+        }
+    }
+}
+
+/// Answers `next` records with `build` and `run` records.
+pub struct Tester<'h> {
+    pub history: &'h History,
+    pub truth: Truth,
+    pub rng: StdRng,
+    /// Stop a commit's runs at the first target crash (ktest --target).
+    pub stop_at_target: bool,
+    buggy: Vec<bool>,
+    pub vm_runs: u32,
+    pub builds: u32,
+}
+
+impl<'h> Tester<'h> {
+    pub fn new(history: &'h History, truth: Truth, seed: u64) -> Tester<'h> {
+        let buggy = (0..history.commits.len())
+            .map(|x| {
+                let after = history.is_ancestor(truth.culprit, x);
+                match truth.direction {
+                    Direction::Cause => after,
+                    Direction::Fix => !after,
+                }
+            })
+            .collect();
+        Tester {
+            history,
+            truth,
+            rng: StdRng::seed_from_u64(seed),
+            stop_at_target: true,
+            buggy,
+            vm_runs: 0,
+            builds: 0,
+        }
+    }
+
+    fn signature(&self, mut x: usize) -> String {
+        while self.truth.same_binary.contains(&x) && !self.history.parents[x].is_empty() {
+            x = self.history.parents[x][0];
+        }
+        format!("{:064x}", x + 1)
+    }
+
+    /// Is the bug present in the kernel built for `x` (with `revert` reverted)?
+    pub fn buggy(&self, x: usize, revert: Option<usize>) -> bool {
+        if revert == Some(self.truth.culprit) {
+            return self.truth.direction == Direction::Fix;
+        }
+        self.buggy[x]
+    }
+
+    /// One run at `x`.
+    pub fn run_once(&mut self, x: usize, revert: Option<usize>, index: u32, signature: &str) -> Run {
+        self.vm_runs += 1;
+        let commit = self.history.commits[x].to_string();
+        let mut run = Run {
+            commit,
+            signature: Some(signature.to_string()),
+            run: index,
+            outcome: Outcome::Ok,
+            seconds: 60.0,
+            ..Default::default()
+        };
+        if self.rng.gen::<f64>() < self.truth.infra_rate {
+            run.outcome = Outcome::InfraError;
+            run.detail = Some("qemu would not start".into());
+            run.seconds = 1.0;
+        } else if self.truth.unbootable.contains(&x) {
+            run.outcome = Outcome::BootFailed;
+            run.class = crash(UNRELATED, false);
+        } else if self.truth.unrelated.contains(&x) && self.rng.gen::<f64>() < self.truth.unrelated_rate {
+            run.outcome = Outcome::Crashed;
+            run.class = crash(UNRELATED, false);
+        } else if self.buggy(x, revert) && self.rng.gen::<f64>() < self.truth.rate {
+            run.outcome = Outcome::Crashed;
+            run.class = crash(TARGET, true);
+        }
+        run
+    }
+
+    /// The records kbuild | ksig | ktest would give for a `next` record.
+    pub fn respond(&mut self, next: &Next, default_runs: u32) -> Vec<Object> {
+        let Some(&x) = Oid::from_str(&next.commit).ok().and_then(|o| self.history.position.get(&o)) else {
+            return vec![];
+        };
+        let revert = next
+            .revert
+            .as_deref()
+            .and_then(|r| Oid::from_str(r).ok())
+            .and_then(|o| self.history.position.get(&o).copied());
+        self.builds += 1;
+        let base = kbisect_records::to_object(next);
+        let sig = self.signature(x) + if revert.is_some() { "r" } else { "" };
+        let mut build = Build {
+            commit: next.commit.clone(),
+            ok: true,
+            seconds: 120.0,
+            ..Default::default()
+        };
+        if self.truth.unbuildable.contains(&x) {
+            build.ok = false;
+            build.error = Some("build_failed".into());
+        } else {
+            build.signature = Some(sig.clone());
+        }
+        let mut out = vec![kbisect_records::merge(&base, &build)];
+        if !build.ok {
+            return out;
+        }
+        let runs = next.runs.unwrap_or(default_runs);
+        for i in 0..runs {
+            let run = self.run_once(x, revert, i, &sig);
+            let target = run.class.same_bug == Some(true);
+            out.push(kbisect_records::to_object(&run));
+            if target && self.stop_at_target {
+                break;
+            }
+        }
+        out
+    }
+}
+
+fn crash(title: &str, same: bool) -> Classification {
+    Classification {
+        crashed: true,
+        title: Some(title.into()),
+        same_bug: Some(same),
+        ..Default::default()
+    }
+}
+
+/// How a simulated bisection ended.
+#[derive(Debug, Clone)]
+pub struct SimOutcome {
+    pub result: BisectResult,
+    /// Position of the culprit named, if any.
+    pub culprit: Option<usize>,
+    pub vm_runs: u32,
+    pub builds: u32,
+    pub steps: u32,
+}
+
+/// A start record for a history.
+pub fn start_for(history: &History, bad: usize, goods: &[usize], dir: Direction) -> Start {
+    Start {
+        repo: history.repo.path().display().to_string(),
+        bad: history.commits[bad].to_string(),
+        good: goods.iter().map(|&g| history.commits[g].to_string()).collect(),
+        direction: dir.as_str().into(),
+        ..Default::default()
+    }
+}
+
+fn outcome_of(history: &History, result: BisectResult, tester: &Tester, steps: u32) -> SimOutcome {
+    let culprit = result
+        .culprit
+        .as_ref()
+        .and_then(|c| Oid::from_str(&c.commit).ok())
+        .and_then(|o| history.position.get(&o).copied());
+    SimOutcome {
+        result,
+        culprit,
+        vm_runs: tester.vm_runs,
+        builds: tester.builds,
+        steps,
+    }
+}
+
+/// Run our policy to the end, in-process (the engine keeps its graph).
+pub fn drive(history: &History, start: Start, tester: &mut Tester, max_steps: u32) -> Result<SimOutcome> {
+    let mut engine = Engine::new(start)?;
+    for step in 0..max_steps {
+        let d = engine.decide()?;
+        for v in &d.verdicts {
+            engine.ingest(v, true);
+        }
+        if d.done {
+            let result: BisectResult = parse(&d.action)?;
+            return Ok(outcome_of(history, result, tester, step));
+        }
+        let next: Next = parse(&d.action)?;
+        for rec in tester.respond(&next, 1) {
+            engine.ingest(&rec, false);
+        }
+    }
+    anyhow::bail!("no result after {max_steps} steps")
+}
+
+/// A baseline's per-commit judgement from all its runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baseline {
+    /// syzbot: 10 runs a commit (20 at the start and once flaky); bad at
+    /// ≥ max(2, n/6) crashes of any title, good at none, else skip.
+    Syzbot,
+    /// One run a commit; any crash is bad.
+    Plain,
+}
+
+/// Run a baseline policy: the same DAG bisection, fed plain verdicts.
+pub fn drive_baseline(
+    history: &History,
+    mut start: Start,
+    tester: &mut Tester,
+    policy: Baseline,
+    max_steps: u32,
+) -> Result<SimOutcome> {
+    tester.stop_at_target = false;
+    start.repro_rate = Some(1.0);
+    let bad = history.position[&Oid::from_str(&start.bad)?];
+    let flaky = std::cell::Cell::new(false);
+    let judge = |tester: &mut Tester, x: usize, revert: Option<usize>, n: u32| -> Option<VerdictValue> {
+        let mut crashes = 0;
+        let mut any_ok = false;
+        let mut boot_failed = 0;
+        for i in 0..n {
+            let r = tester.run_once(x, revert, i, "");
+            match r.outcome {
+                Outcome::Crashed => crashes += 1,
+                Outcome::Ok => any_ok = true,
+                Outcome::BootFailed => boot_failed += 1,
+                _ => {}
+            }
+        }
+        if crashes > 0 && any_ok {
+            flaky.set(true);
+        }
+        if boot_failed == n {
+            return Some(VerdictValue::Skip);
+        }
+        match policy {
+            Baseline::Plain => Some(if crashes > 0 { VerdictValue::Bad } else { VerdictValue::Good }),
+            Baseline::Syzbot => {
+                let need = 2u32.max(n / 6);
+                Some(if crashes >= need {
+                    VerdictValue::Bad
+                } else if crashes == 0 {
+                    VerdictValue::Good
+                } else {
+                    VerdictValue::Skip
+                })
+            }
+        }
+    };
+    let start_runs = match policy {
+        Baseline::Syzbot => 20,
+        Baseline::Plain => 1,
+    };
+    tester.builds += 1;
+    if judge(tester, bad, None, start_runs) != Some(VerdictValue::Bad) {
+        let result = BisectResult {
+            status: "no_bug_at_bad".into(),
+            ..Default::default()
+        };
+        return Ok(outcome_of(history, result, tester, 0));
+    }
+    let mut engine = Engine::new(start)?;
+    for step in 0..max_steps {
+        let d = engine.decide()?;
+        for v in &d.verdicts {
+            engine.ingest(v, true);
+        }
+        if d.done {
+            let result: BisectResult = parse(&d.action)?;
+            return Ok(outcome_of(history, result, tester, step));
+        }
+        let next: Next = parse(&d.action)?;
+        let x = history.position[&Oid::from_str(&next.commit)?];
+        tester.builds += 1;
+        if next.reason == "parent" || next.reason == "revert_check" {
+            let b = Build { commit: next.commit.clone(), ok: true, signature: Some(tester.signature(x)), ..Default::default() };
+            engine.ingest(&kbisect_records::to_object(&b), false);
+            continue;
+        }
+        let verdict = if tester.truth.unbuildable.contains(&x) {
+            VerdictValue::Skip
+        } else {
+            let n = match policy {
+                Baseline::Plain => 1,
+                Baseline::Syzbot if flaky.get() => 20,
+                Baseline::Syzbot => 10,
+            };
+            judge(tester, x, None, n).unwrap_or(VerdictValue::Skip)
+        };
+        let v = Verdict {
+            commit: next.commit.clone(),
+            verdict,
+            reason: None,
+            runs: 0,
+            target_crashes: 0,
+            other_crashes: vec![],
+            boot_failures: 0,
+            test_failures: 0,
+            infra_errors: 0,
+            same_signature_as: None,
+            by: None,
+            seconds: 0.0,
+            extra: Object::new(),
+        };
+        engine.ingest(&kbisect_records::to_object(&v), false);
+    }
+    anyhow::bail!("no result after {max_steps} steps")
+}
+
+/// True for records of kind `k`.
+pub fn is_kind(obj: &Object, k: &str) -> bool {
+    kind_of(obj) == Some(k)
+}
