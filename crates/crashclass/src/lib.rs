@@ -1,35 +1,300 @@
 //! crashclass: decide whether a kernel console log holds a crash and name it
-//! the way syzkaller does.
+//! the way syzbot does ("WARNING in kvm_wait", "KASAN: use-after-free Read
+//! in bdev_evict_inode", …).
 //!
-//! PLACEHOLDER API (the crashclass issue fills it in): the shapes below are
-//! what other crates (ktest) code against; keep them stable.
+//! Three ways in:
+//! - [`classify`]: a whole log in memory.
+//! - [`classify_reader`]: a log of any size streamed from a reader. A
+//!   multi-literal prefilter (Aho-Corasick over the oops headers) finds the
+//!   first report; only a bounded window around it is kept and parsed, so
+//!   memory stays flat however large the log.
+//! - [`LiveDetector`]: console lines as a VM prints them; says when a report
+//!   has started and when it is complete, so the VM can be stopped early.
+//!
+//! [`is_same_bug`] compares a classification with target titles. A corrupted
+//! report (interleaved or truncated) is never matched by title: the answer
+//! is `None` ("cannot tell"), like a log without a crash, so it is never
+//! taken as evidence either way.
+
+mod oops;
+mod parse;
+pub mod title;
 
 pub use kbisect_records::Classification;
+pub use parse::Parsed;
+
+use aho_corasick::AhoCorasick;
+use std::io::{self, Read};
+use std::sync::OnceLock;
+
+/// Bytes of log kept before the first report line (for context lines).
+const WINDOW_BEFORE: usize = 64 * 1024;
+/// Bytes of log kept from the first report line on. Reports are a few KiB;
+/// a huge window would only make the title search slower.
+const WINDOW_AFTER: usize = 1024 * 1024;
+/// Printed by GCE's serial console when the connection drops: the report
+/// is probably cut short.
+const CONSOLE_HANGUP: &[u8] = b"serialport: VM disconnected.";
+
+/// Aho-Corasick automaton over every oops header: one pass finds every
+/// line that may start a report.
+pub(crate) fn prefilter() -> &'static AhoCorasick {
+    static P: OnceLock<AhoCorasick> = OnceLock::new();
+    P.get_or_init(|| {
+        let headers: Vec<&str> = oops::table().iter().map(|o| o.header).collect();
+        match AhoCorasick::new(headers) {
+            Ok(a) => a,
+            Err(e) => panic!("building the header automaton: {e}"),
+        }
+    })
+}
+
+/// Build every table once up front (tests use it to catch a bad pattern).
+pub fn warm_up() {
+    let _ = prefilter();
+    let _ = oops::common();
+    let _ = title::sanitize("x 1");
+}
+
+/// The titles the harness gives when the VM itself fails; ktest uses
+/// these so that such runs carry a crash title like any other.
+pub const NO_OUTPUT_TITLE: &str = "no output from test machine";
+pub const LOST_CONNECTION_TITLE: &str = "lost connection to test machine";
+
+fn from_parsed(p: Parsed, base: u64, suppressed: bool, hangup: bool) -> Classification {
+    Classification {
+        crashed: true,
+        title: Some(p.title),
+        alt_titles: p.alt_titles,
+        crash_type: p.crash_type,
+        frame: p.frame,
+        corrupted: p.corrupted || hangup,
+        suppressed,
+        report: Some(p.report),
+        report_start: Some(base + p.start as u64),
+        report_end: Some(base + p.end as u64),
+        same_bug: None,
+    }
+}
 
 /// Classify a whole console log.
 pub fn classify(log: &[u8]) -> Classification {
-    let text = String::from_utf8_lossy(log);
-    for (i, line) in text.lines().enumerate() {
-        let l = line.trim_start_matches(|c: char| c == '[' || c.is_ascii_digit() || c == '.' || c == ']' || c == ' ');
-        if l.starts_with("BUG:") || l.starts_with("WARNING:") || l.starts_with("Kernel panic") {
-            let _ = i;
-            return Classification {
-                crashed: true,
-                title: Some(l.to_string()),
-                ..Default::default()
-            };
-        }
-    }
-    Classification::default()
+    let Some(start) = first_report_line(log) else {
+        return Classification::default();
+    };
+    let (ws, we) = window(log, start);
+    let Some(p) = parse::parse(&log[ws..we]) else {
+        return Classification::default();
+    };
+    let suppressed = oops::common().suppressions.is_match(log);
+    let hangup = memchr::memmem::find(log, CONSOLE_HANGUP).is_some();
+    from_parsed(p, ws as u64, suppressed, hangup)
 }
 
-/// True when `title` (or one of `class`'s alt titles) names one of `targets`.
+/// The start of the first line that begins a report.
+fn first_report_line(log: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while from < log.len() {
+        let m = prefilter().find(&log[from..])?;
+        let at = from + m.start();
+        let ls = memchr::memrchr(b'\n', &log[..at]).map_or(0, |i| i + 1);
+        let le = memchr::memchr(b'\n', &log[at..]).map_or(log.len(), |i| at + i);
+        if parse::line_oops(&log[ls..le]).is_some() {
+            return Some(ls);
+        }
+        from = le + 1;
+    }
+    None
+}
+
+/// Line-aligned bounds of the window parsed around a report at `start`.
+fn window(log: &[u8], start: usize) -> (usize, usize) {
+    let mut ws = start.saturating_sub(WINDOW_BEFORE);
+    if ws > 0 {
+        ws = memchr::memchr(b'\n', &log[ws..start]).map_or(start, |i| ws + i + 1);
+    }
+    let we = (start + WINDOW_AFTER).min(log.len());
+    (ws, we)
+}
+
+/// Classify a log streamed from `input`, in bounded memory. Reads to the
+/// end (a suppression pattern anywhere in the log matters).
+pub fn classify_reader<R: Read>(mut input: R) -> io::Result<Classification> {
+    const CHUNK: usize = 8 * 1024 * 1024;
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + WINDOW_BEFORE);
+    // Absolute offset of buf[0] in the log.
+    let mut base: u64 = 0;
+    // In buf, bytes before this were already searched for headers.
+    let mut searched = 0usize;
+    let mut found: Option<usize> = None; // report line start, in buf
+    let mut suppressed = false;
+    let mut hangup = false;
+    let sup = &oops::common().suppressions;
+    let mut eof = false;
+    while !eof {
+        let n = read_chunk(&mut input, &mut buf, CHUNK)?;
+        eof = n == 0;
+        // Work on whole lines; a line longer than the chunk is cut.
+        let upto = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf[searched..]) {
+                Some(i) => searched + i + 1,
+                None if buf.len() - searched >= CHUNK => buf.len(),
+                None => continue,
+            }
+        };
+        let fresh = &buf[searched..upto];
+        if !suppressed && sup.is_match(fresh) {
+            suppressed = true;
+        }
+        if !hangup && memchr::memmem::find(fresh, CONSOLE_HANGUP).is_some() {
+            hangup = true;
+        }
+        if let Some(start) = found {
+            if buf.len() >= start + WINDOW_AFTER || eof {
+                break;
+            }
+        } else if let Some(s) = first_report_line(fresh) {
+            found = Some(searched + s);
+        }
+        searched = upto;
+        match found {
+            Some(start) => {
+                if buf.len() >= start + WINDOW_AFTER {
+                    break;
+                }
+            }
+            None => {
+                // Keep only a line-aligned tail as context for a later report.
+                let keep_from = searched.saturating_sub(WINDOW_BEFORE);
+                let keep_from = memchr::memchr(b'\n', &buf[keep_from..searched])
+                    .map_or(searched, |i| keep_from + i + 1);
+                buf.drain(..keep_from);
+                base += keep_from as u64;
+                searched -= keep_from;
+            }
+        }
+    }
+    let Some(start) = found else {
+        return Ok(Classification::default());
+    };
+    // Scan the rest of the log for suppressions only, in fixed-size chunks.
+    if !eof {
+        let mut tail = Vec::new();
+        loop {
+            let n = read_chunk(&mut input, &mut tail, CHUNK)?;
+            if n == 0 {
+                break;
+            }
+            let cut = memchr::memrchr(b'\n', &tail).map_or(tail.len(), |i| i + 1);
+            if !suppressed && sup.is_match(&tail[..cut]) {
+                suppressed = true;
+            }
+            if !hangup && memchr::memmem::find(&tail[..cut], CONSOLE_HANGUP).is_some() {
+                hangup = true;
+            }
+            tail.drain(..cut);
+        }
+    }
+    let (ws, we) = window(&buf, start);
+    Ok(match parse::parse(&buf[ws..we]) {
+        Some(p) => from_parsed(p, base + ws as u64, suppressed, hangup),
+        None => Classification::default(),
+    })
+}
+
+/// Append up to `max` bytes from `r` to `buf` (fewer only at the end).
+fn read_chunk<R: Read>(r: &mut R, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+    r.by_ref().take(max as u64).read_to_end(buf)
+}
+
+/// Alternative titles a target title implies: a target written as
+/// "KASAN: use-after-free Read in f" also means "bad-access in f", just as
+/// a crash titled so would list it. Derived from the format table.
+pub fn target_alt_titles(target: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for o in oops::table() {
+        for f in &o.formats {
+            if f.alt.is_empty() {
+                continue;
+            }
+            let Some(args) = match_template(f.fmt, target) else {
+                continue;
+            };
+            for a in &f.alt {
+                if let Some(t) = fill_template(a, &args) {
+                    if t != target && !out.contains(&t) {
+                        out.push(t);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Match a title against a `{N}` template; the values of the placeholders.
+fn match_template(tmpl: &str, s: &str) -> Option<Vec<(usize, String)>> {
+    let mut re = String::from("^");
+    let mut idx = Vec::new();
+    let mut rest = tmpl;
+    while let Some(open) = rest.find('{') {
+        re.push_str(&regex::escape(&rest[..open]));
+        let after = &rest[open + 1..];
+        let close = after.find('}')?;
+        idx.push(after[..close].parse::<usize>().ok()?);
+        re.push_str("(.+?)");
+        rest = &after[close + 1..];
+    }
+    re.push_str(&regex::escape(rest));
+    re.push('$');
+    let caps = regex::Regex::new(&re).ok()?.captures(s)?;
+    Some(
+        idx.into_iter()
+            .enumerate()
+            .filter_map(|(i, n)| caps.get(i + 1).map(|m| (n, m.as_str().to_string())))
+            .collect(),
+    )
+}
+
+fn fill_template(tmpl: &str, args: &[(usize, String)]) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = tmpl;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}')?;
+        let n: usize = after[..close].parse().ok()?;
+        out.push_str(&args.iter().find(|(k, _)| *k == n)?.1);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Is the crash in `class` the bug named by one of `targets`?
+///
+/// - `None`: no crash, or the report is corrupted (its title cannot be
+///   trusted to tell one bug from another).
+/// - `Some(true)`: the title or an alt title equals a target or one of the
+///   alt titles the target implies ([`target_alt_titles`]).
+/// - `Some(false)`: a different crash.
+///
+/// Targets are compared after the same sanitising as computed titles, so a
+/// title copied from a report with its line numbers still matches.
 pub fn is_same_bug(class: &Classification, targets: &[String]) -> Option<bool> {
-    if !class.crashed {
+    if !class.crashed || class.corrupted {
         return None;
     }
+    let mut wanted: Vec<String> = Vec::new();
+    for t in targets {
+        let t = title::sanitize(t);
+        wanted.extend(target_alt_titles(&t));
+        wanted.push(t);
+    }
     let mut titles = class.title.iter().chain(class.alt_titles.iter());
-    Some(titles.any(|t| targets.iter().any(|x| x == t)))
+    Some(titles.any(|t| wanted.iter().any(|x| x == t)))
 }
 
 /// Where a live console stream stands.
@@ -43,11 +308,30 @@ pub enum LiveState {
     ReportComplete,
 }
 
+/// Lines after the last stack frame at which a report is taken as over.
+const LINES_AFTER_STACK: usize = 40;
+/// Lines after the report start at which it is over whatever it holds.
+const MAX_REPORT_LINES: usize = 2000;
+/// Lines of context kept before the report start.
+const LIVE_PREFIX_LINES: usize = 64;
+
 /// Watches console output line by line as a VM prints it.
+///
+/// Per line it costs one Aho-Corasick scan (plus a few substring checks
+/// once a report has started). The report is complete at the kernel's end
+/// markers ("---[ end trace", "---[ end Kernel panic", "Rebooting in"), or
+/// [`LINES_AFTER_STACK`] lines after the last stack frame, or after
+/// [`MAX_REPORT_LINES`]. A report that just stops (the VM hung) is the
+/// caller's quiet timeout: call [`LiveDetector::finish`].
 #[derive(Debug, Default)]
 pub struct LiveDetector {
     state: Option<LiveState>,
     lines_since_start: usize,
+    lines_since_frame: usize,
+    seen_frame: bool,
+    /// Lines kept for [`LiveDetector::classification`]: some context before
+    /// the report, then the report (bounded).
+    kept: Vec<Vec<u8>>,
 }
 
 impl LiveDetector {
@@ -57,26 +341,111 @@ impl LiveDetector {
 
     /// Feed one console line (without its newline). Returns the new state.
     pub fn feed_line(&mut self, line: &[u8]) -> LiveState {
-        let text = String::from_utf8_lossy(line);
-        match self.state {
-            None | Some(LiveState::Quiet) => {
-                if text.contains("BUG:") || text.contains("WARNING:") || text.contains("Kernel panic") {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        match self.state.unwrap_or(LiveState::Quiet) {
+            LiveState::Quiet => {
+                self.keep(line, LIVE_PREFIX_LINES);
+                if prefilter().find(line).is_some() && parse::line_oops(line).is_some() {
                     self.state = Some(LiveState::ReportStarted);
                 }
             }
-            Some(LiveState::ReportStarted) => {
+            LiveState::ReportStarted => {
+                self.keep(line, MAX_REPORT_LINES + LIVE_PREFIX_LINES);
                 self.lines_since_start += 1;
-                if text.contains("end Kernel panic") || text.contains("---[ end trace") || self.lines_since_start > 200 {
+                if is_frame_line(line) {
+                    self.seen_frame = true;
+                    self.lines_since_frame = 0;
+                } else {
+                    self.lines_since_frame += 1;
+                }
+                if is_end_marker(line)
+                    || (self.seen_frame && self.lines_since_frame >= LINES_AFTER_STACK)
+                    || self.lines_since_start >= MAX_REPORT_LINES
+                {
                     self.state = Some(LiveState::ReportComplete);
                 }
             }
-            Some(LiveState::ReportComplete) => {}
+            LiveState::ReportComplete => {}
         }
+        self.state()
+    }
+
+    /// The current state.
+    pub fn state(&self) -> LiveState {
         self.state.unwrap_or(LiveState::Quiet)
     }
 
-    /// The stream ended (VM exited or timed out); say what we have.
+    /// The stream ended (VM exited or timed out); say what we have. A report
+    /// that had started is as complete as it will get.
     pub fn finish(&mut self) -> LiveState {
-        self.state.unwrap_or(LiveState::Quiet)
+        if self.state() == LiveState::ReportStarted {
+            self.state = Some(LiveState::ReportComplete);
+        }
+        self.state()
+    }
+
+    /// Classify the lines seen so far (offsets are relative to the kept
+    /// lines, not the whole stream: classify the saved log for real offsets).
+    pub fn classification(&self) -> Classification {
+        let mut text = Vec::new();
+        for l in &self.kept {
+            text.extend_from_slice(l);
+            text.push(b'\n');
+        }
+        classify(&text)
+    }
+
+    fn keep(&mut self, line: &[u8], max: usize) {
+        if self.kept.len() >= max {
+            if self.state() == LiveState::Quiet {
+                self.kept.remove(0);
+            } else {
+                return;
+            }
+        }
+        self.kept.push(line[..line.len().min(4096)].to_vec());
+    }
+}
+
+/// A stack frame line: "func+0x12/0x34" somewhere in it.
+fn is_frame_line(line: &[u8]) -> bool {
+    let Some(plus) = memchr::memmem::find(line, b"+0x") else {
+        return false;
+    };
+    memchr::memchr(b'/', &line[plus..])
+        .is_some_and(|s| line.get(plus + s + 1..plus + s + 3) == Some(b"0x"))
+}
+
+fn is_end_marker(line: &[u8]) -> bool {
+    const MARKERS: &[&[u8]] = &[
+        b"---[ end trace",
+        b"---[ end Kernel panic",
+        b"Rebooting in ",
+    ];
+    MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(line, m).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_compile() {
+        warm_up();
+    }
+
+    #[test]
+    fn frame_lines() {
+        assert!(is_frame_line(b"[  1.2] kvm_wait+0x1c/0x20"));
+        assert!(!is_frame_line(b"[  1.2] hello"));
+    }
+
+    #[test]
+    fn target_alts_follow_the_table() {
+        let alts = target_alt_titles("KASAN: use-after-free Read in foo");
+        assert!(alts.contains(&"bad-access in foo".to_string()), "{alts:?}");
+        assert!(target_alt_titles("WARNING in kvm_wait").is_empty());
     }
 }
