@@ -347,7 +347,11 @@ impl Session {
                         if d.class.same_bug == Some(true) {
                             target_seen.store(true, Ordering::SeqCst);
                         }
-                        let log_field = log.is_file().then(|| log.display().to_string());
+                        let kept = std::fs::metadata(&log).map(|m| m.len() > 0).unwrap_or(false);
+                        if !kept {
+                            let _ = std::fs::remove_file(&log);
+                        }
+                        let log_field = kept.then(|| log.display().to_string());
                         let mut rec = base.record(
                             i,
                             d.outcome,

@@ -216,7 +216,8 @@ fn watch(
             )))
         }
     };
-    let expr = duct::cmd(&spec.qemu, spec.args())
+    // An OsString (not a Path) so that a bare name is looked up in PATH.
+    let expr = duct::cmd(spec.qemu.as_os_str().to_owned(), spec.args())
         .stdin_null()
         .stderr_path(stderr_path)
         .unchecked();

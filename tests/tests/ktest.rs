@@ -1,0 +1,654 @@
+//! ktest end to end: real kernels (v6.1 with small planted bugs), real QEMU.
+//!
+//! The kernels are built once into $KBISECT_CACHE/ktest-tests: one full
+//! tinyconfig build in `out/`, then each variant is a small patch applied in
+//! the worktree `src/` and rebuilt incrementally in the same `out/`, its
+//! bzImage kept as `images/<variant>-<patch hash>.bzImage`. A later test run
+//! (or CI on a warm cache) builds nothing.
+//!
+//! Titles asserted are the ones syzkaller gives (pkg/report/linux.go):
+//! a NULL dereference is "BUG: unable to handle kernel NULL pointer
+//! dereference in FUNC", a WARN_ON is "WARNING in FUNC".
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+const SIGNATURE: &str = "5eb63bbbe01eeed093cb22bb8f5acdc3aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const NULL_DEREF_TITLE: &str =
+    "BUG: unable to handle kernel NULL pointer dereference in kbisect_planted_null_deref";
+const BOOT_WARN_TITLE: &str = "WARNING in kbisect_planted_boot_warn";
+
+/// A kernel to build: v6.1 plus edits (file, anchor, text inserted before the anchor).
+struct Variant {
+    name: &'static str,
+    edits: &'static [(&'static str, &'static str, &'static str)],
+}
+
+const CLEAN: Variant = Variant {
+    name: "clean",
+    edits: &[],
+};
+
+/// prctl(0x6b62, ...) writes through a NULL pointer in a named function.
+const NULL_DEREF: Variant = Variant {
+    name: "null-deref",
+    edits: &[
+        (
+            "kernel/sys.c",
+            "SYSCALL_DEFINE5(prctl,",
+            "int *kbisect_planted_ptr;\n\
+             noinline void kbisect_planted_null_deref(void)\n\
+             {\n\
+             \tWRITE_ONCE(*READ_ONCE(kbisect_planted_ptr), 1);\n\
+             }\n\n",
+        ),
+        (
+            "kernel/sys.c",
+            "\tswitch (option) {\n",
+            "\tif (option == 0x6b62)\n\t\tkbisect_planted_null_deref();\n",
+        ),
+    ],
+};
+
+/// A WARN_ON in a late initcall: fires during boot, before /init.
+const BOOT_WARN: Variant = Variant {
+    name: "boot-warn",
+    edits: &[(
+        "init/main.c",
+        "static int __ref kernel_init(void *unused)",
+        "static noinline int __init kbisect_planted_boot_warn(void)\n\
+         {\n\
+         \tWARN_ON(1);\n\
+         \treturn 0;\n\
+         }\n\
+         late_initcall(kbisect_planted_boot_warn);\n\n",
+    )],
+};
+
+/// Halts with interrupts off before the kernel prints anything.
+const SILENT: Variant = Variant {
+    name: "silent",
+    edits: &[(
+        "init/main.c",
+        "\tset_task_stack_end_magic(&init_task);\n",
+        "\tfor (;;)\n\t\tasm volatile(\"cli; hlt\");\n",
+    )],
+};
+
+static BUILD_LOCK: Mutex<()> = Mutex::new(());
+
+fn cache() -> PathBuf {
+    std::env::var_os("KBISECT_CACHE")
+        .filter(|c| !c.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/kbisect"))
+}
+
+fn sh(cmd: duct::Expression, what: &str) {
+    let out = cmd
+        .stderr_to_stdout()
+        .stdout_capture()
+        .unchecked()
+        .run()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}",
+        tail(&String::from_utf8_lossy(&out.stdout), 40)
+    );
+}
+
+fn tail(s: &str, n: usize) -> String {
+    let l: Vec<&str> = s.lines().collect();
+    l[l.len().saturating_sub(n)..].join("\n")
+}
+
+fn patch_hash(v: &Variant) -> String {
+    use std::hash::{Hash, Hasher};
+    // Stable across runs of the same source: SipHash with fixed keys.
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    v.edits.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// The bzImage of `v`, built (incrementally) on first need.
+fn kernel(v: &Variant) -> PathBuf {
+    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let root = cache().join("ktest-tests");
+    let image = root
+        .join("images")
+        .join(format!("{}-{}.bzImage", v.name, patch_hash(v)));
+    if image.is_file() {
+        return image;
+    }
+    let t = Instant::now();
+    let base = duct::cmd!(tests::workspace_root().join("scripts/linux-base-repo"))
+        .stdout_capture()
+        .read()
+        .expect("scripts/linux-base-repo");
+    let base = PathBuf::from(base.trim());
+    let src = root.join("src");
+    let out = root.join("out");
+    std::fs::create_dir_all(&root).unwrap();
+    let worktree_ok = duct::cmd!("git", "-C", &src, "rev-parse", "--verify", "-q", "v6.1")
+        .stdout_null()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !worktree_ok {
+        let _ = std::fs::remove_dir_all(&src);
+        sh(
+            duct::cmd!("git", "-C", &base, "worktree", "prune"),
+            "git worktree prune",
+        );
+        sh(
+            duct::cmd!("git", "-C", &base, "worktree", "add", "--detach", &src, "v6.1"),
+            "git worktree add",
+        );
+    }
+    // Back to plain v6.1 (only files a previous variant touched change, so
+    // the rebuild stays incremental), then this variant's edits.
+    sh(
+        duct::cmd!("git", "-C", &src, "reset", "-q", "--hard", "v6.1"),
+        "git reset",
+    );
+    for (file, anchor, text) in v.edits {
+        let path = src.join(file);
+        let body = std::fs::read_to_string(&path).unwrap();
+        let at = body
+            .find(anchor)
+            .unwrap_or_else(|| panic!("{file}: anchor {anchor:?}"));
+        let patched = format!("{}{}{}", &body[..at], text, &body[at..]);
+        std::fs::write(&path, patched).unwrap();
+    }
+    let make = |args: &[&str]| {
+        let mut a: Vec<String> = vec![
+            "-C".into(),
+            src.display().to_string(),
+            format!("O={}", out.display()),
+        ];
+        a.extend(args.iter().map(|s| s.to_string()));
+        duct::cmd("make", a).env("CCACHE_DIR", cache().join("ccache"))
+    };
+    if !out.join(".config").is_file() {
+        std::fs::create_dir_all(&out).unwrap();
+        sh(make(&["tinyconfig"]), "make tinyconfig");
+        let fragment = tests::workspace_root().join("crates/kbuild/config/default.fragment");
+        sh(
+            duct::cmd!(
+                src.join("scripts/kconfig/merge_config.sh"),
+                "-m",
+                "-O",
+                &out,
+                out.join(".config"),
+                fragment
+            )
+            .dir(&src),
+            "merge_config.sh",
+        );
+        sh(make(&["olddefconfig"]), "make olddefconfig");
+    }
+    eprintln!("ktest tests: building kernel variant {} ...", v.name);
+    sh(make(&["-j2", "CC=ccache gcc", "bzImage"]), "make bzImage");
+    std::fs::create_dir_all(image.parent().unwrap()).unwrap();
+    let tmp = image.with_extension("tmp");
+    std::fs::copy(out.join("arch/x86/boot/bzImage"), &tmp).unwrap();
+    std::fs::rename(&tmp, &image).unwrap();
+    eprintln!(
+        "ktest tests: {} built in {:.0}s",
+        v.name,
+        t.elapsed().as_secs_f64()
+    );
+    image
+}
+
+fn build_record(kernel: &Path, runs: u32) -> String {
+    json!({"kind": "build", "commit": COMMIT, "ok": true, "kernel": kernel,
+           "signature": SIGNATURE, "runs": runs, "reason": "bisect"})
+    .to_string()
+}
+
+struct Output {
+    status: i32,
+    records: Vec<Value>,
+    stderr: String,
+}
+
+impl Output {
+    fn runs(&self) -> Vec<&Value> {
+        let mut r: Vec<&Value> = self.records.iter().filter(|r| r["kind"] == "run").collect();
+        r.sort_by_key(|r| r["run"].as_u64());
+        r
+    }
+}
+
+fn ktest(stdin: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let logs = tempfile::tempdir().unwrap();
+    let mut a: Vec<String> = vec!["--log-dir".into(), logs.path().display().to_string()];
+    a.extend(args.iter().map(|s| s.to_string()));
+    let mut cmd = duct::cmd(tests::bin("ktest"), a)
+        .stdin_bytes(stdin.as_bytes().to_vec())
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked();
+    for (k, v) in env {
+        cmd = cmd.env(k, v);
+    }
+    let out = cmd.run().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let records = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    // Keep the logs alive for assertions on their contents.
+    std::mem::forget(logs);
+    Output {
+        status: out.status.code().unwrap_or(-1),
+        records,
+        stderr,
+    }
+}
+
+fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const QUIET_REPRO: &str =
+    "#include <unistd.h>\nint main(void) { for (int i = 0; i < 100; i++) getppid(); return 0; }\n";
+const NULL_DEREF_REPRO: &str =
+    "#include <sys/prctl.h>\nint main(void) { prctl(0x6b62, 0, 0, 0, 0); return 0; }\n";
+
+#[test]
+fn clean_kernel_all_runs_ok() {
+    let k = kernel(&CLEAN);
+    let d = tempfile::tempdir().unwrap();
+    let repro = write_file(d.path(), "repro.c", QUIET_REPRO);
+    let other = r#"{"kind":"verdict","commit":"x","verdict":"good","mine":1}"#;
+    let input = format!("{other}\n{}\n", build_record(&k, 2));
+    let out = ktest(
+        &input,
+        &[
+            "--repro",
+            repro.to_str().unwrap(),
+            "--jobs",
+            "2",
+            "--timeout-run",
+            "3",
+        ],
+        &[],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    // Other records and the build record are echoed unchanged, in order.
+    assert_eq!(
+        out.records[0],
+        serde_json::from_str::<Value>(other).unwrap()
+    );
+    assert_eq!(out.records[1]["kind"], "build");
+    assert_eq!(out.records[1]["reason"], "bisect");
+    let runs = out.runs();
+    assert_eq!(runs.len(), 2, "{}", out.stderr);
+    for (i, r) in runs.iter().enumerate() {
+        assert_eq!(r["run"], i as u64);
+        assert_eq!(r["outcome"], "ok", "{r}\n{}", out.stderr);
+        assert_eq!(r["commit"], COMMIT);
+        assert_eq!(r["signature"], SIGNATURE);
+        assert_eq!(r["crashed"], false);
+        assert_eq!(
+            r["accel"], "tcg",
+            "this host's KVM is broken; auto must fall back"
+        );
+        assert!(r["iterations"].as_u64().unwrap() >= 1, "{r}");
+        assert!(r["boot_seconds"].as_f64().unwrap() > 0.0);
+        assert!(r["seconds"].as_f64().unwrap() >= 3.0);
+        let log = std::fs::read_to_string(r["log"].as_str().unwrap()).unwrap();
+        assert!(log.contains("@@kbisect@@ sanity-ok"));
+        assert!(log.contains("@@kbisect@@ done"));
+    }
+}
+
+#[test]
+fn planted_null_deref_is_crashed_with_syzkaller_title() {
+    let k = kernel(&NULL_DEREF);
+    let d = tempfile::tempdir().unwrap();
+    let repro = write_file(d.path(), "repro.c", NULL_DEREF_REPRO);
+    let out = ktest(
+        &build_record(&k, 1),
+        &[
+            "--repro",
+            repro.to_str().unwrap(),
+            "--timeout-run",
+            "20",
+            "--target",
+            NULL_DEREF_TITLE,
+        ],
+        &[],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let runs = out.runs();
+    assert_eq!(runs.len(), 1);
+    let r = runs[0];
+    assert_eq!(r["outcome"], "crashed", "{r}");
+    assert_eq!(r["crashed"], true);
+    assert_eq!(r["title"], NULL_DEREF_TITLE, "{r}");
+    assert_eq!(r["same_bug"], true);
+    // Stopped once the report was complete, not at the end of the run time.
+    assert!(r["seconds"].as_f64().unwrap() < 20.0, "{r}");
+    let log = std::fs::read_to_string(r["log"].as_str().unwrap()).unwrap();
+    assert!(log.contains("kbisect_planted_null_deref"));
+}
+
+#[test]
+fn target_stops_early_and_counts_skipped_runs() {
+    let k = kernel(&NULL_DEREF);
+    let d = tempfile::tempdir().unwrap();
+    let repro = write_file(d.path(), "repro.c", NULL_DEREF_REPRO);
+    // runs comes from the record (4), not --runs (9); one VM at a time.
+    let out = ktest(
+        &build_record(&k, 4),
+        &[
+            "--repro",
+            repro.to_str().unwrap(),
+            "--runs",
+            "9",
+            "--jobs",
+            "1",
+            "--timeout-run",
+            "20",
+            "--target",
+            "some other bug",
+            "--target",
+            NULL_DEREF_TITLE,
+        ],
+        &[],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let runs = out.runs();
+    assert_eq!(runs.len(), 4, "every run is accounted for");
+    assert_eq!(runs[0]["outcome"], "crashed");
+    assert_eq!(runs[0]["same_bug"], true);
+    for r in &runs[1..] {
+        assert_eq!(r["outcome"], "skipped", "{r}");
+        assert!(r.get("log").is_none());
+    }
+}
+
+#[test]
+fn boot_time_warning_is_boot_failed_with_its_title() {
+    let k = kernel(&BOOT_WARN);
+    let out = ktest(&build_record(&k, 1), &["--timeout-run", "3"], &[]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let r = out.runs()[0];
+    assert_eq!(r["outcome"], "boot_failed", "{r}");
+    assert_eq!(r["title"], BOOT_WARN_TITLE, "{r}");
+    assert!(r.get("same_bug").is_none(), "no --target, no same_bug");
+}
+
+#[test]
+fn reproducer_that_cannot_run_is_test_failed() {
+    let k = kernel(&CLEAN);
+    // A dynamically linked binary: the guest has no loader for it.
+    let out = ktest(
+        &build_record(&k, 1),
+        &["--repro", "/bin/true", "--timeout-run", "3"],
+        &[],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let r = out.runs()[0];
+    assert_eq!(r["outcome"], "test_failed", "{r}");
+    assert!(r["detail"].as_str().unwrap().contains("cannot run"), "{r}");
+}
+
+#[test]
+fn shell_script_reproducer_runs_in_a_loop() {
+    let k = kernel(&CLEAN);
+    let d = tempfile::tempdir().unwrap();
+    let repro = write_file(
+        d.path(),
+        "repro.sh",
+        "#!/bin/sh\necho kbisect-script-ran\nsleep 1\n",
+    );
+    let out = ktest(
+        &build_record(&k, 1),
+        &["--repro", repro.to_str().unwrap(), "--timeout-run", "4"],
+        &[],
+    );
+    let r = out.runs()[0];
+    assert_eq!(r["outcome"], "ok", "{r}\n{}", out.stderr);
+    assert!(r["iterations"].as_u64().unwrap() >= 2, "{r}");
+    let log = std::fs::read_to_string(r["log"].as_str().unwrap()).unwrap();
+    assert!(log.contains("kbisect-script-ran"));
+}
+
+#[test]
+fn silent_kernel_is_no_output_from_test_machine() {
+    let k = kernel(&SILENT);
+    let t = Instant::now();
+    let out = ktest(
+        &build_record(&k, 1),
+        &["--no-output-timeout", "5", "--timeout-boot", "60"],
+        &[],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let r = out.runs()[0];
+    assert_eq!(r["outcome"], "boot_failed", "{r}");
+    assert_eq!(r["title"], "no output from test machine", "{r}");
+    assert!(
+        t.elapsed() < Duration::from_secs(40),
+        "ended by the no-output timeout"
+    );
+}
+
+#[test]
+fn missing_qemu_is_infra_error() {
+    let k = kernel(&CLEAN);
+    let out = ktest(
+        &build_record(&k, 2),
+        &["--qemu", "/nonexistent/qemu-system-x86_64"],
+        &[],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let runs = out.runs();
+    assert_eq!(runs.len(), 2);
+    for r in runs {
+        assert_eq!(r["outcome"], "infra_error", "{r}");
+        assert!(
+            r["detail"].as_str().unwrap().contains("/nonexistent/qemu"),
+            "{r}"
+        );
+    }
+    // The same through the environment.
+    let out = ktest(
+        &build_record(&k, 1),
+        &["--accel", "tcg"],
+        &[("KBISECT_QEMU", "/nonexistent/qemu-env")],
+    );
+    assert_eq!(out.runs()[0]["outcome"], "infra_error");
+}
+
+#[test]
+fn reproducer_that_does_not_compile_puts_the_error_in_the_record() {
+    let k = kernel(&CLEAN);
+    let d = tempfile::tempdir().unwrap();
+    let repro = write_file(
+        d.path(),
+        "broken.c",
+        "int main(void) { return no_such_variable; }\n",
+    );
+    let out = ktest(
+        &build_record(&k, 2),
+        &["--repro", repro.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let runs = out.runs();
+    assert_eq!(runs.len(), 2);
+    for r in runs {
+        assert_eq!(r["outcome"], "test_failed", "{r}");
+        let detail = r["detail"].as_str().unwrap();
+        assert!(detail.contains("does not compile"), "{detail}");
+        assert!(
+            detail.contains("error:") && detail.contains("no_such_variable"),
+            "{detail}"
+        );
+    }
+}
+
+#[test]
+fn bad_images_and_records() {
+    let d = tempfile::tempdir().unwrap();
+    let not_kernel = write_file(d.path(), "bzImage", "this is not a kernel\n");
+    let missing = d.path().join("missing-bzImage");
+    let no_kernel = json!({"kind":"build","commit":COMMIT,"ok":true});
+    let failed = json!({"kind":"build","commit":COMMIT,"ok":false,"error":"build_failed"});
+    let input = format!(
+        "{}\n{}\n{no_kernel}\n{failed}\n",
+        build_record(&not_kernel, 1),
+        build_record(&missing, 1)
+    );
+    let out = ktest(&input, &[], &[]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let kinds: Vec<&str> = out
+        .records
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["build", "run", "build", "run", "build", "error", "build"]
+    );
+    assert_eq!(out.records[1]["outcome"], "infra_error");
+    assert!(out.records[1]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("not a bzImage"));
+    assert_eq!(out.records[3]["outcome"], "infra_error");
+    assert!(out.records[3]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("No such file"));
+    let err = &out.records[5];
+    assert_eq!(err["tool"], "ktest");
+    assert_eq!(err["error"], "bad_input");
+    assert_eq!(err["line"], 3);
+    assert_eq!(out.records[6], failed);
+
+    // Not JSON at all: exit 2 naming the line, after handling what came before.
+    let out = ktest(&format!("{failed}\nnot json\n"), &[], &[]);
+    assert_eq!(out.status, 2);
+    assert_eq!(out.records.len(), 1);
+    assert!(
+        out.stderr.contains("<stdin>:2: invalid JSON"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Children of `pid` (from /proc), with their command names.
+fn children(pid: u32) -> Vec<(u32, String)> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        let comm = stat[stat.find('(').unwrap() + 1..close].to_string();
+        let ppid: u32 = stat[close + 2..]
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        if ppid == pid {
+            v.push((p, comm));
+        }
+    }
+    v
+}
+
+#[test]
+fn sigint_leaves_no_qemu_and_no_temp_dirs() {
+    let k = kernel(&CLEAN);
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(tests::bin("ktest"))
+        .args(["--timeout-run", "120", "--jobs", "2", "--log-dir"])
+        .arg(logs.path())
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{}", build_record(&k, 2)).unwrap();
+        // stdin stays open until we drop it below: ktest is mid-stream.
+        let pid = child.id();
+        let t = Instant::now();
+        let qemus = loop {
+            let q: Vec<u32> = children(pid)
+                .into_iter()
+                .filter(|(_, c)| c.starts_with("qemu"))
+                .map(|(p, _)| p)
+                .collect();
+            if q.len() == 2 || t.elapsed() > Duration::from_secs(60) {
+                break q;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        assert_eq!(qemus.len(), 2, "two VMs should be running");
+        assert!(
+            std::fs::read_dir(tmp.path()).unwrap().count() > 0,
+            "ktest has a temp dir"
+        );
+        unsafe { libc_kill(pid as i32, 2) };
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130));
+        for q in qemus {
+            assert!(
+                !Path::new(&format!("/proc/{q}")).exists(),
+                "qemu {q} still running"
+            );
+        }
+        drop(stdin);
+    }
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "temp files left behind: {left:?}");
+    // Whatever was written is whole lines of JSON.
+    let mut stdout = String::new();
+    use std::io::Read;
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    for l in stdout.lines() {
+        serde_json::from_str::<Value>(l).unwrap();
+    }
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
