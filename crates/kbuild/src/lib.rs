@@ -1,1 +1,594 @@
-//! kbuild: placeholder; see the issue for what it becomes.
+//! kbuild: build the Linux kernel at one commit, reproducibly, and say what
+//! came out as a `build` record.
+//!
+//! The pieces: [`worktree`] checks the commit out in kbuild's own git
+//! worktree (never the user's), [`config`] makes the `.config` (base target
+//! or full file, fragments merged, `olddefconfig`), [`compiler`] picks and
+//! names the compiler, [`make`] runs make in a fixed environment with a time
+//! limit and signal handling, and [`cache`] keeps the artifacts so that the
+//! same build asked again costs nothing. [`Builder`] ties them together.
+//!
+//! The build dir (`--build-dir`, persistent across runs and commits) holds:
+//! `src/` (the worktree), `obj/` (make's O= dir), `logs/` (one log per
+//! commit) and `lock` (one kbuild at a time per build dir). Before make runs,
+//! `obj/.kbuild-building` is written; a build that does not finish cleanly
+//! (killed, timed out, interrupted) leaves it, and the next run deletes every
+//! file in `obj/` newer than it — the half-written objects — so a killed
+//! build never poisons the next one.
+
+pub mod cache;
+pub mod compiler;
+pub mod config;
+pub mod error;
+pub mod make;
+pub mod worktree;
+
+use cache::{Artifacts, Cache, KeyParts, Meta};
+use compiler::{Compiler, Rule};
+use config::{Base, ConfigSpec};
+use error::{ErrorKind, Failure};
+use kbisect_records::Build;
+use make::{Limits, MakeSetup};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The kernel release string baked into every kernel (`uname -r`). Fixed,
+/// so that a commit that only bumps VERSION/PATCHLEVEL/SUBLEVEL/EXTRAVERSION
+/// builds the same bytes as its parent; version-shaped, so that userspace
+/// that parses it (old glibc's "kernel too old" check) is content.
+pub const DEFAULT_KERNEL_RELEASE: &str = "9.9.9-kbisect";
+
+/// Refuse to start a build with less free space than this in the build dir.
+pub const MIN_FREE_BYTES: u64 = 1 << 30;
+
+/// How the compiler is chosen.
+#[derive(Debug, Clone)]
+pub enum CompilerChoice {
+    /// Always this one (`--compiler`).
+    Fixed(String),
+    /// By rules over releases the commit contains (`--compiler-table`).
+    Table { path: PathBuf, rules: Vec<Rule> },
+}
+
+/// Everything fixed for a kbuild run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub repo: PathBuf,
+    pub config: ConfigSpec,
+    pub compiler: CompilerChoice,
+    pub build_dir: PathBuf,
+    /// `$KBISECT_CACHE`: holds `builds/` (artifacts) and `ccache/`.
+    pub cache_root: PathBuf,
+    /// Put ccache in front of the compiler.
+    pub ccache: bool,
+    /// CCACHE_DIR (default `$KBISECT_CACHE/ccache`, or $CCACHE_DIR).
+    pub ccache_dir: PathBuf,
+    pub jobs: usize,
+    pub timeout: Option<Duration>,
+    pub cache_max_bytes: u64,
+    /// Read and write the artifact cache.
+    pub use_cache: bool,
+    pub kernel_release: String,
+}
+
+impl Options {
+    /// `$KBISECT_CACHE`, default `~/.cache/kbisect`.
+    pub fn default_cache_root() -> PathBuf {
+        if let Some(p) = std::env::var_os("KBISECT_CACHE") {
+            return PathBuf::from(p);
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .unwrap_or_else(std::env::temp_dir);
+        base.join("kbisect")
+    }
+
+    /// The default build dir for a repository: one per repository path, so
+    /// two repositories never share a worktree or object dir.
+    pub fn default_build_dir(cache_root: &Path, repo: &Path) -> PathBuf {
+        let canon = repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf());
+        let name = canon
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "repo".into());
+        let digest = config::hex(&<sha2::Sha256 as sha2::Digest>::digest(
+            canon.to_string_lossy().as_bytes(),
+        ));
+        cache_root
+            .join("build")
+            .join(format!("{name}-{}", &digest[..12]))
+    }
+}
+
+/// One thing to build: a commit and, optionally, a commit to revert on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub commit: String,
+    pub revert: Option<String>,
+}
+
+/// Builds commits one after another with fixed [`Options`].
+pub struct Builder {
+    opts: Options,
+    repo: Option<Result<worktree::Repo, Failure>>,
+    identities: HashMap<String, Result<String, Failure>>,
+    warned_revs: HashSet<String>,
+    interrupted: Arc<AtomicBool>,
+}
+
+/// What a resolved request is built with.
+struct Plan {
+    commit: String,
+    revert: Option<String>,
+    compiler: Compiler,
+    identity: String,
+}
+
+impl Builder {
+    /// A builder; `interrupted` is set by the SIGINT/SIGTERM handler.
+    pub fn new(opts: Options, interrupted: Arc<AtomicBool>) -> Self {
+        Builder {
+            opts,
+            repo: None,
+            identities: HashMap::new(),
+            warned_revs: HashSet::new(),
+            interrupted,
+        }
+    }
+
+    /// Build one request. Never fails: a failure is a record with
+    /// `ok: false` and a named `error`.
+    pub fn build(&mut self, req: &Request) -> Build {
+        let started = Instant::now();
+        let mut record = Build {
+            commit: req.commit.clone(),
+            ..Default::default()
+        };
+        match self.plan(req) {
+            Err(f) => fill_failure(&mut record, &f),
+            Ok(plan) => {
+                record.commit = plan.commit.clone();
+                record.compiler = Some(plan.identity.clone());
+                record.cc = Some(plan.compiler.name.clone());
+                record.kernel_release = Some(self.opts.kernel_release.clone());
+                if let Some(r) = &plan.revert {
+                    record.extra.insert("revert".into(), r.clone().into());
+                }
+                match self.build_planned(&plan, started) {
+                    Ok(done) => {
+                        record.ok = true;
+                        record.kernel = Some(path_string(&done.kernel));
+                        record.vmlinux = Some(path_string(&done.vmlinux));
+                        record.config = Some(path_string(&done.config));
+                        record.missing_options = done.missing_options;
+                        record.cached = done.cached;
+                        record
+                            .extra
+                            .insert("build_log".into(), path_string(&done.log).into());
+                    }
+                    Err((f, log)) => {
+                        fill_failure(&mut record, &f);
+                        if let Some(log) = log {
+                            record
+                                .extra
+                                .insert("build_log".into(), path_string(&log).into());
+                        }
+                    }
+                }
+            }
+        }
+        record.seconds = round_ms(started.elapsed().as_secs_f64());
+        record
+    }
+
+    fn repo(&mut self) -> Result<&worktree::Repo, Failure> {
+        if self.repo.is_none() {
+            self.repo = Some(worktree::Repo::open(&self.opts.repo));
+        }
+        match self.repo.as_ref() {
+            Some(Ok(r)) => Ok(r),
+            Some(Err(f)) => Err(f.clone()),
+            None => unreachable!("set above"),
+        }
+    }
+
+    /// Resolve the commits and pick the compiler.
+    fn plan(&mut self, req: &Request) -> Result<Plan, Failure> {
+        let repo = self.repo()?;
+        let commit = repo.resolve(&req.commit)?;
+        let revert = match &req.revert {
+            Some(r) => Some(repo.resolve(r).map_err(|f| {
+                Failure::with_lines(
+                    ErrorKind::UnknownCommit,
+                    f.lines.iter().map(|l| format!("revert: {l}")).collect(),
+                )
+            })?),
+            None => None,
+        };
+        let name = match self.opts.compiler.clone() {
+            CompilerChoice::Fixed(name) => name,
+            CompilerChoice::Table { path, rules } => {
+                let mut unknown = Vec::new();
+                let repo = self.repo()?;
+                let chosen = compiler::choose(&rules, |rev| {
+                    let c = repo.contains(&commit, rev);
+                    if c.is_none() {
+                        unknown.push(rev.to_string());
+                    }
+                    c
+                })
+                .map(|r| r.compiler.clone());
+                for rev in unknown {
+                    if self.warned_revs.insert(rev.clone()) {
+                        eprintln!(
+                            "kbuild: warning: {}: revision {rev} is not in the repository; its rule never matches",
+                            path.display()
+                        );
+                    }
+                }
+                chosen.ok_or_else(|| {
+                    Failure::new(
+                        ErrorKind::CompilerMissing,
+                        format!("no rule of {} matches {commit}", path.display()),
+                    )
+                })?
+            }
+        };
+        let compiler = Compiler::named(&name);
+        let identity = self
+            .identities
+            .entry(name.clone())
+            .or_insert_with(|| compiler.identity())
+            .clone()?;
+        Ok(Plan {
+            commit,
+            revert,
+            compiler,
+            identity,
+        })
+    }
+
+    fn build_planned(
+        &mut self,
+        plan: &Plan,
+        started: Instant,
+    ) -> Result<Done, (Failure, Option<PathBuf>)> {
+        let opts = &self.opts;
+        let config_hash = opts.config.hash();
+        let key = KeyParts {
+            commit: &plan.commit,
+            revert: plan.revert.as_deref(),
+            config_hash: &config_hash,
+            compiler_identity: &plan.identity,
+            cc: &plan.compiler.name,
+            kernel_release: &opts.kernel_release,
+        }
+        .key();
+        let cache = Cache::new(opts.cache_root.join("builds"), opts.cache_max_bytes);
+        if opts.use_cache {
+            if let Some(e) = cache.lookup(&key) {
+                eprintln!(
+                    "kbuild: {} cached ({})",
+                    short(&plan.commit),
+                    e.dir.display()
+                );
+                return Ok(Done {
+                    kernel: e.kernel(),
+                    vmlinux: e.vmlinux(),
+                    config: e.config(),
+                    log: e.log(),
+                    missing_options: e.meta.missing_options.clone(),
+                    cached: true,
+                });
+            }
+        }
+        let d = &opts.build_dir;
+        let no_log = |f: Failure| (f, None);
+        std::fs::create_dir_all(d.join("logs"))
+            .map_err(|e| no_log(io_fail(ErrorKind::CheckoutFailed, d, e)))?;
+        let _lock = lock_build_dir(d).map_err(no_log)?;
+        check_free_space(d).map_err(no_log)?;
+        let src = d.join("src");
+        let obj = d.join("obj");
+        std::fs::create_dir_all(&obj)
+            .map_err(|e| no_log(io_fail(ErrorKind::CheckoutFailed, &obj, e)))?;
+        clean_after_unfinished_build(&obj);
+
+        eprintln!(
+            "kbuild: {}{} checking out",
+            short(&plan.commit),
+            plan.revert
+                .as_deref()
+                .map(|r| format!(" (revert {})", short(r)))
+                .unwrap_or_default()
+        );
+        let repo = match self.repo.as_ref() {
+            Some(Ok(r)) => r,
+            _ => {
+                return Err(no_log(Failure::new(
+                    ErrorKind::NotARepo,
+                    "repository not open",
+                )))
+            }
+        };
+        worktree::prepare(repo, &src, &plan.commit, plan.revert.as_deref()).map_err(no_log)?;
+
+        let log = d.join("logs").join(match &plan.revert {
+            Some(r) => format!("{}-revert-{}.log", plan.commit, short(r)),
+            None => format!("{}.log", plan.commit),
+        });
+        let _ = std::fs::remove_file(&log);
+        let marker = obj.join(UNFINISHED_MARKER);
+        std::fs::write(&marker, format!("{}\n", std::process::id()))
+            .map_err(|e| no_log(io_fail(ErrorKind::CheckoutFailed, &marker, e)))?;
+
+        let mut vars = MakeSetup::deterministic_vars(&opts.kernel_release);
+        vars.extend(plan.compiler.make_vars(opts.ccache));
+        let mut env = Vec::new();
+        if opts.ccache {
+            env.push(("CCACHE_DIR".to_string(), path_string(&opts.ccache_dir)));
+            // Paths under the worktree hash as relative, so two build dirs
+            // share ccache hits.
+            env.push(("CCACHE_BASEDIR".to_string(), path_string(d)));
+            env.push(("CCACHE_NOHASHDIR".to_string(), "1".to_string()));
+        }
+        let setup = MakeSetup {
+            src: src.clone(),
+            obj: obj.clone(),
+            vars,
+            env,
+            jobs: opts.jobs,
+            log: log.clone(),
+        };
+        let label = short(&plan.commit).to_string();
+        let limits = Limits {
+            deadline: opts.timeout.map(|t| started + t),
+            interrupted: &self.interrupted,
+            label: &label,
+        };
+        let with_log = |f: Failure| {
+            if matches!(f.kind, ErrorKind::Timeout | ErrorKind::Interrupted) {
+                clean_after_unfinished_build(&obj);
+            } else {
+                let _ = std::fs::remove_file(&marker);
+            }
+            (f, Some(log.clone()))
+        };
+
+        eprintln!("kbuild: {label} configuring");
+        let missing_options = make_config(&setup, &opts.config, &limits).map_err(with_log)?;
+        for m in &missing_options {
+            eprintln!("kbuild: {label} requested option did not stick: {m}");
+        }
+        eprintln!("kbuild: {label} building with {}", plan.compiler.name);
+        let build_started = Instant::now();
+        setup
+            .run(&["bzImage"], &limits, ErrorKind::BuildFailed)
+            .map_err(with_log)?;
+        let build_seconds = build_started.elapsed().as_secs_f64();
+        let _ = std::fs::remove_file(&marker);
+        eprintln!("kbuild: {label} built in {build_seconds:.0}s");
+
+        let kernel = obj.join("arch/x86/boot/bzImage");
+        let vmlinux = obj.join("vmlinux");
+        let config = obj.join(".config");
+        if !kernel.is_file() || !vmlinux.is_file() {
+            return Err((
+                Failure::new(
+                    ErrorKind::BuildFailed,
+                    "make succeeded but left no bzImage/vmlinux",
+                ),
+                Some(log),
+            ));
+        }
+        if !opts.use_cache {
+            return Ok(Done {
+                kernel,
+                vmlinux,
+                config,
+                log,
+                missing_options,
+                cached: false,
+            });
+        }
+        let meta = Meta {
+            commit: plan.commit.clone(),
+            revert: plan.revert.clone(),
+            compiler: plan.identity.clone(),
+            cc: plan.compiler.name.clone(),
+            kernel_release: opts.kernel_release.clone(),
+            missing_options: missing_options.clone(),
+            build_seconds,
+        };
+        let art = Artifacts {
+            kernel: &kernel,
+            vmlinux: &vmlinux,
+            config: &config,
+            log: &log,
+        };
+        let entry = cache.store(&key, &art, &meta).map_err(|e| {
+            let kind = if error::is_disk_full(&e) {
+                ErrorKind::DiskFull
+            } else {
+                ErrorKind::BuildFailed
+            };
+            (
+                Failure::new(
+                    kind,
+                    format!("storing artifacts in {}: {e}", cache.dir.display()),
+                ),
+                Some(log.clone()),
+            )
+        })?;
+        for gone in cache.evict(&key) {
+            eprintln!("kbuild: cache over its cap, evicted {gone}");
+        }
+        Ok(Done {
+            kernel: entry.kernel(),
+            vmlinux: entry.vmlinux(),
+            config: entry.config(),
+            log: entry.log(),
+            missing_options,
+            cached: false,
+        })
+    }
+}
+
+struct Done {
+    kernel: PathBuf,
+    vmlinux: PathBuf,
+    config: PathBuf,
+    log: PathBuf,
+    missing_options: Vec<String>,
+    cached: bool,
+}
+
+/// Make `obj/.config`: the base (make target, or the full file), fragments
+/// merged in, then olddefconfig. Returns the requested options that did
+/// not stick.
+fn make_config(
+    setup: &MakeSetup,
+    spec: &ConfigSpec,
+    limits: &Limits,
+) -> Result<Vec<String>, Failure> {
+    let dot_config = setup.obj.join(".config");
+    match &spec.base {
+        Base::Target(t) => setup.run(&[t.as_str()], limits, ErrorKind::ConfigFailed)?,
+        Base::File { text, .. } => std::fs::write(&dot_config, text)
+            .map_err(|e| io_fail(ErrorKind::ConfigFailed, &dot_config, e))?,
+    }
+    if !spec.fragments.is_empty() {
+        let text = std::fs::read_to_string(&dot_config)
+            .map_err(|e| io_fail(ErrorKind::ConfigFailed, &dot_config, e))?;
+        std::fs::write(&dot_config, config::merge(&text, &spec.fragments))
+            .map_err(|e| io_fail(ErrorKind::ConfigFailed, &dot_config, e))?;
+    }
+    setup.run(&["olddefconfig"], limits, ErrorKind::ConfigFailed)?;
+    let final_text = std::fs::read_to_string(&dot_config)
+        .map_err(|e| io_fail(ErrorKind::ConfigFailed, &dot_config, e))?;
+    Ok(config::missing_options(&spec.requested(), &final_text))
+}
+
+/// Written in the object dir before make runs, removed when make finished
+/// (well or not); found at the start of a run, it means the last build was
+/// killed.
+pub const UNFINISHED_MARKER: &str = ".kbuild-building";
+
+/// If the last build in `obj` did not finish, delete every file it wrote
+/// (every file newer than the marker): a killed compiler can leave a
+/// truncated object that looks up to date. Older files are from finished
+/// builds, and make's own bookkeeping covers them.
+pub fn clean_after_unfinished_build(obj: &Path) {
+    let marker = obj.join(UNFINISHED_MARKER);
+    let Ok(since) = std::fs::metadata(&marker).and_then(|m| m.modified()) else {
+        return;
+    };
+    let mut removed = 0usize;
+    for entry in walkdir::WalkDir::new(obj).into_iter().flatten() {
+        if !entry.file_type().is_file() || entry.path() == marker {
+            continue;
+        }
+        let newer = entry
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .is_some_and(|t| t >= since);
+        if newer && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    let _ = std::fs::remove_file(&marker);
+    eprintln!(
+        "kbuild: last build in {} did not finish; removed the {removed} files it wrote",
+        obj.display()
+    );
+}
+
+/// Hold an exclusive lock on the build dir for as long as the returned file
+/// lives (one kbuild per build dir; a second one waits).
+fn lock_build_dir(d: &Path) -> Result<std::fs::File, Failure> {
+    use std::os::unix::io::AsRawFd;
+    let path = d.join("lock");
+    let f = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_fail(ErrorKind::CheckoutFailed, &path, e))?;
+    let fd = f.as_raw_fd();
+    if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        eprintln!("kbuild: waiting for another kbuild using {}", d.display());
+        if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
+            return Err(Failure::new(
+                ErrorKind::CheckoutFailed,
+                format!(
+                    "{}: cannot lock: {}",
+                    path.display(),
+                    std::io::Error::last_os_error()
+                ),
+            ));
+        }
+    }
+    Ok(f)
+}
+
+/// disk_full before starting, rather than a confusing failure half way.
+fn check_free_space(d: &Path) -> Result<(), Failure> {
+    let Some(free) = free_bytes(d) else {
+        return Ok(());
+    };
+    if free < MIN_FREE_BYTES {
+        return Err(Failure::new(
+            ErrorKind::DiskFull,
+            format!(
+                "{}: only {} MiB free, a build needs at least {} MiB",
+                d.display(),
+                free >> 20,
+                MIN_FREE_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Free bytes (for unprivileged users) on the filesystem holding `p`.
+pub fn free_bytes(p: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    Some(st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+fn io_fail(kind: ErrorKind, path: &Path, e: std::io::Error) -> Failure {
+    let kind = if error::is_disk_full(&e) {
+        ErrorKind::DiskFull
+    } else {
+        kind
+    };
+    Failure::new(kind, format!("{}: {e}", path.display()))
+}
+
+fn fill_failure(record: &mut Build, f: &Failure) {
+    record.ok = false;
+    record.error = Some(f.kind.as_str().to_string());
+    record.error_lines = f.lines.clone();
+}
+
+fn path_string(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+fn round_ms(s: f64) -> f64 {
+    (s * 1000.0).round() / 1000.0
+}
