@@ -119,9 +119,16 @@ fn window(log: &[u8], start: usize) -> (usize, usize) {
 
 /// Classify a log streamed from `input`, in bounded memory. Reads to the
 /// end (a suppression pattern anywhere in the log matters).
-pub fn classify_reader<R: Read>(mut input: R) -> io::Result<Classification> {
-    const CHUNK: usize = 8 * 1024 * 1024;
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + WINDOW_BEFORE);
+pub fn classify_reader<R: Read>(input: R) -> io::Result<Classification> {
+    classify_reader_chunked(input, 8 * 1024 * 1024)
+}
+
+/// [`classify_reader`] reading `chunk` bytes at a time (tests use small
+/// chunks to put chunk boundaries everywhere).
+#[doc(hidden)]
+pub fn classify_reader_chunked<R: Read>(mut input: R, chunk: usize) -> io::Result<Classification> {
+    let chunk = chunk.max(1);
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk + WINDOW_BEFORE);
     // Absolute offset of buf[0] in the log.
     let mut base: u64 = 0;
     // In buf, bytes before this were already searched for headers.
@@ -132,7 +139,7 @@ pub fn classify_reader<R: Read>(mut input: R) -> io::Result<Classification> {
     let sup = &oops::common().suppressions;
     let mut eof = false;
     while !eof {
-        let n = read_chunk(&mut input, &mut buf, CHUNK)?;
+        let n = read_chunk(&mut input, &mut buf, chunk)?;
         eof = n == 0;
         // Work on whole lines; a line longer than the chunk is cut.
         let upto = if eof {
@@ -140,7 +147,7 @@ pub fn classify_reader<R: Read>(mut input: R) -> io::Result<Classification> {
         } else {
             match memchr::memrchr(b'\n', &buf[searched..]) {
                 Some(i) => searched + i + 1,
-                None if buf.len() - searched >= CHUNK => buf.len(),
+                None if buf.len() - searched >= chunk => buf.len(),
                 None => continue,
             }
         };
@@ -183,7 +190,7 @@ pub fn classify_reader<R: Read>(mut input: R) -> io::Result<Classification> {
     if !eof {
         let mut tail = Vec::new();
         loop {
-            let n = read_chunk(&mut input, &mut tail, CHUNK)?;
+            let n = read_chunk(&mut input, &mut tail, chunk)?;
             if n == 0 {
                 break;
             }
