@@ -199,10 +199,7 @@ pub fn parse_table(text: &str) -> Result<Vec<Rule>, (usize, String)> {
 
 /// The first rule matching `commit`. `contains(rev)` answers whether the
 /// commit contains `rev` (None when the repository does not know `rev`).
-pub fn choose<'a>(
-    rules: &'a [Rule],
-    mut contains: impl FnMut(&str) -> Option<bool>,
-) -> Option<&'a Rule> {
+pub fn choose(rules: &[Rule], mut contains: impl FnMut(&str) -> Option<bool>) -> Option<&Rule> {
     rules.iter().find(|r| match &r.rev {
         None => true,
         Some(rev) => contains(rev).unwrap_or(false),
