@@ -241,16 +241,7 @@ impl Session {
                 runs
             );
             for i in 0..runs {
-                let rec = base.record(
-                    i,
-                    outcome,
-                    Some(detail.clone()),
-                    None,
-                    Classification::default(),
-                    0.0,
-                    None,
-                );
-                emit(out, &rec)?;
+                emit(out, &base.failed(i, outcome, &detail))?;
             }
             return Ok(());
         }
@@ -263,18 +254,7 @@ impl Session {
         if let Err(e) = std::fs::create_dir_all(&log_dir) {
             let detail = format!("cannot create log directory {}: {e}", log_dir.display());
             for i in 0..runs {
-                emit(
-                    out,
-                    &base.record(
-                        i,
-                        Outcome::InfraError,
-                        Some(detail.clone()),
-                        None,
-                        Classification::default(),
-                        0.0,
-                        None,
-                    ),
-                )?;
+                emit(out, &base.failed(i, Outcome::InfraError, &detail))?;
             }
             return Ok(());
         }
@@ -324,50 +304,19 @@ impl Session {
                         return;
                     }
                     let rec = if target_seen.load(Ordering::SeqCst) {
-                        base.record(
+                        base.failed(
                             i,
                             Outcome::Skipped,
-                            Some("not started: another run showed the target bug".into()),
-                            None,
-                            Classification::default(),
-                            0.0,
-                            None,
+                            "not started: another run showed the target bug",
                         )
                     } else {
                         let log = log_dir.join(format!("run{i}-{stamp}.log"));
-                        let stderr =
-                            scratch.join(format!("qemu-{}-{i}.stderr", &base.commit[..12]));
-                        let obs = vm::run(spec, limits, &log, &stderr, target_seen);
-                        let _ = std::fs::remove_file(&stderr);
-                        let class = match std::fs::read(&log) {
-                            Ok(bytes) if !bytes.is_empty() => crashclass::classify(&bytes),
-                            _ => Classification::default(),
-                        };
-                        let d = outcome::decide(&obs, class, targets);
-                        if d.class.same_bug == Some(true) {
+                        let rec =
+                            one_run(spec, limits, base, i, &log, scratch, targets, target_seen);
+                        if rec.class.same_bug == Some(true) {
                             target_seen.store(true, Ordering::SeqCst);
                         }
-                        let kept = std::fs::metadata(&log).map(|m| m.len() > 0).unwrap_or(false);
-                        if !kept {
-                            let _ = std::fs::remove_file(&log);
-                        }
-                        let log_field = kept.then(|| log.display().to_string());
-                        let mut rec = base.record(
-                            i,
-                            d.outcome,
-                            d.detail,
-                            log_field,
-                            d.class,
-                            obs.seconds,
-                            Some(spec.accel),
-                        );
-                        if let Some(b) = obs.repro_start_seconds.or(obs.boot_seconds) {
-                            rec.insert("boot_seconds".into(), serde_json::json!(round3(b)));
-                        }
-                        if let Some(n) = obs.iterations {
-                            rec.insert("iterations".into(), serde_json::json!(n));
-                        }
-                        rec
+                        base.object(rec)
                     };
                     if tx.send(rec).is_err() {
                         return;
@@ -528,34 +477,69 @@ struct RunBase {
 }
 
 impl RunBase {
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &self,
-        run: u32,
-        outcome: Outcome,
-        detail: Option<String>,
-        log: Option<String>,
-        class: Classification,
-        seconds: f64,
-        accel: Option<Accel>,
-    ) -> Object {
-        let rec = Run {
+    /// A run record with only the common fields and `outcome` set.
+    fn blank(&self, run: u32, outcome: Outcome) -> Run {
+        Run {
             commit: self.commit.clone(),
             signature: self.signature.clone(),
             run,
             outcome,
-            log,
-            accel: accel.map(|a| a.as_str().to_string()),
-            detail,
-            class,
-            seconds: round3(seconds),
-            extra: Object::new(),
-        };
+            ..Default::default()
+        }
+    }
+
+    /// A run that ended (or never started) for a reason given in `detail`.
+    fn failed(&self, run: u32, outcome: Outcome, detail: &str) -> Object {
+        self.object(Run {
+            detail: Some(detail.to_string()),
+            ..self.blank(run, outcome)
+        })
+    }
+
+    /// The record as written, with the build's `revert` carried over.
+    fn object(&self, rec: Run) -> Object {
         let mut obj = kbisect_records::to_object(&rec);
         if let Some(r) = &self.revert {
             obj.insert("revert".into(), r.clone());
         }
         obj
+    }
+}
+
+/// Boot one VM, classify its console and decide its outcome.
+#[allow(clippy::too_many_arguments)]
+fn one_run(
+    spec: &vm::VmSpec,
+    limits: vm::Limits,
+    base: &RunBase,
+    i: u32,
+    log: &Path,
+    scratch: &Path,
+    targets: &[String],
+    stop: &AtomicBool,
+) -> Run {
+    let stderr = scratch.join(format!("qemu-{}-{i}.stderr", &base.commit[..12]));
+    let obs = vm::run(spec, limits, log, &stderr, stop);
+    let _ = std::fs::remove_file(&stderr);
+    let class = match std::fs::read(log) {
+        Ok(bytes) if !bytes.is_empty() => crashclass::classify(&bytes),
+        _ => Classification::default(),
+    };
+    let d = outcome::decide(&obs, class, targets);
+    // An empty log (QEMU never printed) is not worth pointing at.
+    let kept = std::fs::metadata(log).map(|m| m.len() > 0).unwrap_or(false);
+    if !kept {
+        let _ = std::fs::remove_file(log);
+    }
+    Run {
+        log: kept.then(|| log.display().to_string()),
+        accel: Some(spec.accel.as_str().to_string()),
+        detail: d.detail,
+        boot_seconds: obs.repro_start_seconds.map(round3),
+        iterations: obs.iterations,
+        class: d.class,
+        seconds: round3(obs.seconds),
+        ..base.blank(i, d.outcome)
     }
 }
 

@@ -203,6 +203,14 @@ pub struct Run {
     /// Human detail for boot_failed / test_failed / infra_error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Seconds from VM start to the reproducer's first start (boot and
+    /// sanity test); absent when the guest never got that far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_seconds: Option<f64>,
+    /// Reproducer runs the guest completed in its run time (absent unless the
+    /// guest reached its end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<u64>,
     #[serde(flatten)]
     pub class: Classification,
     #[serde(default)]
