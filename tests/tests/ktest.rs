@@ -107,12 +107,21 @@ fn tail(s: &str, n: usize) -> String {
     l[l.len().saturating_sub(n)..].join("\n")
 }
 
-fn patch_hash(v: &Variant) -> String {
+/// The config fragment every kernel is built with (kbuild's default).
+fn fragment() -> (PathBuf, String) {
+    let path = tests::workspace_root().join("crates/kbuild/config/default.fragment");
+    let text = std::fs::read_to_string(&path).unwrap();
+    (path, text)
+}
+
+/// Names a variant's build: its edits and the config fragment.
+fn build_hash(v: &Variant) -> String {
     use std::hash::{Hash, Hasher};
     // Stable across runs of the same source: SipHash with fixed keys.
     #[allow(deprecated)]
     let mut h = std::hash::SipHasher::new();
     v.edits.hash(&mut h);
+    fragment().1.hash(&mut h);
     format!("{:016x}", h.finish())
 }
 
@@ -122,7 +131,7 @@ fn kernel(v: &Variant) -> PathBuf {
     let root = cache().join("ktest-tests");
     let image = root
         .join("images")
-        .join(format!("{}-{}.bzImage", v.name, patch_hash(v)));
+        .join(format!("{}-{}.bzImage", v.name, build_hash(v)));
     if image.is_file() {
         return image;
     }
@@ -177,10 +186,14 @@ fn kernel(v: &Variant) -> PathBuf {
         a.extend(args.iter().map(|s| s.to_string()));
         duct::cmd("make", a).env("CCACHE_DIR", cache().join("ccache"))
     };
-    if !out.join(".config").is_file() {
+    // (Re)configure when the fragment changed since `out/` was configured.
+    let (fragment, fragment_text) = fragment();
+    let stamp = out.join(".kbisect-fragment");
+    let configured = out.join(".config").is_file()
+        && std::fs::read_to_string(&stamp).ok().as_deref() == Some(fragment_text.as_str());
+    if !configured {
         std::fs::create_dir_all(&out).unwrap();
         sh(make(&["tinyconfig"]), "make tinyconfig");
-        let fragment = tests::workspace_root().join("crates/kbuild/config/default.fragment");
         sh(
             duct::cmd!(
                 src.join("scripts/kconfig/merge_config.sh"),
@@ -194,6 +207,7 @@ fn kernel(v: &Variant) -> PathBuf {
             "merge_config.sh",
         );
         sh(make(&["olddefconfig"]), "make olddefconfig");
+        std::fs::write(&stamp, &fragment_text).unwrap();
     }
     eprintln!("ktest tests: building kernel variant {} ...", v.name);
     sh(make(&["-j2", "CC=ccache gcc", "bzImage"]), "make bzImage");
