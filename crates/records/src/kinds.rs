@@ -77,7 +77,7 @@ pub struct Build {
     #[serde(default, skip_serializing_if = "is_false")]
     pub cached: bool,
     /// On failure: checkout_failed, config_failed, build_failed, timeout, interrupted,
-    /// compiler_missing, unknown_commit, not_a_repo, disk_full.
+    /// compiler_missing, unknown_commit, not_a_repo, disk_full, revert_failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// On failure: the first compiler error lines ("file:line: error: …") or a message.
@@ -86,6 +86,12 @@ pub struct Build {
     /// sha-256 build signature of vmlinux, added by ksig (64 hex digits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    /// Seconds ksig took to compute `signature`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_seconds: Option<f64>,
+    /// Path of the make output of this build (kbuild).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_log: Option<String>,
     /// Seconds the build took (0 when cached).
     #[serde(default)]
     pub seconds: f64,
