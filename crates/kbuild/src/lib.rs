@@ -166,17 +166,11 @@ impl Builder {
                         record.config = Some(path_string(&done.config));
                         record.missing_options = done.missing_options;
                         record.cached = done.cached;
-                        record
-                            .extra
-                            .insert("build_log".into(), path_string(&done.log).into());
+                        record.build_log = Some(path_string(&done.log));
                     }
                     Err((f, log)) => {
                         fill_failure(&mut record, &f);
-                        if let Some(log) = log {
-                            record
-                                .extra
-                                .insert("build_log".into(), path_string(&log).into());
-                        }
+                        record.build_log = log.map(|l| path_string(&l));
                     }
                 }
             }

@@ -92,6 +92,7 @@ fn main() {
                     sig.sections
                 );
                 build.signature = Some(sig.hex);
+                build.signature_seconds = Some(seconds(started));
                 emit(&merge(&obj, &build));
             }
             Err(e) => {
