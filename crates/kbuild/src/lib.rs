@@ -175,6 +175,17 @@ impl Builder {
                 }
             }
         }
+        // A ^C from a terminal also reaches git (same process group): its
+        // failure is then the interruption, not a bad checkout.
+        if !record.ok
+            && self.interrupted.load(std::sync::atomic::Ordering::SeqCst)
+            && record.error.as_deref() != Some(ErrorKind::Interrupted.as_str())
+        {
+            record.error = Some(ErrorKind::Interrupted.as_str().into());
+            record
+                .error_lines
+                .insert(0, "interrupted by a signal".into());
+        }
         record.seconds = round_ms(started.elapsed().as_secs_f64());
         record
     }
@@ -585,4 +596,49 @@ fn short(sha: &str) -> &str {
 
 fn round_ms(s: f64) -> f64 {
     (s * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unfinished_build_loses_only_what_it_wrote() {
+        let tmp = tempfile::tempdir().unwrap();
+        let obj = tmp.path();
+        std::fs::create_dir_all(obj.join("kernel")).unwrap();
+        let old = obj.join("kernel/old.o");
+        std::fs::write(&old, "finished earlier").unwrap();
+        let long_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::options()
+            .append(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        std::fs::write(obj.join(UNFINISHED_MARKER), "1").unwrap();
+        let half = obj.join("kernel/half.o");
+        std::fs::write(&half, "truncat").unwrap();
+        clean_after_unfinished_build(obj);
+        assert!(old.exists());
+        assert!(!half.exists());
+        assert!(!obj.join(UNFINISHED_MARKER).exists());
+        // No marker: nothing is touched.
+        std::fs::write(&half, "x").unwrap();
+        clean_after_unfinished_build(obj);
+        assert!(half.exists());
+    }
+
+    #[test]
+    fn default_build_dir_is_per_repository() {
+        let a = Options::default_build_dir(Path::new("/c"), Path::new("/src/linux"));
+        let b = Options::default_build_dir(Path::new("/c"), Path::new("/other/linux"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("/c/build"));
+        assert!(a
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("linux-"));
+    }
 }
