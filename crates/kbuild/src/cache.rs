@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// Bumped when what a key stands for changes (build environment, layout).
-const KEY_VERSION: &str = "kbuild-cache-1";
+const KEY_VERSION: &str = "kbuild-cache-2";
 
 /// What a cache key is made of.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -196,14 +196,9 @@ fn options(cli: &Cli) -> Result<Options, String> {
         return Err("--cache-max-gb: want a non-negative number".into());
     }
     let release = &cli.kernel_release;
-    if release.is_empty()
-        || release.len() > 64
-        || !release
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
-    {
+    if kbuild::make::split_release(release).is_none() {
         return Err(format!(
-            "--kernel-release {release:?}: want 1-64 of [A-Za-z0-9._+-]"
+            "--kernel-release {release:?}: want VERSION.PATCHLEVEL[.SUBLEVEL][EXTRA], e.g. 9.9.9-kbisect"
         ));
     }
     Ok(Options {

@@ -77,11 +77,20 @@ pub struct Limits<'a> {
 }
 
 impl MakeSetup {
-    /// The make variables that make the build reproducible: fixed user,
-    /// host, build number, timestamp, release string, no local version.
+    /// The make variables that make the build reproducible: the version
+    /// (VERSION, PATCHLEVEL, SUBLEVEL, EXTRAVERSION) and release string taken
+    /// from `kernel_release`, not from the commit's Makefile, so that a
+    /// release commit builds the same bytes as its parent (the version is
+    /// compiled into the vDSO note and into uname's personality code, the
+    /// release into the banner); no local version.
     pub fn deterministic_vars(kernel_release: &str) -> Vec<String> {
+        let v = split_release(kernel_release).unwrap_or_default();
         vec![
             "ARCH=x86_64".into(),
+            format!("VERSION={}", v.version),
+            format!("PATCHLEVEL={}", v.patchlevel),
+            format!("SUBLEVEL={}", v.sublevel),
+            format!("EXTRAVERSION={}", v.extra),
             format!("KERNELRELEASE={kernel_release}"),
             "LOCALVERSION=".into(),
         ]
@@ -197,6 +206,54 @@ impl MakeSetup {
         let text = read_from(&self.log, start_offset);
         Err(classify_failure(&text, fail_kind, &self.src, &self.obj))
     }
+}
+
+/// A release string split as the top Makefile spells a version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReleaseParts {
+    pub version: u32,
+    pub patchlevel: u32,
+    pub sublevel: u32,
+    /// The rest, e.g. `-kbisect` or `-rc1`.
+    pub extra: String,
+}
+
+/// Split `6.1.0-kbisect` into 6, 1, 0, `-kbisect`; `6.2-rc1` into 6, 2,
+/// 0, `-rc1`. None unless it starts with `N.N` and the rest is made of
+/// [A-Za-z0-9._+-].
+pub fn split_release(release: &str) -> Option<ReleaseParts> {
+    if release.is_empty()
+        || release.len() > 64
+        || !release
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
+    {
+        return None;
+    }
+    let number = |s: &str| -> Option<(u32, usize)> {
+        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 3 {
+            return None;
+        }
+        Some((s[..digits].parse().ok()?, digits))
+    };
+    let (version, n) = number(release)?;
+    let rest = release[n..].strip_prefix('.')?;
+    let (patchlevel, n) = number(rest)?;
+    let mut rest = &rest[n..];
+    let mut sublevel = 0;
+    if let Some(r) = rest.strip_prefix('.') {
+        if let Some((s, n)) = number(r) {
+            sublevel = s;
+            rest = &r[n..];
+        }
+    }
+    Some(ReleaseParts {
+        version,
+        patchlevel,
+        sublevel,
+        extra: rest.to_string(),
+    })
 }
 
 fn io_failure(kind: ErrorKind, path: &Path, e: std::io::Error) -> Failure {
@@ -376,6 +433,26 @@ make[2]: *** [/b/src/scripts/Makefile.build:250: init/main.o] Error 1\n";
         );
         assert_eq!(f.lines[0], "ld: init/main.o: in function `f':");
         assert!(f.lines[1].contains("undefined reference"));
+    }
+
+    #[test]
+    fn release_strings_split_like_the_makefile() {
+        let p = split_release("9.9.9-kbisect").unwrap();
+        assert_eq!(
+            (p.version, p.patchlevel, p.sublevel, p.extra.as_str()),
+            (9, 9, 9, "-kbisect")
+        );
+        let p = split_release("6.2-rc1").unwrap();
+        assert_eq!(
+            (p.version, p.patchlevel, p.sublevel, p.extra.as_str()),
+            (6, 2, 0, "-rc1")
+        );
+        assert!(split_release("kbisect").is_none());
+        assert!(split_release("6.1 x").is_none());
+        assert!(split_release("6").is_none());
+        let vars = MakeSetup::deterministic_vars("6.1.0");
+        assert!(vars.contains(&"SUBLEVEL=0".to_string()));
+        assert!(vars.contains(&"EXTRAVERSION=".to_string()));
     }
 
     #[test]
