@@ -72,7 +72,7 @@ impl CommitFacts {
         }
         let ev = self.evidence.crashes + self.evidence.oks;
         if ev == 0
-            && (self.boot_failures + self.test_failures >= 2 || self.no_evidence_runs() >= 5)
+            && (self.boot_failures + self.test_failures >= 2 || self.no_evidence_runs() >= 8)
         {
             let mut why = Vec::new();
             if self.boot_failures > 0 {
@@ -631,9 +631,12 @@ impl Engine {
                 ));
             }
             let ev = sf.evidence.crashes + sf.evidence.oks;
-            if sf.evidence.crashes < START_CRASHES && ev < START_RUNS {
+            // No crash in 20 runs: 20 more before saying it does not reproduce.
+            let want = if sf.evidence.crashes == 0 { 2 * START_RUNS } else { START_RUNS };
+            if sf.evidence.crashes < START_CRASHES && ev < want {
                 let reason = if sf.vm_runs > 0 || sf.builds > 0 { "more_runs" } else { "start" };
-                return Ok(Self::action(self.next(s, reason, START_RUNS - ev), log0));
+                let runs = if ev < START_RUNS { START_RUNS - ev } else { want - ev };
+                return Ok(Self::action(self.next(s, reason, runs), log0));
             }
             if sf.evidence.crashes == 0 {
                 let mut r = self.result_base(match self.dir {

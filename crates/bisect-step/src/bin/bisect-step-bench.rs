@@ -1,0 +1,226 @@
+//! Benchmark helper for bench/bisect.sh: writes a kernel-shaped history as a
+//! `git fast-import` stream, measures a choice's split, and runs simulated
+//! bisections of our policy against syzbot's and plain bisection.
+//!
+//! ```text
+//! bisect-step-bench history 1000000 80000 | git fast-import --quiet
+//! bisect-step-bench split REPO BAD GOOD SHA      # |reach - N/2| / N of SHA
+//! bisect-step-bench simulate 200                 # accuracy and VM runs
+//! ```
+
+use bisect_step::graph::{Graph, Walker};
+use bisect_step::model::Direction;
+use bisect_step::sim::{drive, drive_baseline, start_for, Baseline, History, Tester, Truth};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::io::{BufWriter, Write};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let res = match args.get(1).map(String::as_str) {
+        Some("history") => history(
+            args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000),
+            args.get(3).and_then(|s| s.parse().ok()).unwrap_or(80_000),
+        ),
+        Some("split") if args.len() == 6 => split(&args[2], &args[3], &args[4], &args[5]),
+        Some("simulate") => simulate(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200)),
+        _ => {
+            eprintln!("usage: bisect-step-bench history N MERGES | split REPO BAD GOOD SHA | simulate CASES");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = res {
+        eprintln!("bisect-step-bench: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// A fast-import stream of `total` commits: a mainline that merges `merges`
+/// topic branches, each forked from a mainline commit up to a few thousand
+/// commits back (as maintainer trees are based on an older -rc). Commits
+/// change no files: only the graph matters here. Tags v1, v2, … every 10k
+/// mainline commits; branch `main`, and `mark` N = N-th commit.
+fn history(total: u64, merges: u64) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(42);
+    let out = std::io::stdout();
+    let mut w = BufWriter::with_capacity(1 << 20, out.lock());
+    let topic_total = total.saturating_sub(merges * 2);
+    let avg_topic = (topic_total as f64 / merges.max(1) as f64).max(1.0);
+    let mut mark = 0u64;
+    let mut mainline: Vec<u64> = Vec::new();
+    let mut time = 1_000_000_000u64;
+    let mut commit = |w: &mut BufWriter<_>, branch: &str, from: Option<u64>, merge: Option<u64>, msg: &str| -> std::io::Result<u64> {
+        mark += 1;
+        time += 1;
+        writeln!(w, "commit refs/heads/{branch}\nmark :{mark}\ncommitter Dev <dev@example.org> {time} +0000\ndata {}\n{msg}", msg.len())?;
+        if let Some(f) = from {
+            writeln!(w, "from :{f}")?;
+        }
+        if let Some(m) = merge {
+            writeln!(w, "merge :{m}")?;
+        }
+        writeln!(w)?;
+        Ok(mark)
+    };
+    let first = commit(&mut w, "main", None, None, "initial")?;
+    mainline.push(first);
+    let mut made = 1u64;
+    let mut merged = 0u64;
+    while made < total {
+        let left_merges = merges - merged;
+        let merge_now = left_merges > 0 && mainline.len() > 10 && rng.gen_bool(0.5);
+        let prev = *mainline.last().expect("mainline");
+        if merge_now {
+            let back = rng.gen_range(1..mainline.len().min(3000));
+            let fork = mainline[mainline.len() - 1 - back];
+            let len = rng.gen_range(1..=(2.0 * avg_topic) as u64).min(total - made).max(1);
+            let mut tip = fork;
+            for i in 0..len {
+                tip = commit(&mut w, "topic", Some(tip), None, &format!("topic change {i}"))?;
+            }
+            made += len;
+            let m = commit(&mut w, "main", Some(prev), Some(tip), &format!("Merge branch topic-{merged}"))?;
+            mainline.push(m);
+            merged += 1;
+            made += 1;
+        } else {
+            let c = commit(&mut w, "main", Some(prev), None, &format!("mainline change {made}"))?;
+            mainline.push(c);
+            made += 1;
+        }
+        if mainline.len() % 10_000 == 0 {
+            writeln!(w, "reset refs/tags/v{}\nfrom :{}\n", mainline.len() / 10_000, mainline.last().expect("mainline"))?;
+        }
+    }
+    writeln!(w, "reset refs/heads/topic\nfrom 0000000000000000000000000000000000000000\n")?;
+    w.flush()?;
+    eprintln!("history: {made} commits, {merged} merges, {} mainline", mainline.len());
+    Ok(())
+}
+
+/// How far a commit's ancestor count is from half the range: |reach - N/2| / N.
+fn split(repo: &str, bad: &str, good: &str, sha: &str) -> anyhow::Result<()> {
+    let repo = git2::Repository::open(repo)?;
+    let bad = repo.revparse_single(bad)?.peel_to_commit()?.id();
+    let good = repo.revparse_single(good)?.peel_to_commit()?.id();
+    let g = Graph::load(&repo, bad, &[good])?;
+    let x = g
+        .node(&git2::Oid::from_str(sha)?)
+        .ok_or_else(|| anyhow::anyhow!("{sha} is not in the range"))?;
+    let mut w = Walker::new(g.len());
+    let mut reach = 0u64;
+    w.walk(&g, x, None, |_| reach += 1);
+    let n = g.len() as f64;
+    println!(
+        "{{\"candidates\":{},\"reach\":{},\"split\":{:.6}}}",
+        g.len(),
+        reach,
+        (reach as f64 - n / 2.0).abs() / n
+    );
+    Ok(())
+}
+
+/// Scratch directory for a simulated history: in memory when /dev/shm is
+/// there (thousands of tiny object files).
+fn scratch() -> std::io::Result<tempfile::TempDir> {
+    if std::path::Path::new("/dev/shm").is_dir() {
+        if let Ok(d) = tempfile::tempdir_in("/dev/shm") {
+            return Ok(d);
+        }
+    }
+    tempfile::tempdir()
+}
+
+#[derive(Default)]
+struct Tally {
+    cases: u32,
+    right: u32,
+    runs: u64,
+    builds: u64,
+}
+
+impl Tally {
+    fn add(&mut self, right: bool, runs: u32, builds: u32) {
+        self.cases += 1;
+        self.right += right as u32;
+        self.runs += runs as u64;
+        self.builds += builds as u64;
+    }
+    fn line(&self, name: &str) -> String {
+        format!(
+            "{name:<8} correct {:>3}/{:<3} ({:5.1}%)  mean VM runs {:6.1}  mean builds {:5.1}",
+            self.right,
+            self.cases,
+            100.0 * self.right as f64 / self.cases.max(1) as f64,
+            self.runs as f64 / self.cases.max(1) as f64,
+            self.builds as f64 / self.cases.max(1) as f64
+        )
+    }
+}
+
+/// `cases` random scenarios (plus 50 at reproduction rate 0.3), each bisected
+/// by the three policies with the same tester seed.
+fn simulate(cases: u32) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut all = [Tally::default(), Tally::default(), Tally::default()];
+    let mut at03 = [Tally::default(), Tally::default(), Tally::default()];
+    let t0 = std::time::Instant::now();
+    for case in 0..cases + 50 {
+        let fixed_rate = case >= cases;
+        let dir = scratch()?;
+        let mut h = History::new(dir.path())?;
+        let main = h.kernel_like(rng.gen_range(150..400), 3, 6, case as u64)?;
+        let n = h.commits.len();
+        let bad = *main.last().expect("mainline");
+        let culprit = rng.gen_range(1..n);
+        let mut truth = Truth::new(culprit);
+        truth.rate = if fixed_rate { 0.3 } else { rng.gen_range(0.1..=1.0) };
+        // An unrelated crash over a stretch, in 0–50% of its runs.
+        truth.unrelated_rate = rng.gen_range(0.0..0.5);
+        let a = rng.gen_range(0..n);
+        truth.unrelated = (a..(a + n / 3).min(n)).collect();
+        // A broken stretch (build or boot), away from the culprit.
+        let b = rng.gen_range(1..n);
+        let stretch: Vec<usize> = (b..(b + 8).min(n)).filter(|&x| x.abs_diff(culprit) > 10).collect();
+        if rng.gen_bool(0.5) {
+            truth.unbuildable = stretch.into_iter().collect();
+        } else {
+            truth.unbootable = stretch.into_iter().collect();
+        }
+        let start = start_for(&h, bad, &[main[0]], Direction::Cause);
+        let seed = rng.gen();
+        let mut results = Vec::new();
+        {
+            let mut t = Tester::new(&h, truth.clone(), seed);
+            let o = drive(&h, start.clone(), &mut t, 2000)?;
+            if o.culprit != Some(culprit) && std::env::var_os("BENCH_VERBOSE").is_some() {
+                eprintln!("case {case}: wrong: truth {culprit} rate {:.2} unrelated {:.2} -> {} {:?} conf {:.3} p {:?}", truth.rate, truth.unrelated_rate, o.result.status, o.culprit, o.result.confidence, o.result.repro_rate);
+            }
+            results.push((o.culprit == Some(culprit), o.vm_runs, o.builds));
+        }
+        for policy in [Baseline::Syzbot, Baseline::Plain] {
+            let mut t = Tester::new(&h, truth.clone(), seed);
+            let o = drive_baseline(&h, start.clone(), &mut t, policy, 2000)?;
+            results.push((o.culprit == Some(culprit), o.vm_runs, o.builds));
+        }
+        let bucket = if fixed_rate { &mut at03 } else { &mut all };
+        for (tally, (right, runs, builds)) in bucket.iter_mut().zip(results) {
+            tally.add(right, runs, builds);
+        }
+    }
+    let names = ["ours", "syzbot", "plain"];
+    println!("simulated bisections: {cases} random scenarios (rate 0.1-1.0, unrelated crashes 0-50%, broken stretches, merges)");
+    for (t, n) in all.iter().zip(names) {
+        println!("  {}", t.line(n));
+    }
+    println!("at reproduction rate 0.3: 50 scenarios");
+    for (t, n) in at03.iter().zip(names) {
+        println!("  {}", t.line(n));
+    }
+    println!(
+        "  ours/syzbot VM runs at rate 0.3: {:.2}x",
+        at03[0].runs as f64 / at03[1].runs.max(1) as f64
+    );
+    println!("({:.1}s)", t0.elapsed().as_secs_f64());
+    Ok(())
+}
