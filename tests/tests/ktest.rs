@@ -594,8 +594,16 @@ fn children(pid: u32) -> Vec<(u32, String)> {
     v
 }
 
-#[test]
-fn sigint_leaves_no_qemu_and_no_temp_dirs() {
+/// ktest mid-stream (stdin open) with two VMs running.
+struct Running {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    qemus: Vec<u32>,
+    tmp: tempfile::TempDir,
+    _logs: tempfile::TempDir,
+}
+
+fn start_two_vms() -> Running {
     let k = kernel(&CLEAN);
     let tmp = tempfile::tempdir().unwrap();
     let logs = tempfile::tempdir().unwrap();
@@ -608,41 +616,66 @@ fn sigint_leaves_no_qemu_and_no_temp_dirs() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, "{}", build_record(&k, 2)).unwrap();
-        // stdin stays open until we drop it below: ktest is mid-stream.
-        let pid = child.id();
-        let t = Instant::now();
-        let qemus = loop {
-            let q: Vec<u32> = children(pid)
-                .into_iter()
-                .filter(|(_, c)| c.starts_with("qemu"))
-                .map(|(p, _)| p)
-                .collect();
-            if q.len() == 2 || t.elapsed() > Duration::from_secs(60) {
-                break q;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        };
-        assert_eq!(qemus.len(), 2, "two VMs should be running");
-        assert!(
-            std::fs::read_dir(tmp.path()).unwrap().count() > 0,
-            "ktest has a temp dir"
-        );
-        unsafe { libc_kill(pid as i32, 2) };
-        let status = child.wait().unwrap();
-        assert_eq!(status.code(), Some(130));
-        for q in qemus {
-            assert!(
-                !Path::new(&format!("/proc/{q}")).exists(),
-                "qemu {q} still running"
-            );
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{}", build_record(&k, 2)).unwrap();
+    let t = Instant::now();
+    let qemus = loop {
+        let q: Vec<u32> = children(child.id())
+            .into_iter()
+            .filter(|(_, c)| c.starts_with("qemu"))
+            .map(|(p, _)| p)
+            .collect();
+        if q.len() == 2 || t.elapsed() > Duration::from_secs(60) {
+            break q;
         }
-        drop(stdin);
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(qemus.len(), 2, "two VMs should be running");
+    assert!(
+        std::fs::read_dir(tmp.path()).unwrap().count() > 0,
+        "ktest has a temp dir"
+    );
+    Running {
+        child,
+        stdin,
+        qemus,
+        tmp,
+        _logs: logs,
     }
-    let left: Vec<_> = std::fs::read_dir(tmp.path())
+}
+
+fn gone_soon(pid: u32) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(10) {
+        // A zombie still has /proc/PID; reaped or dead is gone for us.
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return true,
+            Ok(s)
+                if s.rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z') =>
+            {
+                return true
+            }
+            Ok(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    false
+}
+
+#[test]
+fn sigint_leaves_no_qemu_and_no_temp_dirs() {
+    let mut r = start_two_vms();
+    unsafe { libc_kill(r.child.id() as i32, 2) };
+    let status = r.child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    for q in &r.qemus {
+        assert!(gone_soon(*q), "qemu {q} still running");
+    }
+    let left: Vec<_> = std::fs::read_dir(r.tmp.path())
         .unwrap()
         .flatten()
         .map(|e| e.path())
@@ -651,7 +684,7 @@ fn sigint_leaves_no_qemu_and_no_temp_dirs() {
     // Whatever was written is whole lines of JSON.
     let mut stdout = String::new();
     use std::io::Read;
-    child
+    r.child
         .stdout
         .take()
         .unwrap()
@@ -660,6 +693,18 @@ fn sigint_leaves_no_qemu_and_no_temp_dirs() {
     for l in stdout.lines() {
         serde_json::from_str::<Value>(l).unwrap();
     }
+    drop(r.stdin);
+}
+
+#[test]
+fn sigkill_leaves_no_qemu() {
+    let mut r = start_two_vms();
+    r.child.kill().unwrap();
+    r.child.wait().unwrap();
+    for q in &r.qemus {
+        assert!(gone_soon(*q), "qemu {q} outlived a killed ktest");
+    }
+    drop(r.stdin);
 }
 
 extern "C" {

@@ -104,7 +104,7 @@ fn main() {
             );
         }
     }
-    if args.runs == 0 && args.jobs == Some(0) {
+    if args.jobs == Some(0) {
         kbisect_records::exit_usage(ktest::TOOL, "--jobs must be at least 1");
     }
     let cache = ktest::cache_root();

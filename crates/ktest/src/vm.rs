@@ -218,6 +218,10 @@ fn watch(
     };
     // An OsString (not a Path) so that a bare name is looked up in PATH.
     let expr = duct::cmd(spec.qemu.as_os_str().to_owned(), spec.args())
+        .before_spawn(|cmd| {
+            die_with_parent(cmd);
+            Ok(())
+        })
         .stdin_null()
         .stderr_path(stderr_path)
         .unchecked();
@@ -374,6 +378,26 @@ fn watch(
     obs.live_state = state;
     obs.ending = ending;
     obs
+}
+
+/// Have the kernel kill QEMU if the thread that started it goes away, so
+/// that even a ktest killed with SIGKILL leaves no VM behind. (The worker
+/// threads that start VMs outlive them, so this never fires early.)
+fn die_with_parent(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            );
+            Ok(())
+        });
+    }
 }
 
 /// The last `n` non-blank lines of `text`.
