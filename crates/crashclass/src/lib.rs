@@ -32,6 +32,8 @@ const WINDOW_BEFORE: usize = 64 * 1024;
 /// Bytes of log kept from the first report line on. Reports are a few KiB;
 /// a huge window would only make the title search slower.
 const WINDOW_AFTER: usize = 1024 * 1024;
+/// Longest line the streaming classifier keeps whole.
+const LONGEST_LINE: usize = 64 * 1024 * 1024;
 /// Printed by GCE's serial console when the connection drops: the report
 /// is probably cut short.
 const CONSOLE_HANGUP: &[u8] = b"serialport: VM disconnected.";
@@ -141,13 +143,14 @@ pub fn classify_reader_chunked<R: Read>(mut input: R, chunk: usize) -> io::Resul
     while !eof {
         let n = read_chunk(&mut input, &mut buf, chunk)?;
         eof = n == 0;
-        // Work on whole lines; a line longer than the chunk is cut.
+        // Work on whole lines; only a line longer than LONGEST_LINE is cut
+        // (and a header straddling that cut is missed).
         let upto = if eof {
             buf.len()
         } else {
             match memchr::memrchr(b'\n', &buf[searched..]) {
                 Some(i) => searched + i + 1,
-                None if buf.len() - searched >= chunk => buf.len(),
+                None if buf.len() - searched >= LONGEST_LINE.max(chunk) => buf.len(),
                 None => continue,
             }
         };
@@ -175,6 +178,9 @@ pub fn classify_reader_chunked<R: Read>(mut input: R, chunk: usize) -> io::Resul
             None => {
                 // Keep only a line-aligned tail as context for a later report.
                 let keep_from = searched.saturating_sub(WINDOW_BEFORE);
+                if keep_from == 0 {
+                    continue;
+                }
                 let keep_from = memchr::memchr(b'\n', &buf[keep_from..searched])
                     .map_or(searched, |i| keep_from + i + 1);
                 buf.drain(..keep_from);
