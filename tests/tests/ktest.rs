@@ -288,7 +288,10 @@ fn clean_kernel_all_runs_ok() {
     let d = tempfile::tempdir().unwrap();
     let repro = write_file(d.path(), "repro.c", QUIET_REPRO);
     let other = r#"{"kind":"verdict","commit":"x","verdict":"good","mine":1}"#;
-    let input = format!("{other}\n{}\n", build_record(&k, 2));
+    // A kernel built with a revert: its runs must say so.
+    let mut build: Value = serde_json::from_str(&build_record(&k, 2)).unwrap();
+    build["revert"] = json!("fedcba9876543210fedcba9876543210fedcba98");
+    let input = format!("{other}\n{build}\n");
     let out = ktest(
         &input,
         &[
@@ -316,6 +319,7 @@ fn clean_kernel_all_runs_ok() {
         assert_eq!(r["outcome"], "ok", "{r}\n{}", out.stderr);
         assert_eq!(r["commit"], COMMIT);
         assert_eq!(r["signature"], SIGNATURE);
+        assert_eq!(r["revert"], "fedcba9876543210fedcba9876543210fedcba98");
         assert_eq!(r["crashed"], false);
         assert_eq!(
             r["accel"], "tcg",

@@ -197,19 +197,21 @@ impl Session {
             eprintln!("{TOOL}: {source}:{line}: {msg}");
             return emit(out, &error(msg, Some(build.commit.clone())));
         };
-        let runs = build
-            .extra
+        // From the raw record: `runs` may or may not be a typed field of Build.
+        let runs = obj
             .get("runs")
             .and_then(|v| v.as_u64())
             .map(|n| n.min(u32::MAX as u64) as u32)
             .unwrap_or(self.cfg.runs);
-        self.test_kernel(&build, Path::new(&kernel), runs, out)
+        let revert = obj.get("revert").filter(|v| !v.is_null()).cloned();
+        self.test_kernel(&build, revert, Path::new(&kernel), runs, out)
     }
 
     /// Boot `kernel` `runs` times and write a run record for each.
     fn test_kernel<W: Write + Send>(
         &mut self,
         build: &Build,
+        revert: Option<serde_json::Value>,
         kernel: &Path,
         runs: u32,
         out: &Output<W>,
@@ -218,7 +220,7 @@ impl Session {
         let base = RunBase {
             commit: build.commit.clone(),
             signature: build.signature.clone(),
-            revert: build.extra.get("revert").cloned(),
+            revert,
         };
         // Problems that make every run fail the same way, without a VM.
         let mut problem: Option<(Outcome, String)> = None;
