@@ -544,14 +544,18 @@ def main():
     # v6.3 merge window: topic branches based on v6.2-rc2 (so they build with
     # the older compiler, as trees based on an older rc do). Mainline after
     # rc2 touched files of its own ("mainline"), which the topics avoid.
-    ra = branch(rc2, "mira", items(3, MM, owner="ra") + [ra_hint_feature] +
-                items(4, MM + DOCS, owner="ra") + [ra_hint_culprit] + items(5, MM + DOCS, owner="ra"))
-    core = branch(rc2, "sven", items(4, KERNEL, owner="core") + [boot_warning] +
-                  items(9, KERNEL, owner="core") + [boot_warning_fix] + items(3, KERNEL, owner="core"))
-    char = branch(rc2, "chloe", items(3, NOT_BUILT, owner="char") + [null_crash] +
-                  items(7, NOT_BUILT, owner="char") + [null_crash_fix] + items(2, NOT_BUILT, owner="char"))
-    vfs = branch(rc2, "jonas", items(4, FS, owner="vfs") + [build_break] + items(2, FS, owner="vfs") +
-                 [build_fix] + items(3, FS, owner="vfs"))
+    # The mm tree also carries the misc patches Andrew takes (kernel/, char/):
+    # every planted stretch lies on it, around the culprit, so that a
+    # bisection of v6.2..v6.3-rc2 has to walk through them.
+    MISC = MM + DOCS + ["kernel/fork.c", "kernel/exit.c"]
+    ra = branch(rc2, "mira", items(2, MISC, owner="ra") + [null_crash] + items(3, MISC, owner="ra") +
+                [boot_warning] + items(8, MISC, owner="ra") + [boot_warning_fix] + items(1, MISC, owner="ra") +
+                [ra_hint_feature] + items(1, MISC, owner="ra") + [null_crash_fix] + items(1, MISC, owner="ra") +
+                [ra_hint_culprit] + [build_break] + items(3, MISC, owner="ra") +
+                [build_fix] + items(3, MISC, owner="ra"))
+    core = branch(rc2, "sven", items(8, KERNEL, owner="core"))
+    char = branch(rc2, "chloe", items(6, NOT_BUILT, owner="char"))
+    vfs = branch(rc2, "jonas", items(9, FS, owner="vfs"))
     drv = branch(rc2, "jonas", mixed(8, owner="drv"))
     for name, tip, tree in [("char-misc-6.3-rc1", char, "gregkh/char-misc"), ("vfs-6.3", vfs, "vfs/vfs"),
                             ("sched-core-2023-02-20", core, "tip/tip"), ("drivers-6.3", drv, "jonas/drivers"),

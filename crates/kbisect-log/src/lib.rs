@@ -113,14 +113,16 @@ impl Log {
                         s(obj, "release").unwrap_or("?")
                     )),
                     "parent" => out.push(format!("parent commit {commit} wasn't tested")),
-                    "more_runs" => {
-                        out.push(format!("testing commit {commit} again, for more evidence"))
-                    }
                     _ => {}
                 }
-                match s(obj, "revert") {
-                    Some(rev) => out.push(format!("testing commit {commit} with {rev} reverted")),
-                    None => out.push(format!("testing commit {commit}")),
+                match (s(obj, "revert"), s(obj, "reason")) {
+                    (Some(rev), _) => {
+                        out.push(format!("testing commit {commit} with {rev} reverted"))
+                    }
+                    (None, Some("more_runs")) => {
+                        out.push(format!("testing commit {commit} again, for more evidence"))
+                    }
+                    (None, _) => out.push(format!("testing commit {commit}")),
                 }
             }
             "build" => {
@@ -188,6 +190,9 @@ impl Log {
 /// `git show --stat` text, and the report of a target crash from the journal.
 pub struct ReportInputs<'a> {
     pub show: Option<&'a str>,
+    /// Also the lines bisect-step prints with its result (signatures,
+    /// revisions tested, first bad commit): for journals read afterwards.
+    pub full: bool,
     pub crash_title: Option<&'a str>,
     pub crash_report: Option<&'a str>,
 }
@@ -225,10 +230,10 @@ pub fn report(result: &Object, inputs: &ReportInputs) -> Vec<String> {
             }
         }
     }
-    if let Some(sig) = s(result, "culprit_signature") {
+    if let (true, Some(sig)) = (inputs.full, s(result, "culprit_signature")) {
         out.push(format!("culprit signature: {sig}"));
     }
-    if let Some(sig) = s(result, "parent_signature") {
+    if let (true, Some(sig)) = (inputs.full, s(result, "parent_signature")) {
         out.push(format!("parent  signature: {sig}"));
     }
     if flag(result, "noop") {
@@ -263,14 +268,16 @@ pub fn report(result: &Object, inputs: &ReportInputs) -> Vec<String> {
         };
         out.push(format!("revert check: {rc} ({words})"));
     }
-    out.push(format!(
-        "revisions tested: {}, total time: {} (build: {}, test: {})",
-        num(result, "revisions_tested").unwrap_or(0.0),
-        duration(num(result, "seconds").unwrap_or(0.0)),
-        duration(num(result, "build_seconds").unwrap_or(0.0)),
-        duration(num(result, "test_seconds").unwrap_or(0.0)),
-    ));
-    if let (Some(c), "found") = (culprit, status) {
+    if inputs.full {
+        out.push(format!(
+            "revisions tested: {}, total time: {} (build: {}, test: {})",
+            num(result, "revisions_tested").unwrap_or(0.0),
+            duration(num(result, "seconds").unwrap_or(0.0)),
+            duration(num(result, "build_seconds").unwrap_or(0.0)),
+            duration(num(result, "test_seconds").unwrap_or(0.0)),
+        ));
+    }
+    if let (true, Some(c), "found") = (inputs.full, culprit, status) {
         let what = if fix {
             "first good commit"
         } else {
@@ -421,6 +428,7 @@ mod tests {
             &r,
             &ReportInputs {
                 show: Some("commit cc\nAuthor: A"),
+                full: true,
                 crash_title: Some("T"),
                 crash_report: Some("R1\nR2"),
             },

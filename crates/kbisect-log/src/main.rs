@@ -40,6 +40,10 @@ enum Command {
         /// Titles of the bug, for journals whose runs carry no `same_bug`.
         #[arg(long = "title")]
         titles: Vec<String>,
+        /// Also print what bisect-step prints with its result (signatures,
+        /// revisions tested, first bad commit).
+        #[arg(long)]
+        full: bool,
     },
 }
 
@@ -72,6 +76,7 @@ fn main() {
             journal,
             repo,
             titles,
+            full,
         }) => {
             let journal_records = match &journal {
                 None => Vec::new(),
@@ -92,6 +97,7 @@ fn main() {
                     let crash = kbisect_log::target_crash(&journal_records, &titles);
                     let inputs = kbisect_log::ReportInputs {
                         show: show.as_deref(),
+                        full,
                         crash_title: crash.as_ref().map(|c| c.0.as_str()),
                         crash_report: crash.as_ref().and_then(|c| c.1.as_deref()),
                     };
