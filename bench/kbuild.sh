@@ -2,6 +2,7 @@
 # kbuild: seconds for a full build (fresh build dir, no ccache), an
 # incremental build (one .c file changed), and a no-op rebuild, with the
 # default config (tinyconfig + default.fragment) on linux-source-6.1.
+# BENCH_CCACHE=1 builds through ccache (a warm ccache makes "full" cheap).
 # Binaries on PATH (make bench sets it). Uses $KBISECT_CACHE/bench/kbuild.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,7 @@ jobs=$(nproc)
 run() { # label, kbuild args...
     local label=$1; shift
     local rec
-    rec=$(kbuild --repo "$repo" --build-dir "$build" --no-cache -j"$jobs" "$@" 2>"$tmp/err") || true
+    rec=$(kbuild --repo "$repo" --build-dir "$build" --no-cache -j"$jobs" ${BENCH_CCACHE:+--ccache} "$@" 2>"$tmp/err") || true
     local ok secs
     ok=$(printf '%s' "$rec" | sed -n 's/.*"ok":\([a-z]*\).*/\1/p')
     secs=$(printf '%s' "$rec" | sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p')
@@ -44,7 +45,7 @@ run() { # label, kbuild args...
     printf '%-44s %8.1f s\n' "$label" "$secs"
 }
 echo "kbuild, default config, -j$jobs, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
-run "full build (fresh build dir, no ccache)" --commit "$base"
+run "full build (fresh build dir${BENCH_CCACHE:+, warm ccache}${BENCH_CCACHE:-, no ccache})" --commit "$base"
 run "incremental (init/main.c changed)" --commit "$changed"
 run "no-op rebuild (same commit again)" --commit "$changed"
 run "switch back (init/main.c changed back)" --commit "$base"
