@@ -45,7 +45,8 @@ run() { # label, kbuild args...
     printf '%-44s %8.1f s\n' "$label" "$secs"
 }
 echo "kbuild, default config, -j$jobs, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
-run "full build (fresh build dir${BENCH_CCACHE:+, warm ccache}${BENCH_CCACHE:-, no ccache})" --commit "$base"
+if [ -n "${BENCH_CCACHE:-}" ]; then how="ccache"; else how="no ccache"; fi
+run "full build (fresh build dir, $how)" --commit "$base"
 run "incremental (init/main.c changed)" --commit "$changed"
 run "no-op rebuild (same commit again)" --commit "$changed"
 run "switch back (init/main.c changed back)" --commit "$base"
