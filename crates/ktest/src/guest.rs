@@ -237,6 +237,10 @@ fn compile(cc: &str, source: &[u8], name: &str, scratch: &Path) -> Result<Vec<u8
     fs::write(&src, source)
         .map_err(|e| GuestError::Infra(format!("cannot write {}: {e}", src.display())))?;
     let expr = duct::cmd!(cc, "-static", "-O1", "-pthread", "-o", &bin, &src)
+        .before_spawn(|cmd| {
+            procs::own_process_group(cmd);
+            Ok(())
+        })
         .stdout_capture()
         .stderr_capture()
         .unchecked();

@@ -105,8 +105,14 @@ pub fn sweep() -> usize {
     let n = children.len();
     for c in children {
         let _ = match c {
-            Child::Reader(h) => h.kill(),
-            Child::Plain(h) => h.kill(),
+            Child::Reader(h) => {
+                kill_groups(&h.pids());
+                h.kill()
+            }
+            Child::Plain(h) => {
+                kill_groups(&h.pids());
+                h.kill()
+            }
         };
     }
     for d in dirs {
@@ -132,4 +138,26 @@ where
             }
         })?;
     Ok(())
+}
+
+/// Start the child as the leader of a new process group, so that it and
+/// everything it starts can be killed together ([`kill_groups`]) and a
+/// terminal's Ctrl-C reaches only ktest, which then cleans up.
+pub fn own_process_group(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+}
+
+/// SIGKILL the process groups led by `pids` (see [`own_process_group`]).
+pub fn kill_groups(pids: &[u32]) {
+    for &pid in pids {
+        if let Ok(pid) = i32::try_from(pid) {
+            if pid > 1 {
+                // SAFETY: plain syscall; a group that is gone gives ESRCH.
+                unsafe {
+                    libc::kill(-pid, libc::SIGKILL);
+                }
+            }
+        }
+    }
 }

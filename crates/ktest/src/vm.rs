@@ -219,6 +219,7 @@ fn watch(
     // An OsString (not a Path) so that a bare name is looked up in PATH.
     let expr = duct::cmd(spec.qemu.as_os_str().to_owned(), spec.args())
         .before_spawn(|cmd| {
+            procs::own_process_group(cmd);
             die_with_parent(cmd);
             Ok(())
         })
@@ -358,6 +359,9 @@ fn watch(
     // Stop the VM if it is still running, then let the pump drain the pipe.
     let exited_by_itself = matches!(qemu.try_wait(), Ok(Some(_)));
     if !exited_by_itself {
+        // The whole group: a wrapper script's children must not keep the
+        // console pipe open.
+        procs::kill_groups(&qemu.pids());
         let _ = qemu.kill();
     }
     let _ = pump.join();
@@ -404,4 +408,152 @@ fn die_with_parent(cmd: &mut std::process::Command) {
 pub fn tail_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    //! The watcher against fake "QEMU"s: shell scripts that print a canned
+    //! console, so every ending is checked without booting a kernel.
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn fake_qemu(dir: &Path, body: &str) -> PathBuf {
+        let p = dir.join("fake-qemu");
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    fn watch_fake(body: &str, no_output: u64, stop: bool) -> (Observation, String) {
+        let d = tempfile::tempdir().unwrap();
+        let spec = VmSpec {
+            qemu: fake_qemu(d.path(), body),
+            kernel: "k".into(),
+            initrd: "i".into(),
+            cmdline: String::new(),
+            mem_mb: 64,
+            smp: 1,
+            accel: Accel::Tcg,
+        };
+        let limits = Limits {
+            boot: Duration::from_secs(20),
+            run: Duration::from_secs(20),
+            no_output: Duration::from_secs(no_output),
+        };
+        let log = d.path().join("log");
+        let obs = run(
+            &spec,
+            limits,
+            &log,
+            &d.path().join("err"),
+            &AtomicBool::new(stop),
+        );
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        (obs, text)
+    }
+
+    #[test]
+    fn guest_that_finishes() {
+        let (obs, log) = watch_fake(
+            "echo 'Linux version 6.1'; echo '@@kbisect@@ booted'; echo '@@kbisect@@ sanity-ok'\n\
+             echo '@@kbisect@@ repro-start'; echo '@@kbisect@@ done iterations=7'; sleep 30",
+            10,
+            false,
+        );
+        assert_eq!(obs.ending, Ending::Done);
+        assert_eq!(obs.iterations, Some(7));
+        assert_eq!(obs.booted_offset, Some("Linux version 6.1\n".len() as u64));
+        assert!(obs.repro_start_seconds.is_some());
+        assert!(obs.seconds < 10.0, "killed at once, not after the sleep");
+        assert!(log.contains("done iterations=7"));
+    }
+
+    #[test]
+    fn silence_after_boot() {
+        let (obs, _) = watch_fake("echo '@@kbisect@@ booted'; sleep 30", 1, false);
+        assert_eq!(obs.ending, Ending::NoOutput);
+        assert!(obs.booted_offset.is_some());
+        assert!(obs.seconds < 5.0);
+    }
+
+    #[test]
+    fn qemu_that_refuses_to_start() {
+        let (obs, _) = watch_fake("echo 'qemu: could not load kernel' >&2; exit 1", 10, false);
+        assert_eq!(obs.ending, Ending::Exited);
+        assert_eq!(obs.output_bytes, 0);
+        assert!(obs.qemu_stderr.contains("could not load kernel"));
+        assert!(obs.exit_status.unwrap().contains('1'));
+    }
+
+    #[test]
+    fn guest_words_end_the_watch() {
+        let (obs, _) = watch_fake(
+            "echo '@@kbisect@@ booted'; echo '@@kbisect@@ sanity-failed: fork: EAGAIN'; sleep 30",
+            10,
+            false,
+        );
+        assert_eq!(obs.ending, Ending::SanityFailed("fork: EAGAIN".into()));
+        let (obs, _) = watch_fake(
+            "echo '@@kbisect@@ booted'; echo '@@kbisect@@ repro-cannot-run rc=127'; sleep 30",
+            10,
+            false,
+        );
+        assert_eq!(obs.ending, Ending::ReproCannotRun("rc=127".into()));
+    }
+
+    #[test]
+    fn complete_report_stops_the_vm() {
+        let report = [
+            "@@kbisect@@ booted",
+            "@@kbisect@@ repro-start",
+            "------------[ cut here ]------------",
+            "WARNING: CPU: 0 PID: 35 at kernel/sys.c:2400 demo_fn+0x7/0xe",
+            "Modules linked in:",
+            "CPU: 0 PID: 35 Comm: repro Not tainted 6.1.0 #1",
+            "RIP: 0010:demo_fn+0x7/0xe",
+            "Call Trace:",
+            " <TASK>",
+            " __do_sys_prctl+0x20/0x400",
+            " do_syscall_64+0x35/0x80",
+            " entry_SYSCALL_64_after_hwframe+0x63/0xcd",
+            " </TASK>",
+            "Kernel panic - not syncing: panic_on_warn set ...",
+            "---[ end Kernel panic - not syncing: panic_on_warn set ... ]---",
+        ];
+        let body = report
+            .iter()
+            .map(|l| format!("echo '{l}'"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (obs, _) = watch_fake(&format!("{body}\nsleep 30"), 20, false);
+        assert_eq!(obs.ending, Ending::ReportComplete);
+        assert!(obs.seconds < REPORT_GRACE.as_secs_f64(), "{obs:?}");
+    }
+
+    #[test]
+    fn stop_request() {
+        let (obs, _) = watch_fake("echo '@@kbisect@@ booted'; sleep 30", 10, true);
+        assert_eq!(obs.ending, Ending::Stopped);
+    }
+
+    #[test]
+    fn qemu_args_are_a_vector() {
+        let spec = VmSpec {
+            qemu: "q".into(),
+            kernel: "/k with space".into(),
+            initrd: "/i".into(),
+            cmdline: "console=ttyS0 panic=-1".into(),
+            mem_mb: 256,
+            smp: 2,
+            accel: Accel::Kvm,
+        };
+        let a = spec.args();
+        let at = |flag: &str| a[a.iter().position(|x| x == flag).unwrap() + 1].clone();
+        assert_eq!(at("-kernel"), "/k with space");
+        assert_eq!(at("-append"), "console=ttyS0 panic=-1");
+        assert_eq!(at("-accel"), "kvm");
+        assert_eq!(at("-cpu"), "host");
+        assert_eq!(at("-m"), "256M");
+        assert!(a.contains(&"-no-reboot".to_string()));
+    }
 }
