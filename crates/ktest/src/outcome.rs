@@ -8,8 +8,10 @@
 //! 3. Console silence for the no-output limit → the syzkaller title
 //!    "no output from test machine": `crashed` after the booted mark,
 //!    `boot_failed` before it.
-//! 4. QEMU exited with no console output at all → `infra_error` (QEMU
-//!    refused the image or its options); exited before the booted mark →
+//! 4. QEMU exited with no console output at all → `infra_error` when it
+//!    failed (non-zero status or a signal: QEMU refused the image or its
+//!    options, KVM aborted), `boot_failed` when it exited cleanly (the guest
+//!    reset at once, e.g. a triple fault); exited before the booted mark →
 //!    `boot_failed`; exited after it without the guest's end word → the
 //!    syzkaller title "lost connection to test machine", `crashed`.
 //! 5. Sanity test failed, reproducer could not run → `test_failed`.
@@ -107,6 +109,11 @@ fn decide_inner(obs: &Observation, class: Classification) -> Decision {
             Some("timed out waiting for the booted mark".into()),
             not_crashed,
         ),
+        Ending::Exited if obs.output_bytes == 0 && obs.exit_success => with(
+            Outcome::BootFailed,
+            Some("the VM reset before any console output (e.g. a triple fault)".into()),
+            not_crashed,
+        ),
         Ending::Exited if obs.output_bytes == 0 => with(
             Outcome::InfraError,
             Some(format!(
@@ -174,6 +181,7 @@ mod tests {
             iterations: None,
             output_bytes: bytes,
             exit_status: Some("exit status: 1".into()),
+            exit_success: false,
             qemu_stderr: String::new(),
             live_state: LiveState::Quiet,
             seconds: 1.0,
@@ -232,6 +240,12 @@ mod tests {
             &[],
         );
         assert_eq!(d.outcome, Outcome::InfraError);
+        let reset = Observation {
+            exit_success: true,
+            ..obs(Ending::Exited, false, 0)
+        };
+        let d = decide(&reset, Classification::default(), &[]);
+        assert_eq!(d.outcome, Outcome::BootFailed);
         let d = decide(
             &obs(Ending::Exited, false, 10),
             Classification::default(),

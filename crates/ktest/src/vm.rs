@@ -146,6 +146,9 @@ pub struct Observation {
     pub output_bytes: u64,
     /// QEMU's exit status, when it exited by itself.
     pub exit_status: Option<String>,
+    /// True when QEMU exited by itself with status 0 (the guest reset or
+    /// powered off; QEMU's own errors exit non-zero or by a signal).
+    pub exit_success: bool,
     /// QEMU's stderr (trimmed to its last lines).
     pub qemu_stderr: String,
     /// Where the live detector stood at the end.
@@ -164,6 +167,7 @@ impl Observation {
             iterations: None,
             output_bytes: 0,
             exit_status: None,
+            exit_success: false,
             qemu_stderr: String::new(),
             live_state: LiveState::Quiet,
             seconds: 0.0,
@@ -377,6 +381,7 @@ fn watch(
     if ending == Ending::Exited || exited_by_itself {
         if let Ok(Some(out)) = qemu.try_wait() {
             obs.exit_status = Some(out.status.to_string());
+            obs.exit_success = out.status.success();
         }
     }
     obs.live_state = state;
