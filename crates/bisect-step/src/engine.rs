@@ -161,10 +161,8 @@ impl Engine {
             let oid = oid_of(g).ok_or_else(|| anyhow!("good {g:?} is not a full sha"))?;
             repo.find_commit(oid)
                 .map_err(|_| anyhow!("good commit {oid} is not in {}", start.repo))?;
-            if oid == bad || repo.graph_descendant_of(oid, bad).unwrap_or(false) {
-                return Err(anyhow!(
-                    "good commit {oid} is a descendant of bad {bad} (or the same commit)"
-                ));
+            if oid == bad {
+                return Err(anyhow!("good commit {oid} is the bad commit"));
             }
             goods.push(oid);
         }
@@ -189,6 +187,27 @@ impl Engine {
             context: None,
             graph: None,
         })
+    }
+
+    /// Load the range and check it: a good commit that is a descendant of
+    /// bad leaves bad itself outside the range.
+    pub fn check_range(&mut self) -> Result<()> {
+        if self.goods.is_empty() {
+            return Ok(());
+        }
+        let bad = self.bad;
+        if self.graph()?.node(&bad).is_none() {
+            let culprit = self
+                .goods
+                .iter()
+                .find(|g| self.repo.graph_descendant_of(**g, bad).unwrap_or(false))
+                .copied();
+            return Err(match culprit {
+                Some(g) => anyhow!("good commit {g} is a descendant of bad {bad}"),
+                None => anyhow!("bad {bad} is an ancestor of a good commit"),
+            });
+        }
+        Ok(())
     }
 
     fn facts_mut(&mut self, oid: Oid) -> &mut CommitFacts {

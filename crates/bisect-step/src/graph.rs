@@ -10,6 +10,27 @@
 use anyhow::{Context, Result};
 use git2::{Oid, Repository, Sort};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Commit ids are uniformly random: their first eight bytes are hash enough.
+#[derive(Default)]
+pub struct OidHasher(u64);
+
+impl Hasher for OidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8).take(1) {
+            let mut a = [0u8; 8];
+            a[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(a);
+        }
+    }
+}
+
+/// Map from commit id to node index.
+pub type OidMap = HashMap<Oid, u32, BuildHasherDefault<OidHasher>>;
 
 /// "No node": a first parent outside the range.
 pub const NONE: u32 = u32::MAX;
@@ -19,7 +40,7 @@ pub struct Graph {
     /// Node index -> commit id; children before parents.
     pub oids: Vec<Oid>,
     /// Commit id -> node index.
-    pub index: HashMap<Oid, u32>,
+    pub index: OidMap,
     /// `parents[parent_start[i]..parent_start[i+1]]` are node i's parents in range.
     pub parent_start: Vec<u32>,
     pub parents: Vec<u32>,
@@ -35,6 +56,13 @@ impl Graph {
     /// libgit2's revision walk marks the goods' ancestry uninteresting the
     /// way `git rev-list bad ^good...` does; each commit is parsed once.
     pub fn load(repo: &Repository, bad: Oid, goods: &[Oid]) -> Result<Graph> {
+        if std::env::var_os("BISECT_STEP_NO_COMMIT_GRAPH").is_none() {
+            if let Some(g) = crate::commitgraph::CommitGraph::open(repo.commondir())
+                .and_then(|cg| cg.range(bad, goods))
+            {
+                return Ok(g);
+            }
+        }
         let mut walk = repo.revwalk().context("revwalk")?;
         walk.set_sorting(Sort::TOPOLOGICAL)?;
         walk.push(bad).with_context(|| format!("push {bad}"))?;
@@ -59,11 +87,7 @@ impl Graph {
     /// Build from commits in topological order (children first) and each
     /// commit's parent ids in order; parents not in `oids` are outside the range.
     pub fn from_edges(oids: Vec<Oid>, raw_start: &[u32], raw_parents: &[Oid]) -> Graph {
-        let index: HashMap<Oid, u32> = oids
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (*o, i as u32))
-            .collect();
+        let index = index_of(&oids);
         let n = oids.len();
         let mut parent_start = Vec::with_capacity(n + 1);
         let mut parents = Vec::with_capacity(raw_parents.len());
@@ -85,6 +109,25 @@ impl Graph {
             first_parent.push(fp);
             parent_start.push(parents.len() as u32);
         }
+        Graph {
+            oids,
+            index,
+            parent_start,
+            parents,
+            first_parent,
+            parent_count,
+        }
+    }
+
+    /// Assemble from arrays already in node numbering.
+    pub fn from_parts(
+        oids: Vec<Oid>,
+        parent_start: Vec<u32>,
+        parents: Vec<u32>,
+        first_parent: Vec<u32>,
+        parent_count: Vec<u8>,
+    ) -> Graph {
+        let index = index_of(&oids);
         Graph {
             oids,
             index,
@@ -126,6 +169,14 @@ impl Graph {
         }
         chain
     }
+}
+
+fn index_of(oids: &[Oid]) -> OidMap {
+    let mut index = OidMap::with_capacity_and_hasher(oids.len(), Default::default());
+    for (i, o) in oids.iter().enumerate() {
+        index.insert(*o, i as u32);
+    }
+    index
 }
 
 /// Fixed-size bit set over node indices.

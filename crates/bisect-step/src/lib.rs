@@ -7,6 +7,7 @@
 //! decisions, [`model`] for the posterior and the choice of commit, [`graph`]
 //! for the commit graph in compact arrays.
 
+pub mod commitgraph;
 pub mod engine;
 pub mod graph;
 pub mod model;
@@ -218,6 +219,11 @@ pub fn run(
         Ok(e) => e,
         Err(e) => fail!(EXIT_USAGE, "{e:#}"),
     };
+    if fresh {
+        if let Err(e) = engine.check_range() {
+            fail!(EXIT_USAGE, "{e:#}");
+        }
+    }
     // 3. Replay the journal.
     let mut seen = HashSet::new();
     for rec in journal.records.iter().skip(1) {
