@@ -1,0 +1,301 @@
+//! End-to-end: the `kbisect` script bisects the demo history (real kernel
+//! builds, real QEMU) and names the planted culprit.
+//!
+//! One bisection is interrupted with SIGINT and resumed from its journal, so
+//! the same run checks resumption, the culprit, the stretches it had to walk
+//! through (a boot-time WARNING, an unrelated crash, a build break), the
+//! recipients and the revert check. A second bisection uses the flaky
+//! reproducer. Both reuse kbuild's artifact cache under $KBISECT_CACHE: the
+//! same history gives the same commits, so the second one builds little.
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TITLE: &str = "BUG: unable to handle kernel NULL pointer dereference in prctl_set_ra_hint";
+
+fn root() -> PathBuf {
+    tests::workspace_root()
+}
+
+/// The demo repository and its planted commits (examples/demo/make-history).
+fn demo() -> (PathBuf, HashMap<String, String>) {
+    let out = Command::new(root().join("examples/demo/make-history"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run make-history");
+    assert!(out.status.success(), "make-history failed");
+    let repo = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let text =
+        std::fs::read_to_string(repo.join(".git/kbisect-demo.json")).expect("planted commits");
+    let v: Value = serde_json::from_str(&text).expect("kbisect-demo.json");
+    let planted = v
+        .as_object()
+        .expect("object")
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+        .collect();
+    (repo, planted)
+}
+
+/// kbisect on the demo, in its own process group (so SIGINT reaches the
+/// whole pipeline, as ^C in a terminal does), log to `log`.
+fn kbisect(repo: &Path, repro: &str, journal: &Path, log: &Path, stdout: &Path) -> Child {
+    use std::os::unix::process::CommandExt;
+    let bin_dir = tests::bin("kbuild")
+        .parent()
+        .expect("bin dir")
+        .to_path_buf();
+    let mut cmd = Command::new(root().join("kbisect"));
+    cmd.args(["--repo"])
+        .arg(repo)
+        .args([
+            "--bad",
+            "v6.3-rc2",
+            "--good",
+            "v6.2-rc1",
+            "--title",
+            TITLE,
+            "--run-seconds",
+            "10",
+        ])
+        .arg("--repro")
+        .arg(root().join("examples/demo").join(repro))
+        .arg("--compiler-table")
+        .arg(root().join("examples/demo/compilers"))
+        .arg("--journal")
+        .arg(journal)
+        .env("KBISECT_PATH", bin_dir)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(stdout).expect("stdout file"))
+        .stderr(
+            std::fs::File::options()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("log file"),
+        )
+        .process_group(0);
+    cmd.spawn().expect("spawn kbisect")
+}
+
+fn records(path: &Path) -> Vec<serde_json::Map<String, Value>> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v.as_object().cloned())
+        .collect()
+}
+
+fn kind<'a>(
+    recs: &'a [serde_json::Map<String, Value>],
+    k: &str,
+) -> Vec<&'a serde_json::Map<String, Value>> {
+    recs.iter().filter(|r| r["kind"] == k).collect()
+}
+
+fn is_ancestor(repo: &Path, a: &str, b: &str) -> bool {
+    Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["merge-base", "--is-ancestor", a, b])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// In the stretch that `start` opens and `end` closes.
+fn in_stretch(repo: &Path, p: &HashMap<String, String>, start: &str, end: &str, c: &str) -> bool {
+    is_ancestor(repo, &p[start], c) && !is_ancestor(repo, &p[end], c)
+}
+
+fn result_of(stdout: &Path) -> serde_json::Map<String, Value> {
+    let recs = records(stdout);
+    kind(&recs, "result")
+        .last()
+        .map(|r| (*r).clone())
+        .unwrap_or_else(|| {
+            panic!("no result record in {}", stdout.display());
+        })
+}
+
+#[test]
+fn interrupted_bisection_resumes_and_finds_the_planted_culprit() {
+    let started = Instant::now();
+    let (repo, p) = demo();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = dir.path().join("journal.jsonl");
+    let log = dir.path().join("log.txt");
+    let out = dir.path().join("out.jsonl");
+
+    // First run: stop it with SIGINT once two commits have verdicts.
+    let mut child = kbisect(&repo, "repro.c", &journal, &log, &out);
+    let deadline = Instant::now() + Duration::from_secs(3600);
+    loop {
+        if kind(&records(&journal), "verdict").len() >= 2 {
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "kbisect ended before it could be interrupted: {status}\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        assert!(Instant::now() < deadline, "no two verdicts within an hour");
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let pgid = child.id().to_string();
+    let _ = Command::new("kill")
+        .args(["-INT", "--", &format!("-{pgid}")])
+        .status();
+    let status = child.wait().expect("wait kbisect");
+    assert!(
+        !status.success(),
+        "interrupted kbisect must not report success"
+    );
+    let verdicts_before = kind(&records(&journal), "verdict").len();
+    eprintln!(
+        "interrupted after {:?} with {verdicts_before} verdicts",
+        started.elapsed()
+    );
+
+    // Second run: same journal, resumes and finishes.
+    let mut child = kbisect(&repo, "repro.c", &journal, &log, &out);
+    let status = child.wait().expect("wait kbisect");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "kbisect failed: {status}\n{text}");
+    assert!(
+        text.contains("resuming the bisection"),
+        "second run did not resume:\n{text}"
+    );
+    let result = result_of(&out);
+    eprintln!("result: {}", Value::Object(result.clone()));
+    eprintln!("wall time (interrupted + resumed): {:?}", started.elapsed());
+
+    // The planted culprit, with the seed-style log.
+    assert_eq!(result["status"], "found", "{text}");
+    assert_eq!(result["culprit"]["commit"], p["culprit"].as_str(), "{text}");
+    assert!(
+        text.contains(&format!("{} is the first bad commit", p["culprit"])),
+        "{text}"
+    );
+    assert!(
+        text.contains("bisecting cause commit starting from"),
+        "{text}"
+    );
+    assert!(text.contains("kernel signature: "), "{text}");
+    assert!(text.contains(&format!("crash: {TITLE}")), "{text}");
+    // The revert check and the recipients.
+    assert_eq!(result["revert_check"], "bug_gone", "{text}");
+    let to: Vec<&str> = result["recipients"]["to"]
+        .as_array()
+        .expect("to")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let cc: Vec<&str> = result["recipients"]["cc"]
+        .as_array()
+        .expect("cc")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for who in [
+        "aiko.tanabe@example.net",
+        "mira.kowalski@example.org",
+        "linux-mm@kvack.org",
+    ] {
+        assert!(to.contains(&who), "{who} not in to: {to:?}");
+    }
+    assert!(
+        cc.contains(&"tomas.lindqvist@example.com"),
+        "reviewer not in cc: {cc:?}"
+    );
+    assert!(text.contains("recipients (to): [\""), "{text}");
+
+    // Nothing derailed it: no commit without the culprit was judged bad, and
+    // the stretches it walked through were skipped, not blamed.
+    let recs = records(&journal);
+    let verdicts = kind(&recs, "verdict");
+    let mut hit_warning = false;
+    let mut hit_break = false;
+    for v in &verdicts {
+        let c = v["commit"].as_str().unwrap_or("");
+        if v["verdict"] == "bad" {
+            assert!(
+                is_ancestor(&repo, &p["culprit"], c),
+                "{c} judged bad without the culprit: {v:?}"
+            );
+        }
+        if in_stretch(&repo, &p, "boot_warning", "boot_warning_fix", c) {
+            hit_warning = true;
+            assert_eq!(
+                v["verdict"], "skip",
+                "boot-warning commit {c} not skipped: {v:?}"
+            );
+        }
+        if in_stretch(&repo, &p, "build_break", "build_fix", c) {
+            hit_break = true;
+            assert_eq!(
+                v["verdict"], "skip",
+                "broken-build commit {c} not skipped: {v:?}"
+            );
+        }
+    }
+    assert!(
+        hit_warning,
+        "the bisection never landed in the boot-warning stretch"
+    );
+    assert!(
+        hit_break,
+        "the bisection never landed in the broken stretch"
+    );
+    let warned = kind(&recs, "run")
+        .iter()
+        .any(|r| r["outcome"] == "boot_failed" && r["title"] == "WARNING in alloc_pid");
+    assert!(warned, "no boot failure with WARNING in alloc_pid was seen");
+    let broken = kind(&recs, "build").iter().any(|b| {
+        b["ok"] == false
+            && in_stretch(
+                &repo,
+                &p,
+                "build_break",
+                "build_fix",
+                b["commit"].as_str().unwrap_or(""),
+            )
+    });
+    assert!(broken, "no failed build in the broken stretch");
+}
+
+#[test]
+fn flaky_reproducer_still_finds_the_culprit_and_says_how_sure() {
+    let started = Instant::now();
+    let (repo, p) = demo();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = dir.path().join("journal.jsonl");
+    let log = dir.path().join("log.txt");
+    let out = dir.path().join("out.jsonl");
+    let status = kbisect(&repo, "repro-flaky.c", &journal, &log, &out)
+        .wait()
+        .expect("wait kbisect");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "kbisect failed: {status}\n{text}");
+    let result = result_of(&out);
+    eprintln!("result: {}", Value::Object(result.clone()));
+    eprintln!("wall time (flaky): {:?}", started.elapsed());
+    assert_eq!(result["status"], "found", "{text}");
+    assert_eq!(result["culprit"]["commit"], p["culprit"].as_str(), "{text}");
+    let confidence = result["confidence"].as_f64().unwrap_or(0.0);
+    assert!(
+        confidence > 0.5 && confidence <= 1.0,
+        "confidence {confidence}"
+    );
+    assert!(text.contains("confidence: "), "{text}");
+    let rate = result["repro_rate"].as_f64().unwrap_or(1.0);
+    assert!(
+        result["flaky"] == true || rate < 1.0,
+        "flakiness not reported: {result:?}"
+    );
+}
