@@ -19,7 +19,8 @@ static const char *const marks[] = { "/tmp/.repro-flaky", "/dev/.repro-flaky", "
 // 1 when this boot is one that hits the bug; decided once per boot.
 static int this_boot_hits(void)
 {
-	unsigned char byte = 0, c;
+	unsigned int rnd = 0;
+	unsigned char c;
 
 	for (unsigned i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
 		int fd = open(marks[i], O_RDONLY);
@@ -30,9 +31,9 @@ static int this_boot_hits(void)
 				return c == '1';
 		}
 	}
-	if (getrandom(&byte, 1, 0) != 1)
-		byte = (unsigned char)getpid();
-	c = (byte % 100) < PERCENT ? '1' : '0';
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (unsigned int)getpid() * 2654435761u;
+	c = (rnd % 100) < PERCENT ? '1' : '0';
 	for (unsigned i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
 		int fd = open(marks[i], O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd >= 0) {
