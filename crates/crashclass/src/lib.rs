@@ -23,7 +23,7 @@ pub mod title;
 pub use kbisect_records::Classification;
 pub use parse::Parsed;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, MatchKind};
 use std::io::{self, Read};
 use std::sync::OnceLock;
 
@@ -42,13 +42,19 @@ const CONSOLE_HANGUP: &[u8] = b"serialport: VM disconnected.";
 /// line that may start a report.
 pub(crate) fn prefilter() -> &'static AhoCorasick {
     static P: OnceLock<AhoCorasick> = OnceLock::new();
-    P.get_or_init(|| {
-        let headers: Vec<&str> = oops::table().iter().map(|o| o.header).collect();
-        match AhoCorasick::new(headers) {
-            Ok(a) => a,
-            Err(e) => panic!("building the header automaton: {e}"),
-        }
-    })
+    P.get_or_init(|| header_automaton(MatchKind::LeftmostFirst))
+}
+
+fn header_automaton(kind: MatchKind) -> AhoCorasick {
+    let headers: Vec<&str> = oops::table().iter().map(|o| o.header).collect();
+    // line_oops keeps the headers present in a line in a u64.
+    assert!(headers.len() <= 64, "too many oops headers for the bit set");
+    // Leftmost semantics let the automaton use its SIMD (Teddy) searcher,
+    // which is what makes the scan of a huge log fast.
+    match AhoCorasick::builder().match_kind(kind).build(headers) {
+        Ok(a) => a,
+        Err(e) => panic!("building the header automaton: {e}"),
+    }
 }
 
 /// Build every table once up front (tests use it to catch a bad pattern).

@@ -49,9 +49,25 @@ pub(crate) fn match_oops(line: &[u8], oops: &Oops) -> bool {
         && !oops.suppress.iter().any(|re| re.is_match(line))
 }
 
-/// The first oops kind matching `line`, in table order.
+/// The first oops kind matching `line`, in table order. The header
+/// automaton says which headers occur at all (usually none), so only their
+/// suppression regexes run.
 pub(crate) fn line_oops(line: &[u8]) -> Option<&'static Oops> {
-    table().iter().find(|o| match_oops(line, o))
+    let mut present = 0u64;
+    // Leftmost non-overlapping matches (the fast SIMD search); headers
+    // never overlap each other in real lines.
+    for m in crate::prefilter().find_iter(line) {
+        present |= 1u64 << m.pattern().as_usize().min(63);
+    }
+    if present == 0 {
+        return None;
+    }
+    table()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| present & (1u64 << (*i).min(63)) != 0)
+        .map(|(_, o)| o)
+        .find(|o| !o.suppress.iter().any(|re| re.is_match(line)))
 }
 
 /// The printk caller context of a line: None (no timestamp), Some("") for a
