@@ -13,7 +13,7 @@ use memchr::memchr;
 
 /// Longest line kept in a report: a runaway line (binary junk, a 100 MB
 /// line) must not make title regexes crawl. Titles are cut at 120 bytes anyway.
-const MAX_LINE: usize = 4096;
+const MAX_LINE: usize = 64 * 1024;
 
 /// What the parser found, offsets relative to the text it was given.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -317,8 +317,10 @@ struct Desc {
     format: Option<&'static Format>,
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+/// Title material: one char per byte (Latin-1), so junk bytes stay one
+/// "character" each until sanitising drops them, whatever their encoding.
+fn latin1(b: &[u8]) -> String {
+    b.iter().map(|&c| c as char).collect()
 }
 
 /// Fill `{N}` placeholders (1-based) from `args`.
@@ -378,7 +380,7 @@ fn describe(output: &[u8], oops: &'static Oops) -> Desc {
         };
         let match_start = caps.get(0).map_or(0, |m| m.start());
         let prefix: Vec<String> = (1..caps.len())
-            .map(|i| caps.get(i).map_or(String::new(), |m| text(m.as_bytes())))
+            .map(|i| caps.get(i).map_or(String::new(), |m| latin1(m.as_bytes())))
             .collect();
         let mut frames = Vec::new();
         d.corrupted.clear();
@@ -416,7 +418,7 @@ fn describe(output: &[u8], oops: &'static Oops) -> Desc {
         }
         if let Some(pos) = memchr::memmem::find(output, oops.header.as_bytes()) {
             let end = memchr(b'\n', &output[pos..]).map_or(output.len(), |i| pos + i);
-            d.title = text(&output[pos..end]);
+            d.title = latin1(&output[pos..end]);
         }
     }
     if d.corrupted.is_empty() && d.format.is_some_and(|f| f.corrupted) {
@@ -556,7 +558,7 @@ fn hang_frame(frames: &[String]) -> Option<(String, usize)> {
 fn append_frames(frames: &mut Vec<String>, caps: &regex::bytes::Captures, stack: &StackFmt) {
     for i in 1..caps.len() {
         if let Some(m) = caps.get(i) {
-            let f = demangle(&text(m.as_bytes()));
+            let f = demangle(&latin1(m.as_bytes()));
             if !stack.skip.is_match(f.as_bytes()) {
                 frames.push(f);
             }

@@ -3,7 +3,8 @@
 //! Titles must not carry what differs between two occurrences of one bug:
 //! addresses, pids, line numbers, CPU numbers, function offsets. Those are
 //! replaced with ADDR / NUM / LINE placeholders as syzbot does, then the
-//! title is cut to 120 printable bytes.
+//! title is cut to 120 printable bytes. Character classes are ASCII (as in
+//! syzkaller), so a stray non-ASCII byte never counts as a word character.
 
 use regex::Regex;
 use std::sync::OnceLock;
@@ -18,11 +19,11 @@ fn replacements() -> &'static [(Regex, &'static str)] {
             (r"syzkaller[0-9]+((/|:)[0-9]+)?", "syzkaller"),
             (r"([^a-zA-Z0-9])(?:0x)?[0-9a-f]{6,}", "${1}ADDR"),
             (r"([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})", "IP"),
-            (r"(\.\w+)(:[0-9]+)+", "${1}:LINE"),
+            (r"(\.[0-9A-Za-z_]+)(:[0-9]+)+", "${1}:LINE"),
             (r"([a-zA-Z][a-zA-Z0-9_.]+)\+0x[0-9a-z]+/0x[0-9a-z]+", "${1}"),
             (r"CPU#[0-9]+", "CPU"),
-            (r"(\W)(\d+)(\W|$)", "${1}NUM${3}"),
-            (r"(\d+){7,}", "NUM"),
+            (r"([^0-9A-Za-z_])([0-9]+)([^0-9A-Za-z_]|$)", "${1}NUM${3}"),
+            (r"([0-9]+){7,}", "NUM"),
         ]
         .iter()
         .map(|(re, rep)| match Regex::new(re) {
@@ -48,7 +49,9 @@ pub fn sanitize(raw: &str) -> String {
     }
     let mut out = String::with_capacity(s.len().min(MAX_TITLE));
     let mut prev = ' ';
-    for (i, ch) in s.char_indices() {
+    // Raw titles are Latin-1 decoded (one char per log byte), so counting
+    // chars counts the log's bytes, as the 120-byte limit means.
+    for (i, ch) in s.chars().enumerate() {
         if i >= MAX_TITLE {
             break;
         }
