@@ -64,10 +64,22 @@ pub fn warm_up() {
     let _ = title::sanitize("x 1");
 }
 
-/// The titles the harness gives when the VM itself fails; ktest uses
-/// these so that such runs carry a crash title like any other.
+/// The titles the harness gives when the VM itself fails (as syzbot names
+/// them); ktest uses these so that such runs carry a title like any other.
 pub const NO_OUTPUT_TITLE: &str = "no output from test machine";
 pub const LOST_CONNECTION_TITLE: &str = "lost connection to test machine";
+
+/// The classification of a run the harness ended itself: the console went
+/// silent ([`NO_OUTPUT_TITLE`]) or the VM vanished ([`LOST_CONNECTION_TITLE`]).
+/// It is a crash with a title but no report; `is_same_bug` compares it like
+/// any other title.
+pub fn harness_crash(title: &str) -> Classification {
+    Classification {
+        crashed: true,
+        title: Some(title.to_string()),
+        ..Default::default()
+    }
+}
 
 fn from_parsed(p: Parsed, base: u64, suppressed: bool, hangup: bool) -> Classification {
     Classification {
@@ -328,7 +340,9 @@ pub enum LiveState {
 }
 
 /// Lines after the last stack frame at which a report is taken as over.
-const LINES_AFTER_STACK: usize = 40;
+/// Generous: lockdep prints lock lists between stacks, KASAN a memory dump
+/// after them, and stopping the VM too early loses the rest for good.
+const LINES_AFTER_STACK: usize = 100;
 /// Lines after the report start at which it is over whatever it holds.
 const MAX_REPORT_LINES: usize = 2000;
 /// Lines of context kept before the report start.

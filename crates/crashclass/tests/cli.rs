@@ -166,7 +166,7 @@ fn live_detector_stops_at_the_end_of_the_report() {
     d.feed_line(b"[   5.0] BUG: KASAN: use-after-free in foo+0x1/0x2");
     d.feed_line(b"[   5.1]  foo+0x1/0x2");
     let mut last = LiveState::ReportStarted;
-    for _ in 0..100 {
+    for _ in 0..150 {
         last = d.feed_line(b"[   6.0] memory state dump");
     }
     assert_eq!(last, LiveState::ReportComplete);
@@ -274,4 +274,19 @@ fn help_and_version() {
     assert!(help.contains("--jsonl") && help.contains("bisect-step") && help.contains("corrupted"));
     let out = bin().arg("--version").output().unwrap();
     assert!(out.status.success());
+}
+
+#[test]
+fn harness_failures_have_titles() {
+    let c = crashclass::harness_crash(crashclass::NO_OUTPUT_TITLE);
+    assert!(c.crashed && !c.corrupted);
+    assert_eq!(c.title.as_deref(), Some("no output from test machine"));
+    assert_eq!(
+        is_same_bug(&c, &["WARNING in kvm_wait".into()]),
+        Some(false)
+    );
+    assert_eq!(
+        is_same_bug(&c, &["no output from test machine".into()]),
+        Some(true)
+    );
 }
