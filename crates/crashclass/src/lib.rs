@@ -81,6 +81,23 @@ pub fn harness_crash(title: &str) -> Classification {
     }
 }
 
+/// Longest `report` text put in a record: reports are a few KiB, but in a
+/// log without caller context the report runs on to the next one, and
+/// records travel through pipes and journals.
+pub const MAX_REPORT_TEXT: usize = 64 * 1024;
+
+fn cut_report(mut text: String) -> String {
+    if text.len() > MAX_REPORT_TEXT {
+        let mut cut = MAX_REPORT_TEXT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let cut = text[..cut].rfind('\n').map_or(cut, |i| i + 1);
+        text.truncate(cut);
+    }
+    text
+}
+
 fn from_parsed(p: Parsed, base: u64, suppressed: bool, hangup: bool) -> Classification {
     Classification {
         crashed: true,
@@ -90,7 +107,7 @@ fn from_parsed(p: Parsed, base: u64, suppressed: bool, hangup: bool) -> Classifi
         frame: p.frame,
         corrupted: p.corrupted || hangup,
         suppressed,
-        report: Some(p.report),
+        report: Some(cut_report(p.report)),
         report_start: Some(base + p.start as u64),
         report_end: Some(base + p.end as u64),
         same_bug: None,
@@ -467,6 +484,14 @@ mod tests {
     #[test]
     fn tables_compile() {
         warm_up();
+    }
+
+    #[test]
+    fn long_reports_are_cut_at_a_line_end() {
+        let text = "line of text\n".repeat(10_000);
+        let cut = cut_report(text);
+        assert!(cut.len() <= MAX_REPORT_TEXT && cut.ends_with('\n'));
+        assert_eq!(cut_report("short".into()), "short");
     }
 
     #[test]
