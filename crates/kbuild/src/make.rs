@@ -111,7 +111,12 @@ impl MakeSetup {
             .env("KBUILD_BUILD_HOST", "kbisect")
             .env("KBUILD_BUILD_VERSION", "1")
             .env("KCONFIG_NOTIMESTAMP", "1")
+            // The top Makefile unexports LC_ALL, so set the rest too: plain
+            // ASCII quotes in compiler messages, whatever the user's locale.
             .env("LC_ALL", "C")
+            .env("LANG", "C")
+            .env("LC_CTYPE", "C")
+            .env("LC_MESSAGES", "C")
             .env("TZ", "UTC")
             .stdin_null();
         for v in SCRUBBED_ENV {
@@ -351,9 +356,23 @@ fn compiler_error_re() -> &'static Regex {
 /// paths made relative to the tree); failing those, linker errors, failing
 /// those, the last lines of the output.
 pub fn classify_failure(output: &str, kind: ErrorKind, src: &Path, obj: &Path) -> Failure {
-    let src_prefix = format!("{}/", src.to_string_lossy());
-    let obj_prefix = format!("{}/", obj.to_string_lossy());
-    let relative = |l: &str| l.replace(&src_prefix, "").replace(&obj_prefix, "");
+    // The compiler names sources absolutely (/build/src/init/main.c) or,
+    // when ccache's base dir rewrote the command, relative to the object
+    // dir (../src/init/main.c); both become init/main.c.
+    let mut prefixes = vec![
+        format!("{}/", src.to_string_lossy()),
+        format!("{}/", obj.to_string_lossy()),
+    ];
+    if let Some(rel) = relative_path(src, obj) {
+        prefixes.insert(0, format!("{}/", rel.to_string_lossy()));
+    }
+    let relative = |l: &str| {
+        let mut out = l.to_string();
+        for p in &prefixes {
+            out = out.replace(p.as_str(), "");
+        }
+        out
+    };
     if let Some(l) = output
         .lines()
         .find(|l| l.contains("No space left on device"))
@@ -394,6 +413,25 @@ pub fn classify_failure(output: &str, kind: ErrorKind, src: &Path, obj: &Path) -
     Failure::with_lines(kind, lines)
 }
 
+/// `path` relative to `base` (both absolute), e.g. `../src` for
+/// `/b/src` from `/b/obj`. None when either is not absolute.
+pub fn relative_path(path: &Path, base: &Path) -> Option<PathBuf> {
+    if !path.is_absolute() || !base.is_absolute() {
+        return None;
+    }
+    let p: Vec<_> = path.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c.as_os_str());
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,6 +457,25 @@ make[2]: *** [/b/src/scripts/Makefile.build:250: init/main.o] Error 1\n";
                 "init/main.c:42:17: error: expected expression before ';' token",
                 "include/linux/x.h:3: error: unknown type name 'foo'"
             ]
+        );
+    }
+
+    #[test]
+    fn ccache_relative_paths_are_made_tree_relative() {
+        let out = "../src/init/main.c:1626:28: error: expected expression before ';' token\n";
+        let f = classify_failure(
+            out,
+            ErrorKind::BuildFailed,
+            Path::new("/b/src"),
+            Path::new("/b/obj"),
+        );
+        assert_eq!(
+            f.lines,
+            vec!["init/main.c:1626:28: error: expected expression before ';' token"]
+        );
+        assert_eq!(
+            relative_path(Path::new("/a/b/src"), Path::new("/a/c/obj")).unwrap(),
+            Path::new("../../b/src")
         );
     }
 
