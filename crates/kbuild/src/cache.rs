@@ -138,7 +138,17 @@ impl Cache {
                 // incomplete from a crash before this code wrote atomically).
                 std::fs::remove_dir_all(&dest)?;
             }
-            std::fs::rename(&tmp, &dest)?;
+            if let Err(e) = std::fs::rename(&tmp, &dest) {
+                // Another kbuild stored the same key in between: same
+                // inputs, so its entry serves.
+                return match self.lookup(key) {
+                    Some(entry) => {
+                        let _ = std::fs::remove_dir_all(&tmp);
+                        Ok(entry)
+                    }
+                    None => Err(e),
+                };
+            }
             Ok(Entry {
                 dir: dest,
                 meta: meta.clone(),
