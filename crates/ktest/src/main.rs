@@ -148,8 +148,22 @@ fn main() {
     let out = Arc::new(Mutex::new(Writer::stdout()));
     let held = out.clone();
     if let Err(e) = ktest::procs::install_interrupt_handler(move |sig| {
-        // Hold the output lock to the end: no record is cut in half.
-        let _guard = held.lock().unwrap_or_else(|e| e.into_inner());
+        // Hold the output lock to the end: no record is cut in half. (Give
+        // up after 2 s: a writer blocked on a full pipe must not keep
+        // ktest, and its VMs, alive.)
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        let _guard = loop {
+            match held.try_lock() {
+                Ok(g) => break Some(g),
+                Err(std::sync::TryLockError::Poisoned(e)) => break Some(e.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock)
+                    if std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                Err(std::sync::TryLockError::WouldBlock) => break None,
+            }
+        };
         let killed = ktest::procs::sweep();
         eprintln!("ktest: interrupted by signal {sig}; stopped {killed} process(es), removed temporary files");
         std::process::exit(130);
