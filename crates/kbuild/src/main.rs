@@ -86,7 +86,9 @@ struct Cli {
     /// Neither reuse nor store cached artifacts (the record then points into the build dir).
     #[arg(long)]
     no_cache: bool,
-    /// The release string baked into every kernel (uname -r).
+    /// The release string baked into every kernel (uname -r); make's VERSION,
+    /// PATCHLEVEL, SUBLEVEL and EXTRAVERSION come from it too, not from the
+    /// commit, so a commit that only bumps the version builds its parent's bytes.
     #[arg(long, default_value = kbuild::DEFAULT_KERNEL_RELEASE)]
     kernel_release: String,
 }
