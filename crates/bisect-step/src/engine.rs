@@ -28,6 +28,8 @@ pub const START_RUNS: u32 = 20;
 pub const MAX_INFRA_IN_A_ROW: u32 = 10;
 /// VM runs after which the bisection stops with what it has.
 pub const MAX_VM_RUNS: u32 = 1000;
+/// The culprit's posterior probability at which the bisection stops.
+pub const DEFAULT_CONFIDENCE: f64 = 0.995;
 /// Release tags tested at most.
 pub const MAX_RELEASES: usize = 12;
 
@@ -423,8 +425,16 @@ impl Engine {
     /// of commits known buggy independently of their own runs, taken half a
     /// standard deviation low, so ok runs are not over-trusted.
     fn repro_rate(&self, known_buggy: &[Oid]) -> (f64, f64) {
+        let (rate, point) = self.rate_belief(known_buggy);
+        let (a, b) = (rate.a, rate.b);
+        let sd = (a * b / ((a + b) * (a + b) * (a + b + 1.0))).sqrt();
+        ((rate.mean() - 0.5 * sd).clamp(0.05, 0.99), point)
+    }
+
+    /// The Beta belief about the reproduction rate, and the plain estimate.
+    fn rate_belief(&self, known_buggy: &[Oid]) -> (model::Rate, f64) {
         if let Some(p) = self.start.repro_rate {
-            return (p.clamp(0.01, 0.999), p);
+            return (model::Rate::known(p), p);
         }
         let (mut k, mut m) = (0.0, 0.0);
         for o in known_buggy {
@@ -433,10 +443,7 @@ impl Engine {
                 m += f.evidence.oks as f64;
             }
         }
-        let (a, b) = (1.0 + k, 1.0 + m);
-        let mean = a / (a + b);
-        let sd = (a * b / ((a + b) * (a + b) * (a + b + 1.0))).sqrt();
-        ((mean - 0.5 * sd).clamp(0.05, 0.99), k / (k + m).max(1.0))
+        (model::Rate::from_counts(k, m), k / (k + m).max(1.0))
     }
 
     fn batch(p: f64) -> u32 {
@@ -800,8 +807,9 @@ impl Engine {
             }
         }
         let (p, p_point) = self.repro_rate(&known);
+        let (belief, _) = self.rate_belief(&known);
         let refs: Vec<(&BitSet, Evidence)> = tested.iter().map(|(_, a, e)| (a, *e)).collect();
-        let Some(w) = model::posterior(g, &refs, p, self.dir) else {
+        let Some(w) = model::posterior(g, &refs, belief, self.dir) else {
             return Ok(self.error_result(
                 "contradictory_verdicts",
                 "the verdicts contradict every candidate".into(),
@@ -812,7 +820,7 @@ impl Engine {
             .iter()
             .enumerate()
             .fold((0usize, -1.0f64), |acc, (i, &x)| if x > acc.1 { (i, x) } else { acc });
-        let target = self.start.confidence.unwrap_or(0.99);
+        let target = self.start.confidence.unwrap_or(DEFAULT_CONFIDENCE);
         let total_runs: u32 = self.facts.values().map(|f| f.vm_runs).sum();
         let flaky = self
             .facts

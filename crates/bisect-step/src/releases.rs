@@ -12,20 +12,18 @@ use git2::{Commit, Oid, Repository};
 /// Newest releases tested one by one before thinning starts.
 const CONSECUTIVE: usize = 5;
 
-/// Numbers in a tag name, for version order: v6.10 > v6.9 > v6.9-rc3.
-fn version_key(tag: &str) -> (Vec<u64>, bool) {
-    let mut nums = Vec::new();
-    let mut cur: Option<u64> = None;
-    for ch in tag.chars() {
-        if let Some(d) = ch.to_digit(10) {
-            cur = Some(cur.unwrap_or(0).saturating_mul(10).saturating_add(d as u64));
-        } else if let Some(v) = cur.take() {
-            nums.push(v);
-        }
+/// Numbers in a tag name, for version order: v6.10 > v6.9 > v6.9-rc3 > v6.9-rc2.
+fn version_key(tag: &str) -> (Vec<u64>, bool, Vec<u64>) {
+    fn numbers(s: &str) -> Vec<u64> {
+        s.split(|c: char| !c.is_ascii_digit())
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse().unwrap_or(u64::MAX))
+            .collect()
     }
-    nums.extend(cur);
-    // A final release sorts after its release candidates.
-    (nums, !tag.contains("-rc"))
+    match tag.split_once("-rc") {
+        Some((base, rc)) => (numbers(base), false, numbers(rc)),
+        None => (numbers(tag), true, vec![]),
+    }
 }
 
 /// Release tags to test, newest first, at most `max`.

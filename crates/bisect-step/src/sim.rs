@@ -338,8 +338,18 @@ pub fn drive(history: &History, start: Start, tester: &mut Tester, max_steps: u3
             return Ok(outcome_of(history, result, tester, step));
         }
         let next: Next = parse(&d.action)?;
+        let trace = std::env::var_os("SIM_TRACE").is_some();
         for rec in tester.respond(&next, 1) {
+            if trace && is_kind(&rec, "run") {
+                let pos = history.position.get(&Oid::from_str(&next.commit)?).copied();
+                eprintln!("  {} {:?} {:?} {:?}", next.reason, pos, rec.get("outcome"), rec.get("title"));
+            }
             engine.ingest(&rec, false);
+        }
+        if trace {
+            for l in &d.log {
+                eprintln!("{l}");
+            }
         }
     }
     anyhow::bail!("no result after {max_steps} steps")

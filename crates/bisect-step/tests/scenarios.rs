@@ -69,3 +69,198 @@ fn flaky_reproducer_three_in_twenty() {
     }
     assert!(right >= 19, "{right}/20");
 }
+
+fn run_case(h: &History, truth: Truth, bad: usize, goods: &[usize], seed: u64) -> bisect_step::sim::SimOutcome {
+    let dir = truth.direction;
+    let mut t = Tester::new(h, truth, seed);
+    drive(h, start_for(h, bad, goods, dir), &mut t, 2000).unwrap()
+}
+
+#[test]
+fn unbuildable_and_unbootable_stretches_are_skipped() {
+    let (_d, h) = linear(120);
+    for (culprit, seed) in [(30usize, 1u64), (80, 2), (63, 3)] {
+        let mut truth = Truth::new(culprit);
+        truth.unbuildable = (50..56).collect();
+        truth.unbootable = (56..62).filter(|&x| x != culprit).collect();
+        let out = run_case(&h, truth, 119, &[0], seed);
+        assert_eq!(out.culprit, Some(culprit), "{:?}", out.result);
+    }
+}
+
+#[test]
+fn culprit_inside_a_broken_stretch_is_inconclusive_with_the_set() {
+    let (_d, h) = linear(100);
+    let mut truth = Truth::new(50);
+    truth.unbuildable = (48..53).collect();
+    let out = run_case(&h, truth, 99, &[0], 1);
+    assert_eq!(out.result.status, "inconclusive", "{:?}", out.result);
+    let set: Vec<usize> = out
+        .result
+        .candidates
+        .iter()
+        .map(|c| h.position[&git2::Oid::from_str(&c.commit).unwrap()])
+        .collect();
+    assert!(set.contains(&50), "{set:?}");
+    assert!(set.iter().all(|x| (48..=53).contains(x)), "{set:?}");
+}
+
+#[test]
+fn unbootable_stretch_like_kvm_wait_is_skip_not_bad() {
+    // Every boot in a stretch below the culprit fails with an unrelated
+    // WARNING: those commits must be skipped, not judged bad.
+    let (_d, h) = linear(100);
+    let mut truth = Truth::new(70);
+    truth.unbootable = (20..60).collect();
+    let out = run_case(&h, truth, 99, &[0], 4);
+    assert_eq!(out.culprit, Some(70), "{:?}", out.result);
+}
+
+#[test]
+fn unrelated_crash_in_half_the_runs_does_not_derail() {
+    let (_d, h, main) = kernel(150, 11);
+    let n = h.commits.len();
+    let bad = *main.last().unwrap();
+    for seed in 0..10u64 {
+        let culprit = 40 + seed as usize * 17 % (n - 60);
+        let mut truth = Truth::new(culprit);
+        truth.unrelated = (0..n).collect();
+        truth.unrelated_rate = 0.5;
+        truth.rate = 0.7;
+        let out = run_case(&h, truth, bad, &[main[0]], seed);
+        assert_eq!(out.culprit, Some(culprit), "seed {seed}: {:?}", out.result);
+    }
+}
+
+#[test]
+fn identical_binary_culprit_is_flagged_noop() {
+    let (_d, h) = linear(64);
+    let mut truth = Truth::new(40);
+    truth.same_binary = [40usize].into_iter().collect();
+    let out = run_case(&h, truth, 63, &[0], 1);
+    assert_eq!(out.culprit, Some(40));
+    assert!(out.result.noop, "{:?}", out.result);
+    assert_eq!(out.result.culprit_signature, out.result.parent_signature);
+}
+
+#[test]
+fn same_signature_takes_the_verdict_without_runs() {
+    // 20..40 build the same kernel as 19: once one of them is tested, the
+    // others take its verdict from their build record alone.
+    let (_d, h) = linear(64);
+    let mut truth = Truth::new(50);
+    truth.same_binary = (20..40).collect();
+    let out = run_case(&h, truth, 63, &[0], 1);
+    assert_eq!(out.culprit, Some(50));
+}
+
+#[test]
+fn culprit_is_a_merge() {
+    let (_d, h, main) = kernel(120, 5);
+    let bad = *main.last().unwrap();
+    let merges: Vec<usize> = main.iter().copied().filter(|&m| h.parents[m].len() == 2).collect();
+    for &m in merges.iter().skip(3).step_by(7).take(4) {
+        let out = run_case(&h, Truth::new(m), bad, &[main[0]], 3);
+        assert_eq!(out.culprit, Some(m), "{:?}", out.result);
+        assert!(out.result.merge);
+    }
+}
+
+#[test]
+fn culprit_on_a_side_branch() {
+    let (_d, h, main) = kernel(120, 6);
+    let bad = *main.last().unwrap();
+    let side: Vec<usize> = (0..h.commits.len()).filter(|x| !main.contains(x)).collect();
+    for &c in side.iter().step_by(9).take(6) {
+        let out = run_case(&h, Truth::new(c), bad, &[main[0]], 5);
+        assert_eq!(out.culprit, Some(c), "{:?}", out.result);
+        assert!(!out.result.merge);
+    }
+}
+
+#[test]
+fn several_good_commits() {
+    // Two branches off a base, merged; goods on both branches.
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = History::new(dir.path()).unwrap();
+    let base = h.chain(None, 10, "base").unwrap();
+    let a = h.chain(Some(base[9]), 30, "a").unwrap();
+    let b = h.chain(Some(base[9]), 30, "b").unwrap();
+    let m = h.commit(&[a[29], b[29]], "Merge b").unwrap();
+    let tail = h.chain(Some(m), 20, "tail").unwrap();
+    let bad = tail[19];
+    for culprit in [a[20], b[25], m, tail[3]] {
+        let out = run_case(&h, Truth::new(culprit), bad, &[a[10], b[10]], 1);
+        assert_eq!(out.culprit, Some(culprit), "{:?}", out.result);
+    }
+}
+
+#[test]
+fn sporadic_infra_errors_are_retried_and_many_stop_with_a_named_error() {
+    let (_d, h) = linear(80);
+    let mut truth = Truth::new(33);
+    truth.infra_rate = 0.2;
+    let out = run_case(&h, truth, 79, &[0], 9);
+    assert_eq!(out.culprit, Some(33), "{:?}", out.result);
+    let mut truth = Truth::new(33);
+    truth.infra_rate = 1.0;
+    let out = run_case(&h, truth, 79, &[0], 9);
+    assert_eq!(out.result.status, "error");
+    assert_eq!(out.result.error.as_deref(), Some("too_many_infra_errors"));
+}
+
+#[test]
+fn fix_bisection_finds_the_fixing_commit() {
+    let (_d, h, main) = kernel(150, 8);
+    let bad = *main.last().unwrap();
+    for (c, rate) in [(main[60], 1.0), (main[100], 0.5), (main[20] + 1, 1.0)] {
+        let mut truth = Truth::new(c);
+        truth.direction = Direction::Fix;
+        truth.rate = rate;
+        let out = run_case(&h, truth, bad, &[main[1]], 2);
+        assert_eq!(out.result.direction, "fix");
+        assert_eq!(out.culprit, Some(c), "{:?}", out.result);
+    }
+}
+
+#[test]
+fn bug_already_at_the_oldest_release() {
+    let (_d, h) = linear(100);
+    for (i, pos) in [10usize, 30, 50, 70].iter().enumerate() {
+        h.tag(*pos, &format!("v1.{i}")).unwrap();
+    }
+    let mut start = start_for(&h, 99, &[], Direction::Cause);
+    start.releases = Some("v*".into());
+    let mut t = Tester::new(&h, Truth::new(5), 1);
+    let out = drive(&h, start.clone(), &mut t, 500).unwrap();
+    assert_eq!(out.result.status, "bug_at_oldest_release", "{:?}", out.result);
+    // With the bug between v1.2 and v1.3, the releases find a good one.
+    let mut t = Tester::new(&h, Truth::new(60), 1);
+    let out = drive(&h, start, &mut t, 500).unwrap();
+    assert_eq!(out.culprit, Some(60), "{:?}", out.result);
+}
+
+#[test]
+fn hundreds_of_random_cases() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(99);
+    let (_d, h, main) = kernel(120, 21);
+    let n = h.commits.len();
+    let bad = *main.last().unwrap();
+    let mut wrong = Vec::new();
+    let only: Option<u64> = std::env::var("SIM_CASE").ok().and_then(|s| s.parse().ok());
+    for case in 0..150u64 {
+        let culprit = rng.gen_range(1..n);
+        if only.is_some_and(|o| o != case) {
+            continue;
+        }
+        let mut truth = Truth::new(culprit);
+        truth.rate = [1.0, 0.8, 0.5][case as usize % 3];
+        let out = run_case(&h, truth, bad, &[main[0]], case);
+        if out.culprit != Some(culprit) {
+            eprintln!("case {case}: truth {culprit} {:?}", out.result);
+            wrong.push((case, culprit, out.result.status.clone()));
+        }
+    }
+    assert!(wrong.len() <= 2, "{wrong:?}");
+}
