@@ -20,10 +20,9 @@
 use crate::vm::{Ending, Observation};
 use kbisect_records::{Classification, Outcome};
 
-/// syzkaller's title for a machine whose console went silent.
-pub const NO_OUTPUT_TITLE: &str = "no output from test machine";
-/// syzkaller's title for a machine that went away unexpectedly.
-pub const LOST_CONNECTION_TITLE: &str = "lost connection to test machine";
+/// syzkaller's titles for a silent and a vanished machine (from crashclass,
+/// so that titles have one source).
+pub use crashclass::{LOST_CONNECTION_TITLE, NO_OUTPUT_TITLE};
 
 /// The verdict on one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,13 +32,9 @@ pub struct Decision {
     pub class: Classification,
 }
 
-fn synthetic(title: &str, crash_type: Option<&str>) -> Classification {
-    Classification {
-        crashed: true,
-        title: Some(title.to_string()),
-        crash_type: crash_type.map(str::to_string),
-        ..Default::default()
-    }
+/// A crash the harness names itself: a title, no report.
+fn synthetic(title: &str) -> Classification {
+    crashclass::harness_crash(title)
 }
 
 /// Decide the outcome of a run from what was observed and the log's
@@ -93,7 +88,7 @@ fn decide_inner(obs: &Observation, class: Classification) -> Decision {
         Ending::NoOutput if booted => with(
             Outcome::Crashed,
             Some("console silent after boot".into()),
-            synthetic(NO_OUTPUT_TITLE, Some("HANG")),
+            synthetic(NO_OUTPUT_TITLE),
         ),
         Ending::NoOutput => with(
             Outcome::BootFailed,
@@ -102,7 +97,7 @@ fn decide_inner(obs: &Observation, class: Classification) -> Decision {
             } else {
                 "console went silent before the booted mark".into()
             }),
-            synthetic(NO_OUTPUT_TITLE, Some("HANG")),
+            synthetic(NO_OUTPUT_TITLE),
         ),
         Ending::BootTimeout => with(
             Outcome::BootFailed,
@@ -136,7 +131,7 @@ fn decide_inner(obs: &Observation, class: Classification) -> Decision {
                 "VM exited ({}) while the reproducer ran",
                 obs.exit_status.as_deref().unwrap_or("unknown status")
             )),
-            synthetic(LOST_CONNECTION_TITLE, None),
+            synthetic(LOST_CONNECTION_TITLE),
         ),
         Ending::SanityFailed(what) => with(
             Outcome::TestFailed,
