@@ -549,10 +549,9 @@ def main():
     # bisection of v6.2..v6.3-rc2 has to walk through them.
     MISC = MM + DOCS + ["kernel/fork.c", "kernel/exit.c"]
     ra = branch(rc2, "mira", items(2, MISC, owner="ra") + [null_crash] + items(3, MISC, owner="ra") +
-                [boot_warning] + items(8, MISC, owner="ra") + [boot_warning_fix] + items(1, MISC, owner="ra") +
-                [ra_hint_feature] + items(1, MISC, owner="ra") + [null_crash_fix] + items(1, MISC, owner="ra") +
-                [ra_hint_culprit] + [build_break] + items(3, MISC, owner="ra") +
-                [build_fix] + items(3, MISC, owner="ra"))
+                [boot_warning] + items(8, MISC, owner="ra") + [boot_warning_fix] + [build_break] +
+                [ra_hint_feature] + items(1, MISC, owner="ra") + [build_fix] + [null_crash_fix] +
+                items(1, MISC, owner="ra") + [ra_hint_culprit] + items(8, MISC, owner="ra"))
     core = branch(rc2, "sven", items(8, KERNEL, owner="core"))
     char = branch(rc2, "chloe", items(6, NOT_BUILT, owner="char"))
     vfs = branch(rc2, "jonas", items(9, FS, owner="vfs"))
