@@ -24,7 +24,8 @@ pub struct CommitGraph {
 }
 
 fn be32(d: &[u8], at: usize) -> Option<u32> {
-    d.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    d.get(at..at + 4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 fn be64(d: &[u8], at: usize) -> Option<u64> {
@@ -61,7 +62,14 @@ impl CommitGraph {
         if data.len() < oids + 20 * n as usize || data.len() < cdat + 36 * n as usize {
             return None;
         }
-        Some(CommitGraph { data, fanout, oids, cdat, edge, n })
+        Some(CommitGraph {
+            data,
+            fanout,
+            oids,
+            cdat,
+            edge,
+            n,
+        })
     }
 
     fn oid_at(&self, i: u32) -> &[u8] {
@@ -73,7 +81,11 @@ impl CommitGraph {
     pub fn position(&self, oid: &Oid) -> Option<u32> {
         let b = oid.as_bytes();
         let first = b[0] as usize;
-        let lo = if first == 0 { 0 } else { be32(&self.data, self.fanout + 4 * (first - 1))? };
+        let lo = if first == 0 {
+            0
+        } else {
+            be32(&self.data, self.fanout + 4 * (first - 1))?
+        };
         let hi = be32(&self.data, self.fanout + 4 * first)?;
         let (mut lo, mut hi) = (lo, hi.min(self.n));
         while lo < hi {
@@ -212,6 +224,12 @@ impl CommitGraph {
             first_parent.push(fp);
             parent_start.push(parents.len() as u32);
         }
-        Some(Graph::from_parts(oids, parent_start, parents, first_parent, parent_count))
+        Some(Graph::from_parts(
+            oids,
+            parent_start,
+            parents,
+            first_parent,
+            parent_count,
+        ))
     }
 }

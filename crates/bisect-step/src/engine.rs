@@ -17,7 +17,7 @@ use kbisect_records::{
     kind_of, parse, BisectResult, Build, CommitRef, Next, Object, Outcome, Run, Start, Verdict,
     VerdictValue,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Instant;
 
 /// Runs at the start commit: until this many target crashes…
@@ -73,8 +73,7 @@ impl CommitFacts {
             ));
         }
         let ev = self.evidence.crashes + self.evidence.oks;
-        if ev == 0
-            && (self.boot_failures + self.test_failures >= 2 || self.no_evidence_runs() >= 8)
+        if ev == 0 && (self.boot_failures + self.test_failures >= 2 || self.no_evidence_runs() >= 8)
         {
             let mut why = Vec::new();
             if self.boot_failures > 0 {
@@ -155,7 +154,8 @@ impl Engine {
             "fix" => Direction::Fix,
             other => return Err(anyhow!("unknown direction {other:?}")),
         };
-        let bad = oid_of(&start.bad).ok_or_else(|| anyhow!("bad {:?} is not a full sha", start.bad))?;
+        let bad =
+            oid_of(&start.bad).ok_or_else(|| anyhow!("bad {:?} is not a full sha", start.bad))?;
         repo.find_commit(bad)
             .map_err(|_| anyhow!("bad commit {bad} is not in {}", start.repo))?;
         let mut goods = Vec::new();
@@ -172,7 +172,9 @@ impl Engine {
             return Err(anyhow!("no good commit: give --good or --releases"));
         }
         if dir == Direction::Fix && goods.is_empty() {
-            return Err(anyhow!("--fix needs --good: an old commit where the bug reproduces"));
+            return Err(anyhow!(
+                "--fix needs --good: an old commit where the bug reproduces"
+            ));
         }
         Ok(Engine {
             repo,
@@ -226,7 +228,8 @@ impl Engine {
             .get("commit")
             .and_then(|v| v.as_str())
             .ok_or_else(|| RecordError("record has no `commit`".into()))?;
-        let oid = oid_of(s).ok_or_else(|| RecordError(format!("commit {s:?} is not a full sha")))?;
+        let oid =
+            oid_of(s).ok_or_else(|| RecordError(format!("commit {s:?} is not a full sha")))?;
         if oid == self.bad {
             return Ok(oid);
         }
@@ -236,9 +239,15 @@ impl Engine {
             }
         }
         if self.repo.find_commit(oid).is_err() {
-            return Err(RecordError(format!("commit {oid} is not in the repository")));
+            return Err(RecordError(format!(
+                "commit {oid} is not in the repository"
+            )));
         }
-        if !self.repo.graph_descendant_of(self.bad, oid).unwrap_or(false) {
+        if !self
+            .repo
+            .graph_descendant_of(self.bad, oid)
+            .unwrap_or(false)
+        {
             return Err(RecordError(format!(
                 "commit {oid} is not in the range (not an ancestor of bad {})",
                 self.bad
@@ -277,14 +286,19 @@ impl Engine {
             Some("start") => false,
             Some("next") => {
                 if from_journal {
-                    self.decide_seconds += obj.get("seconds").and_then(|v| v.as_f64()).unwrap_or(0.0);
+                    self.decide_seconds +=
+                        obj.get("seconds").and_then(|v| v.as_f64()).unwrap_or(0.0);
                 }
                 from_journal
             }
             Some("result") => from_journal,
             Some("build") => {
-                let Ok(b) = parse::<Build>(obj) else { return true };
-                let Some(oid) = oid_of(&b.commit) else { return true };
+                let Ok(b) = parse::<Build>(obj) else {
+                    return true;
+                };
+                let Some(oid) = oid_of(&b.commit) else {
+                    return true;
+                };
                 let revert = obj.get("revert").and_then(|v| v.as_str()).and_then(oid_of);
                 self.context = Some((oid, revert));
                 let f = if revert.is_some() {
@@ -307,8 +321,12 @@ impl Engine {
                 true
             }
             Some("run") => {
-                let Ok(r) = parse::<Run>(obj) else { return true };
-                let Some(oid) = oid_of(&r.commit) else { return true };
+                let Ok(r) = parse::<Run>(obj) else {
+                    return true;
+                };
+                let Some(oid) = oid_of(&r.commit) else {
+                    return true;
+                };
                 if r.outcome == Outcome::Skipped {
                     return true;
                 }
@@ -356,8 +374,12 @@ impl Engine {
                 true
             }
             Some("verdict") => {
-                let Ok(v) = parse::<Verdict>(obj) else { return true };
-                let Some(oid) = oid_of(&v.commit) else { return true };
+                let Ok(v) = parse::<Verdict>(obj) else {
+                    return true;
+                };
+                let Some(oid) = oid_of(&v.commit) else {
+                    return true;
+                };
                 if v.by.is_some() {
                     // Our own verdict: its commit is judged up to here.
                     if from_journal {
@@ -615,7 +637,12 @@ impl Engine {
         m
     }
 
-    fn same_signature(&self, oid: Oid, f: &CommitFacts, sigs: &HashMap<String, Oid>) -> Option<Oid> {
+    fn same_signature(
+        &self,
+        oid: Oid,
+        f: &CommitFacts,
+        sigs: &HashMap<String, Oid>,
+    ) -> Option<Oid> {
         let s = f.signature.as_ref()?;
         if f.evidence.crashes + f.evidence.oks > 0 {
             return None;
@@ -658,10 +685,22 @@ impl Engine {
             }
             let ev = sf.evidence.crashes + sf.evidence.oks;
             // No crash in 20 runs: 20 more before saying it does not reproduce.
-            let want = if sf.evidence.crashes == 0 { 2 * START_RUNS } else { START_RUNS };
+            let want = if sf.evidence.crashes == 0 {
+                2 * START_RUNS
+            } else {
+                START_RUNS
+            };
             if sf.evidence.crashes < START_CRASHES && ev < want {
-                let reason = if sf.vm_runs > 0 || sf.builds > 0 { "more_runs" } else { "start" };
-                let runs = if ev < START_RUNS { START_RUNS - ev } else { want - ev };
+                let reason = if sf.vm_runs > 0 || sf.builds > 0 {
+                    "more_runs"
+                } else {
+                    "start"
+                };
+                let runs = if ev < START_RUNS {
+                    START_RUNS - ev
+                } else {
+                    want - ev
+                };
                 return Ok(Self::action(self.next(s, reason, runs), log0));
             }
             if sf.evidence.crashes == 0 {
@@ -672,7 +711,9 @@ impl Engine {
                 if self.dir == Direction::Fix {
                     r.error = Some("no_bug_at_good".into());
                 }
-                r.message = Some(format!("the target bug did not reproduce at {s} in {ev} runs"));
+                r.message = Some(format!(
+                    "the target bug did not reproduce at {s} in {ev} runs"
+                ));
                 let mut l = log0;
                 l.push(format!("the bug does not reproduce at {s}"));
                 return Ok(Self::finish(r, l));
@@ -730,11 +771,14 @@ impl Engine {
                         r.error = Some("no_testable_release".into());
                     }
                     r.message = Some(match &oldest_bad {
-                        Some(t) => format!("the bug is already present at the oldest tested release {t}"),
+                        Some(t) => {
+                            format!("the bug is already present at the oldest tested release {t}")
+                        }
                         None => "no release tag could be tested".into(),
                     });
                     if let Some(t) = &oldest_bad {
-                        r.extra.insert("oldest_release".into(), serde_json::json!(t));
+                        r.extra
+                            .insert("oldest_release".into(), serde_json::json!(t));
                     }
                     return Ok(Self::finish(r, log0));
                 }
@@ -786,7 +830,13 @@ impl Engine {
             if self.facts[oid].untestable().is_some() {
                 untestable[x as usize] = true;
             }
+            let own = self.facts[oid].evidence;
             let ev = self.evidence_of(*oid, &sigs);
+            if own.is_empty() && !ev.is_empty() {
+                // Same kernel as a tested commit: testing it again is
+                // testing that one.
+                untestable[x as usize] = true;
+            }
             if !ev.is_empty() {
                 tested.push((x, walker.ancestors(g, x), ev));
             }
@@ -816,10 +866,11 @@ impl Engine {
                 vec![],
             ));
         };
-        let (best, confidence) = w
-            .iter()
-            .enumerate()
-            .fold((0usize, -1.0f64), |acc, (i, &x)| if x > acc.1 { (i, x) } else { acc });
+        let (best, confidence) =
+            w.iter().enumerate().fold(
+                (0usize, -1.0f64),
+                |acc, (i, &x)| if x > acc.1 { (i, x) } else { acc },
+            );
         let target = self.start.confidence.unwrap_or(DEFAULT_CONFIDENCE);
         let total_runs: u32 = self.facts.values().map(|f| f.vm_runs).sum();
         let flaky = self
@@ -832,7 +883,7 @@ impl Engine {
         } else {
             let retest: Vec<u32> = tested
                 .iter()
-                .filter(|(_, _, e)| e.hard.is_none() && e.crashes == 0)
+                .filter(|(x, _, e)| e.hard.is_none() && e.crashes == 0 && !untestable[*x as usize])
                 .map(|(x, _, _)| *x)
                 .collect();
             model::choose(g, &w, &untestable, &retest, p, self.dir, &mut walker)
@@ -840,7 +891,11 @@ impl Engine {
         if let Some(c) = choice {
             let oid = g.oids[c.node as usize];
             let f = self.f(oid);
-            let reason = if f.vm_runs > 0 || f.builds > 0 { "more_runs" } else { "bisect" };
+            let reason = if f.vm_runs > 0 || f.builds > 0 {
+                "more_runs"
+            } else {
+                "bisect"
+            };
             let mut next = self.next(oid, reason, Self::batch(p));
             // git's view: candidates not ruled out by a decided verdict.
             let alive = self.discrete_alive(g, &tested);
@@ -889,7 +944,11 @@ impl Engine {
             r.flaky = flaky;
             r.repro_rate = Some(p_point);
             let mut l = vec!["This means the bug could be in any of these commits (only skipped commits left to test):".to_string()];
-            l.extend(r.candidates.iter().map(|c| format!("{} {}", c.commit, c.subject)));
+            l.extend(
+                r.candidates
+                    .iter()
+                    .map(|c| format!("{} {}", c.commit, c.subject)),
+            );
             return Ok(Self::finish(r, l));
         }
         let culprit = g.oids[best];
@@ -927,7 +986,10 @@ impl Engine {
                 return Ok(Self::action(
                     next,
                     vec![
-                        format!("first bad commit candidate: {culprit} {}", self.subject(culprit)),
+                        format!(
+                            "first bad commit candidate: {culprit} {}",
+                            self.subject(culprit)
+                        ),
                         format!("parent commit {pa} wasn't tested"),
                     ],
                 ));
@@ -973,7 +1035,8 @@ impl Engine {
         r.release = crate::releases::is_release_commit(&self.repo, &commit);
         r.culprit_signature = cf.signature.clone();
         r.parent_signature = parent.and_then(|pa| self.f(pa).signature);
-        r.noop = matches!((&r.culprit_signature, &r.parent_signature), (Some(a), Some(b)) if a == b);
+        r.noop =
+            matches!((&r.culprit_signature, &r.parent_signature), (Some(a), Some(b)) if a == b);
         r.revert_check = revert_check;
         let mut l = Vec::new();
         if let (Some(a), Some(b)) = (&r.culprit_signature, &r.parent_signature) {
@@ -1001,11 +1064,6 @@ impl Engine {
         ));
         Ok(Self::finish(r, l))
     }
-
-    /// Commits an input record may name, for the dedupe set.
-    pub fn seen_key(obj: &Object) -> String {
-        serde_json::to_string(obj).unwrap_or_default()
-    }
 }
 
 /// git's estimate of the steps left for `all` candidates.
@@ -1021,9 +1079,4 @@ pub fn estimate_steps(all: u64) -> u32 {
     } else {
         n - 1
     }
-}
-
-/// Keep only records whose text has not been seen (a re-fed input).
-pub fn dedupe(seen: &mut HashSet<String>, obj: &Object) -> bool {
-    seen.insert(Engine::seen_key(obj))
 }

@@ -228,13 +228,7 @@ impl Walker {
     /// Visit `x` and every ancestor of it in range, calling `f` on each once.
     /// Nodes for which `prune` is true are visited but their parents are not
     /// followed (their whole ancestry is known not to matter).
-    pub fn walk(
-        &mut self,
-        g: &Graph,
-        x: u32,
-        prune: Option<&[bool]>,
-        mut f: impl FnMut(u32),
-    ) {
+    pub fn walk(&mut self, g: &Graph, x: u32, prune: Option<&[bool]>, mut f: impl FnMut(u32)) {
         let s = self.next_stamp();
         self.stack.clear();
         self.stack.push(x);

@@ -16,7 +16,6 @@ pub mod sim;
 
 use engine::{Engine, RecordError};
 use kbisect_records::{jsonl, kind_of, parse, Object, Start, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
-use std::collections::HashSet;
 use std::fs;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -51,7 +50,10 @@ fn read_journal(path: &PathBuf, err: &mut dyn Write) -> Result<Journal, String> 
     let data = match fs::read(path) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Journal { records: vec![], needs_newline: false })
+            return Ok(Journal {
+                records: vec![],
+                needs_newline: false,
+            })
         }
         Err(e) => return Err(format!("{name}: cannot read journal: {e}")),
     };
@@ -60,7 +62,10 @@ fn read_journal(path: &PathBuf, err: &mut dyn Write) -> Result<Journal, String> 
     let mut pos = 0usize;
     let mut line_no = 0usize;
     while pos < data.len() {
-        let end = data[pos..].iter().position(|&b| b == b'\n').map(|i| pos + i);
+        let end = data[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|i| pos + i);
         let (line, complete) = match end {
             Some(e) => (&data[pos..e], true),
             None => (&data[pos..], false),
@@ -95,7 +100,10 @@ fn read_journal(path: &PathBuf, err: &mut dyn Write) -> Result<Journal, String> 
             None => data.len(),
         };
     }
-    Ok(Journal { records, needs_newline })
+    Ok(Journal {
+        records,
+        needs_newline,
+    })
 }
 
 /// The start record from the command line, refs resolved to full shas.
@@ -106,10 +114,15 @@ fn start_from_options(opts: &Options) -> Result<Start, String> {
     let abs = fs::canonicalize(&repo_path)
         .map(|p| p.display().to_string())
         .unwrap_or(repo_path);
-    let bad = engine::resolve(&repo, opts.bad.as_deref().unwrap_or("HEAD")).map_err(|e| e.to_string())?;
+    let bad =
+        engine::resolve(&repo, opts.bad.as_deref().unwrap_or("HEAD")).map_err(|e| e.to_string())?;
     let mut good = Vec::new();
     for g in &opts.good {
-        good.push(engine::resolve(&repo, g).map_err(|e| e.to_string())?.to_string());
+        good.push(
+            engine::resolve(&repo, g)
+                .map_err(|e| e.to_string())?
+                .to_string(),
+        );
     }
     Ok(Start {
         repo: abs,
@@ -133,13 +146,18 @@ fn check_against_journal(start: &Start, opts: &Options) -> Result<(), String> {
     if let Some(b) = &opts.bad {
         let oid = engine::resolve(&repo, b).map_err(|e| e.to_string())?;
         if oid.to_string() != start.bad {
-            return Err(format!("--bad {b} differs from the journal's bad {}", start.bad));
+            return Err(format!(
+                "--bad {b} differs from the journal's bad {}",
+                start.bad
+            ));
         }
     }
     for g in &opts.good {
         let oid = engine::resolve(&repo, g).map_err(|e| e.to_string())?;
         if !start.good.contains(&oid.to_string()) {
-            return Err(format!("--good {g} is not one of the journal's good commits"));
+            return Err(format!(
+                "--good {g} is not one of the journal's good commits"
+            ));
         }
     }
     Ok(())
@@ -159,8 +177,9 @@ fn same_next(a: &Object, b: &Object) -> bool {
 /// does not fit the bisection (commit outside the range, unknown commit)
 /// exits 2 with nothing appended. Records kept: `build`, `run`, `verdict`
 /// from a person, `error`, and any other kind (they are history); a `next`
-/// or `result` echoed back is dropped; a record already in the journal
-/// (same text) is dropped, so feeding the same input twice counts once.
+/// or `result` echoed back is dropped. When the journal ends with input
+/// records and no decision (a step killed after appending) and the same
+/// records are fed again, they are counted once.
 /// Then the verdicts on newly judged commits and the action are appended and
 /// the action is printed. Returns the exit status.
 pub fn run(
@@ -193,7 +212,10 @@ pub fn run(
             Ok(j) => j,
             Err(e) => fail!(EXIT_USAGE, "{e}"),
         },
-        None => Journal { records: vec![], needs_newline: false },
+        None => Journal {
+            records: vec![],
+            needs_newline: false,
+        },
     };
     let (start, fresh) = match journal.records.first() {
         Some(first) if kind_of(first) == Some("start") => match parse::<Start>(first) {
@@ -203,13 +225,23 @@ pub fn run(
                 }
                 if let Some(r) = &opts.repo {
                     // The repository may have moved; the range has not.
-                    s.repo = fs::canonicalize(r).map(|p| p.display().to_string()).unwrap_or(r.clone());
+                    s.repo = fs::canonicalize(r)
+                        .map(|p| p.display().to_string())
+                        .unwrap_or(r.clone());
                 }
                 (s, false)
             }
-            Err(e) => fail!(EXIT_USAGE, "{}:1: bad start record: {e}", journal_name(opts)),
+            Err(e) => fail!(
+                EXIT_USAGE,
+                "{}:1: bad start record: {e}",
+                journal_name(opts)
+            ),
         },
-        Some(_) => fail!(EXIT_USAGE, "{}:1: journal does not begin with a start record", journal_name(opts)),
+        Some(_) => fail!(
+            EXIT_USAGE,
+            "{}:1: journal does not begin with a start record",
+            journal_name(opts)
+        ),
         None => match start_from_options(opts) {
             Ok(s) => (s, true),
             Err(e) => fail!(EXIT_USAGE, "{e}"),
@@ -224,12 +256,23 @@ pub fn run(
             fail!(EXIT_USAGE, "{e:#}");
         }
     }
-    // 3. Replay the journal.
-    let mut seen = HashSet::new();
+    // 3. Replay the journal. Input records after the last decision are a
+    // batch whose step was interrupted (killed after appending them): when
+    // the same batch is fed again, its copy is not counted twice.
     for rec in journal.records.iter().skip(1) {
-        engine::dedupe(&mut seen, rec);
         engine.ingest(rec, true);
     }
+    let pending: Vec<&Object> = journal
+        .records
+        .iter()
+        .skip(1)
+        .rev()
+        .take_while(|r| !matches!(kind_of(r), Some("next") | Some("result")))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .filter(|r| !(kind_of(r) == Some("verdict") && r.contains_key("by")))
+        .collect();
     // 4. Check, then take, the new records.
     for (line, obj) in &new_records {
         if let Err(RecordError(msg)) = engine.validate(obj) {
@@ -241,10 +284,18 @@ pub fn run(
         to_append.push(kbisect_records::to_object(&start));
     }
     let mut took_new = false;
-    for (_, obj) in &new_records {
-        if !engine::dedupe(&mut seen, obj) {
-            continue;
-        }
+    let already = if !pending.is_empty()
+        && new_records.len() >= pending.len()
+        && pending.iter().zip(&new_records).all(|(a, (_, b))| *a == b)
+    {
+        pending.len()
+    } else {
+        0
+    };
+    if already > 0 {
+        let _ = writeln!(err, "bisect-step: the first {already} input records are already in the journal (an interrupted step); not counted again");
+    }
+    for (_, obj) in new_records.iter().skip(already) {
         if engine.ingest(obj, false) {
             to_append.push(obj.clone());
             took_new = true;
@@ -266,7 +317,9 @@ pub fn run(
         Err(e) => fail!(EXIT_FAILURE, "{e:#}"),
     };
     to_append.extend(decision.verdicts.iter().cloned());
-    let repeat = !took_new && decision.verdicts.is_empty() && last.is_some_and(|l| same_next(l, &decision.action));
+    let repeat = !took_new
+        && decision.verdicts.is_empty()
+        && last.is_some_and(|l| same_next(l, &decision.action));
     if !repeat {
         to_append.push(decision.action.clone());
     }
@@ -286,7 +339,11 @@ pub fn run(
             .open(path)
             .and_then(|mut f| f.write_all(&text).and_then(|_| f.sync_data()));
         if let Err(e) = res {
-            fail!(EXIT_FAILURE, "{}: cannot append to journal: {e}", path.display());
+            fail!(
+                EXIT_FAILURE,
+                "{}: cannot append to journal: {e}",
+                path.display()
+            );
         }
     }
     for line in &decision.log {

@@ -78,12 +78,18 @@ pub struct Rate {
 impl Rate {
     /// From crashes and ok runs on commits known buggy, on a uniform prior.
     pub fn from_counts(crashes: f64, oks: f64) -> Rate {
-        Rate { a: 1.0 + crashes, b: 1.0 + oks }
+        Rate {
+            a: 1.0 + crashes,
+            b: 1.0 + oks,
+        }
     }
     /// A rate known exactly (e.g. `--repro-rate`): a very sharp Beta.
     pub fn known(p: f64) -> Rate {
         let p = p.clamp(0.001, 0.999);
-        Rate { a: 1e6 * p, b: 1e6 * (1.0 - p) }
+        Rate {
+            a: 1e6 * p,
+            b: 1e6 * (1.0 - p),
+        }
     }
     pub fn mean(&self) -> f64 {
         self.a / (self.a + self.b)
@@ -189,7 +195,11 @@ pub fn posterior(
             Direction::Fix => (clean, buggy),
         };
         for (i, lw) in logw.iter_mut().enumerate() {
-            *lw += if anc.get(i as u32) { new_state } else { old_state };
+            *lw += if anc.get(i as u32) {
+                new_state
+            } else {
+                old_state
+            };
         }
     }
     let max = logw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -240,7 +250,10 @@ pub fn choose(
     // larger indices, so one pass from the oldest end settles it.
     let mut dead_below = vec![false; n];
     for i in (0..n).rev() {
-        dead_below[i] = !live[i] && g.parents_of(i as u32).iter().all(|&q| dead_below[q as usize]);
+        dead_below[i] = !live[i]
+            && g.parents_of(i as u32)
+                .iter()
+                .all(|&q| dead_below[q as usize]);
     }
     let live_count = live.iter().filter(|&&l| l).count();
     let mut scored: HashMap<u32, f64> = HashMap::new();
@@ -332,10 +345,58 @@ mod tests {
 
     fn linear(n: usize) -> Graph {
         let oids: Vec<Oid> = (0..n)
-            .map(|i| Oid::from_bytes(&[(i % 251) as u8, (i / 251) as u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]).unwrap())
+            .map(|i| {
+                Oid::from_bytes(&[
+                    (i % 251) as u8,
+                    (i / 251) as u8,
+                    1,
+                    2,
+                    3,
+                    4,
+                    5,
+                    6,
+                    7,
+                    8,
+                    9,
+                    10,
+                    11,
+                    12,
+                    13,
+                    14,
+                    15,
+                    16,
+                    17,
+                    18,
+                ])
+                .unwrap()
+            })
             .collect();
         let raw: Vec<Oid> = (1..=n)
-            .map(|i| Oid::from_bytes(&[(i % 251) as u8, (i / 251) as u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]).unwrap())
+            .map(|i| {
+                Oid::from_bytes(&[
+                    (i % 251) as u8,
+                    (i / 251) as u8,
+                    1,
+                    2,
+                    3,
+                    4,
+                    5,
+                    6,
+                    7,
+                    8,
+                    9,
+                    10,
+                    11,
+                    12,
+                    13,
+                    14,
+                    15,
+                    16,
+                    17,
+                    18,
+                ])
+                .unwrap()
+            })
             .collect();
         let starts: Vec<u32> = (0..=n as u32).collect();
         Graph::from_edges(oids, &starts, &raw)
@@ -346,7 +407,10 @@ mod tests {
         assert!((ln_gamma(5.0) - 24f64.ln()).abs() < 1e-10);
         assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-10);
         // Beta-binomial: E[(1-p)^2] under Beta(9, 2) = (2*3)/(11*12).
-        let ev = Evidence { oks: 2, ..Default::default() };
+        let ev = Evidence {
+            oks: 2,
+            ..Default::default()
+        };
         let l = ev.ln_if_buggy(Rate { a: 9.0, b: 2.0 }).exp();
         assert!((l - 6.0 / 132.0).abs() < 1e-9, "{l}");
     }
@@ -367,7 +431,16 @@ mod tests {
             let g = linear(n);
             let w = vec![1.0 / n as f64; n];
             let mut walker = Walker::new(n);
-            let c = choose(&g, &w, &vec![false; n], &[], 0.999, Direction::Cause, &mut walker).unwrap();
+            let c = choose(
+                &g,
+                &w,
+                &vec![false; n],
+                &[],
+                0.999,
+                Direction::Cause,
+                &mut walker,
+            )
+            .unwrap();
             assert!((c.split - 0.5).abs() <= 1.0 / n as f64 + 0.01, "{n}: {c:?}");
         }
     }
@@ -377,15 +450,33 @@ mod tests {
         let g = linear(4);
         let mut w = Walker::new(4);
         let anc1 = w.ancestors(&g, 1);
-        let crash = Evidence { crashes: 1, ..Default::default() };
+        let crash = Evidence {
+            crashes: 1,
+            ..Default::default()
+        };
         let post = posterior(&g, &[(&anc1, crash)], Rate::known(0.5), Direction::Cause).unwrap();
         assert_eq!(post[0], 0.0);
         assert!((post[1] - 1.0 / 3.0).abs() < 1e-9);
-        let ok = Evidence { oks: 1, ..Default::default() };
+        let ok = Evidence {
+            oks: 1,
+            ..Default::default()
+        };
         let post = posterior(&g, &[(&anc1, ok)], Rate::known(0.5), Direction::Cause).unwrap();
         assert!(post[0] > post[1]);
-        let bad = Evidence { hard: Some(true), ..Default::default() };
-        let good = Evidence { hard: Some(false), ..Default::default() };
-        assert!(posterior(&g, &[(&anc1, bad), (&anc1, good)], Rate::known(0.5), Direction::Cause).is_none());
+        let bad = Evidence {
+            hard: Some(true),
+            ..Default::default()
+        };
+        let good = Evidence {
+            hard: Some(false),
+            ..Default::default()
+        };
+        assert!(posterior(
+            &g,
+            &[(&anc1, bad), (&anc1, good)],
+            Rate::known(0.5),
+            Direction::Cause
+        )
+        .is_none());
     }
 }

@@ -27,7 +27,12 @@ fn version_key(tag: &str) -> (Vec<u64>, bool, Vec<u64>) {
 }
 
 /// Release tags to test, newest first, at most `max`.
-pub fn release_tags(repo: &Repository, pattern: &str, bad: Oid, max: usize) -> Result<Vec<(String, Oid)>> {
+pub fn release_tags(
+    repo: &Repository,
+    pattern: &str,
+    bad: Oid,
+    max: usize,
+) -> Result<Vec<(String, Oid)>> {
     let names = repo.tag_names(Some(pattern))?;
     let with_rc = pattern.contains("rc");
     let mut tags = Vec::new();
@@ -35,14 +40,22 @@ pub fn release_tags(repo: &Repository, pattern: &str, bad: Oid, max: usize) -> R
         if name.contains("-rc") && !with_rc {
             continue;
         }
-        let Ok(obj) = repo.revparse_single(&format!("refs/tags/{name}")) else { continue };
-        let Ok(commit) = obj.peel_to_commit() else { continue };
+        let Ok(obj) = repo.revparse_single(&format!("refs/tags/{name}")) else {
+            continue;
+        };
+        let Ok(commit) = obj.peel_to_commit() else {
+            continue;
+        };
         let oid = commit.id();
         if oid != bad && repo.graph_descendant_of(bad, oid).unwrap_or(false) {
             tags.push((name.to_string(), oid));
         }
     }
-    tags.sort_by(|a, b| version_key(&b.0).cmp(&version_key(&a.0)).then(b.0.cmp(&a.0)));
+    tags.sort_by(|a, b| {
+        version_key(&b.0)
+            .cmp(&version_key(&a.0))
+            .then(b.0.cmp(&a.0))
+    });
     let mut picked = Vec::new();
     for (i, t) in tags.into_iter().enumerate() {
         if i < CONSECUTIVE || (i - CONSECUTIVE) % 2 == 1 {
@@ -62,14 +75,20 @@ pub fn is_release_commit(repo: &Repository, commit: &Commit) -> bool {
             return true;
         }
     }
-    let Ok(parent) = commit.parent(0) else { return false };
-    let (Ok(a), Ok(b)) = (parent.tree(), commit.tree()) else { return false };
+    let Ok(parent) = commit.parent(0) else {
+        return false;
+    };
+    let (Ok(a), Ok(b)) = (parent.tree(), commit.tree()) else {
+        return false;
+    };
     match repo.diff_tree_to_tree(Some(&a), Some(&b), None) {
         Ok(diff) => {
             diff.deltas().len() == 1
-                && diff
-                    .deltas()
-                    .all(|d| d.new_file().path().is_some_and(|p| p == std::path::Path::new("Makefile")))
+                && diff.deltas().all(|d| {
+                    d.new_file()
+                        .path()
+                        .is_some_and(|p| p == std::path::Path::new("Makefile"))
+                })
         }
         Err(_) => false,
     }
@@ -82,7 +101,7 @@ mod tests {
     #[test]
     fn versions_sort_numerically() {
         let mut v = vec!["v6.9", "v6.10", "v6.9-rc3", "v5.13"];
-        v.sort_by(|a, b| version_key(b).cmp(&version_key(a)));
+        v.sort_by_key(|t| std::cmp::Reverse(version_key(t)));
         assert_eq!(v, vec!["v6.10", "v6.9", "v6.9-rc3", "v5.13"]);
     }
 }

@@ -87,7 +87,13 @@ impl History {
     /// A kernel-shaped history: a mainline where every `topic_every`-th
     /// commit merges a topic branch of 1..=`topic_len` commits forked a few
     /// mainline commits back. Returns the mainline positions.
-    pub fn kernel_like(&mut self, mainline: usize, topic_every: usize, topic_len: usize, seed: u64) -> Result<Vec<usize>> {
+    pub fn kernel_like(
+        &mut self,
+        mainline: usize,
+        topic_every: usize,
+        topic_len: usize,
+        seed: u64,
+    ) -> Result<Vec<usize>> {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut main = vec![self.commit(&[], "initial")?];
         for i in 1..mainline {
@@ -97,7 +103,10 @@ impl History {
                 let fork = main[main.len() - 1 - back];
                 let len = rng.gen_range(1..=topic_len.max(1));
                 let topic = self.chain(Some(fork), len, &format!("topic{i}"))?;
-                let m = self.commit(&[prev, *topic.last().expect("topic")], &format!("Merge topic{i}"))?;
+                let m = self.commit(
+                    &[prev, *topic.last().expect("topic")],
+                    &format!("Merge topic{i}"),
+                )?;
                 main.push(m);
             } else {
                 main.push(self.commit(&[prev], &format!("main {i}"))?);
@@ -209,7 +218,13 @@ impl<'h> Tester<'h> {
     }
 
     /// One run at `x`.
-    pub fn run_once(&mut self, x: usize, revert: Option<usize>, index: u32, signature: &str) -> Run {
+    pub fn run_once(
+        &mut self,
+        x: usize,
+        revert: Option<usize>,
+        index: u32,
+        signature: &str,
+    ) -> Run {
         self.vm_runs += 1;
         let commit = self.history.commits[x].to_string();
         let mut run = Run {
@@ -227,7 +242,9 @@ impl<'h> Tester<'h> {
         } else if self.truth.unbootable.contains(&x) {
             run.outcome = Outcome::BootFailed;
             run.class = crash(UNRELATED, false);
-        } else if self.truth.unrelated.contains(&x) && self.rng.gen::<f64>() < self.truth.unrelated_rate {
+        } else if self.truth.unrelated.contains(&x)
+            && self.rng.gen::<f64>() < self.truth.unrelated_rate
+        {
             run.outcome = Outcome::Crashed;
             run.class = crash(UNRELATED, false);
         } else if self.buggy(x, revert) && self.rng.gen::<f64>() < self.truth.rate {
@@ -239,7 +256,10 @@ impl<'h> Tester<'h> {
 
     /// The records kbuild | ksig | ktest would give for a `next` record.
     pub fn respond(&mut self, next: &Next, default_runs: u32) -> Vec<Object> {
-        let Some(&x) = Oid::from_str(&next.commit).ok().and_then(|o| self.history.position.get(&o)) else {
+        let Some(&x) = Oid::from_str(&next.commit)
+            .ok()
+            .and_then(|o| self.history.position.get(&o))
+        else {
             return vec![];
         };
         let revert = next
@@ -304,7 +324,10 @@ pub fn start_for(history: &History, bad: usize, goods: &[usize], dir: Direction)
     Start {
         repo: history.repo.path().display().to_string(),
         bad: history.commits[bad].to_string(),
-        good: goods.iter().map(|&g| history.commits[g].to_string()).collect(),
+        good: goods
+            .iter()
+            .map(|&g| history.commits[g].to_string())
+            .collect(),
         direction: dir.as_str().into(),
         ..Default::default()
     }
@@ -326,7 +349,12 @@ fn outcome_of(history: &History, result: BisectResult, tester: &Tester, steps: u
 }
 
 /// Run our policy to the end, in-process (the engine keeps its graph).
-pub fn drive(history: &History, start: Start, tester: &mut Tester, max_steps: u32) -> Result<SimOutcome> {
+pub fn drive(
+    history: &History,
+    start: Start,
+    tester: &mut Tester,
+    max_steps: u32,
+) -> Result<SimOutcome> {
     let mut engine = Engine::new(start)?;
     for step in 0..max_steps {
         let d = engine.decide()?;
@@ -342,7 +370,13 @@ pub fn drive(history: &History, start: Start, tester: &mut Tester, max_steps: u3
         for rec in tester.respond(&next, 1) {
             if trace && is_kind(&rec, "run") {
                 let pos = history.position.get(&Oid::from_str(&next.commit)?).copied();
-                eprintln!("  {} {:?} {:?} {:?}", next.reason, pos, rec.get("outcome"), rec.get("title"));
+                eprintln!(
+                    "  {} {:?} {:?} {:?}",
+                    next.reason,
+                    pos,
+                    rec.get("outcome"),
+                    rec.get("title")
+                );
             }
             engine.ingest(&rec, false);
         }
@@ -377,39 +411,44 @@ pub fn drive_baseline(
     start.repro_rate = Some(1.0);
     let bad = history.position[&Oid::from_str(&start.bad)?];
     let flaky = std::cell::Cell::new(false);
-    let judge = |tester: &mut Tester, x: usize, revert: Option<usize>, n: u32| -> Option<VerdictValue> {
-        let mut crashes = 0;
-        let mut any_ok = false;
-        let mut boot_failed = 0;
-        for i in 0..n {
-            let r = tester.run_once(x, revert, i, "");
-            match r.outcome {
-                Outcome::Crashed => crashes += 1,
-                Outcome::Ok => any_ok = true,
-                Outcome::BootFailed => boot_failed += 1,
-                _ => {}
+    let judge =
+        |tester: &mut Tester, x: usize, revert: Option<usize>, n: u32| -> Option<VerdictValue> {
+            let mut crashes = 0;
+            let mut any_ok = false;
+            let mut boot_failed = 0;
+            for i in 0..n {
+                let r = tester.run_once(x, revert, i, "");
+                match r.outcome {
+                    Outcome::Crashed => crashes += 1,
+                    Outcome::Ok => any_ok = true,
+                    Outcome::BootFailed => boot_failed += 1,
+                    _ => {}
+                }
             }
-        }
-        if crashes > 0 && any_ok {
-            flaky.set(true);
-        }
-        if boot_failed == n {
-            return Some(VerdictValue::Skip);
-        }
-        match policy {
-            Baseline::Plain => Some(if crashes > 0 { VerdictValue::Bad } else { VerdictValue::Good }),
-            Baseline::Syzbot => {
-                let need = 2u32.max(n / 6);
-                Some(if crashes >= need {
+            if crashes > 0 && any_ok {
+                flaky.set(true);
+            }
+            if boot_failed == n {
+                return Some(VerdictValue::Skip);
+            }
+            match policy {
+                Baseline::Plain => Some(if crashes > 0 {
                     VerdictValue::Bad
-                } else if crashes == 0 {
-                    VerdictValue::Good
                 } else {
-                    VerdictValue::Skip
-                })
+                    VerdictValue::Good
+                }),
+                Baseline::Syzbot => {
+                    let need = 2u32.max(n / 6);
+                    Some(if crashes >= need {
+                        VerdictValue::Bad
+                    } else if crashes == 0 {
+                        VerdictValue::Good
+                    } else {
+                        VerdictValue::Skip
+                    })
+                }
             }
-        }
-    };
+        };
     let start_runs = match policy {
         Baseline::Syzbot => 20,
         Baseline::Plain => 1,
@@ -436,7 +475,12 @@ pub fn drive_baseline(
         let x = history.position[&Oid::from_str(&next.commit)?];
         tester.builds += 1;
         if next.reason == "parent" || next.reason == "revert_check" {
-            let b = Build { commit: next.commit.clone(), ok: true, signature: Some(tester.signature(x)), ..Default::default() };
+            let b = Build {
+                commit: next.commit.clone(),
+                ok: true,
+                signature: Some(tester.signature(x)),
+                ..Default::default()
+            };
             engine.ingest(&kbisect_records::to_object(&b), false);
             continue;
         }

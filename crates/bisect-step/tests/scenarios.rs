@@ -29,7 +29,10 @@ fn finds_the_cause_on_a_linear_history() {
         assert_eq!(out.result.status, "found", "{culprit}: {:?}", out.result);
         assert_eq!(out.culprit, Some(culprit), "{:?}", out.result);
         assert!(out.result.confidence >= 0.99);
-        eprintln!("culprit {culprit}: runs {} builds {} steps {}", out.vm_runs, out.builds, out.steps);
+        eprintln!(
+            "culprit {culprit}: runs {} builds {} steps {}",
+            out.vm_runs, out.builds, out.steps
+        );
     }
 }
 
@@ -39,9 +42,18 @@ fn finds_the_cause_on_a_kernel_shaped_history() {
     let bad = *main.last().unwrap();
     for culprit in [5usize, 77, 150, h.commits.len() - 3] {
         let mut t = Tester::new(&h, Truth::new(culprit), 2);
-        let out = drive(&h, start_for(&h, bad, &[main[0]], Direction::Cause), &mut t, 200).unwrap();
+        let out = drive(
+            &h,
+            start_for(&h, bad, &[main[0]], Direction::Cause),
+            &mut t,
+            200,
+        )
+        .unwrap();
         assert_eq!(out.culprit, Some(culprit), "{:?}", out.result);
-        eprintln!("culprit {culprit}: runs {} builds {} steps {}", out.vm_runs, out.builds, out.steps);
+        eprintln!(
+            "culprit {culprit}: runs {} builds {} steps {}",
+            out.vm_runs, out.builds, out.steps
+        );
     }
 }
 
@@ -55,7 +67,13 @@ fn flaky_reproducer_three_in_twenty() {
         truth.rate = 0.15;
         let culprit = truth.culprit;
         let mut t = Tester::new(&h, truth, seed);
-        let out = drive(&h, start_for(&h, bad, &[main[0]], Direction::Cause), &mut t, 500).unwrap();
+        let out = drive(
+            &h,
+            start_for(&h, bad, &[main[0]], Direction::Cause),
+            &mut t,
+            500,
+        )
+        .unwrap();
         // 0 of 20 start runs at rate 0.15 happens (4%): a named result, not a wrong culprit.
         if out.result.status == "no_bug_at_bad" {
             right += 1;
@@ -65,12 +83,21 @@ fn flaky_reproducer_three_in_twenty() {
         if out.culprit == Some(culprit) {
             right += 1;
         }
-        eprintln!("seed {seed}: {:?} conf {:.3} runs {} builds {}", out.result.status, out.result.confidence, out.vm_runs, out.builds);
+        eprintln!(
+            "seed {seed}: {:?} conf {:.3} runs {} builds {}",
+            out.result.status, out.result.confidence, out.vm_runs, out.builds
+        );
     }
     assert!(right >= 19, "{right}/20");
 }
 
-fn run_case(h: &History, truth: Truth, bad: usize, goods: &[usize], seed: u64) -> bisect_step::sim::SimOutcome {
+fn run_case(
+    h: &History,
+    truth: Truth,
+    bad: usize,
+    goods: &[usize],
+    seed: u64,
+) -> bisect_step::sim::SimOutcome {
     let dir = truth.direction;
     let mut t = Tester::new(h, truth, seed);
     drive(h, start_for(h, bad, goods, dir), &mut t, 2000).unwrap()
@@ -158,7 +185,11 @@ fn same_signature_takes_the_verdict_without_runs() {
 fn culprit_is_a_merge() {
     let (_d, h, main) = kernel(120, 5);
     let bad = *main.last().unwrap();
-    let merges: Vec<usize> = main.iter().copied().filter(|&m| h.parents[m].len() == 2).collect();
+    let merges: Vec<usize> = main
+        .iter()
+        .copied()
+        .filter(|&m| h.parents[m].len() == 2)
+        .collect();
     for &m in merges.iter().skip(3).step_by(7).take(4) {
         let out = run_case(&h, Truth::new(m), bad, &[main[0]], 3);
         assert_eq!(out.culprit, Some(m), "{:?}", out.result);
@@ -233,7 +264,11 @@ fn bug_already_at_the_oldest_release() {
     start.releases = Some("v*".into());
     let mut t = Tester::new(&h, Truth::new(5), 1);
     let out = drive(&h, start.clone(), &mut t, 500).unwrap();
-    assert_eq!(out.result.status, "bug_at_oldest_release", "{:?}", out.result);
+    assert_eq!(
+        out.result.status, "bug_at_oldest_release",
+        "{:?}",
+        out.result
+    );
     // With the bug between v1.2 and v1.3, the releases find a good one.
     let mut t = Tester::new(&h, Truth::new(60), 1);
     let out = drive(&h, start, &mut t, 500).unwrap();

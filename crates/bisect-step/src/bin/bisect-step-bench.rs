@@ -19,7 +19,9 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let res = match args.get(1).map(String::as_str) {
         Some("history") => history(
-            args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000),
+            args.get(2)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1_000_000),
             args.get(3).and_then(|s| s.parse().ok()).unwrap_or(80_000),
         ),
         Some("split") if args.len() == 6 => split(&args[2], &args[3], &args[4], &args[5]),
@@ -49,7 +51,12 @@ fn history(total: u64, merges: u64) -> anyhow::Result<()> {
     let mut mark = 0u64;
     let mut mainline: Vec<u64> = Vec::new();
     let mut time = 1_000_000_000u64;
-    let mut commit = |w: &mut BufWriter<_>, branch: &str, from: Option<u64>, merge: Option<u64>, msg: &str| -> std::io::Result<u64> {
+    let mut commit = |w: &mut BufWriter<_>,
+                      branch: &str,
+                      from: Option<u64>,
+                      merge: Option<u64>,
+                      msg: &str|
+     -> std::io::Result<u64> {
         mark += 1;
         time += 1;
         writeln!(w, "commit refs/heads/{branch}\nmark :{mark}\ncommitter Dev <dev@example.org> {time} +0000\ndata {}\n{msg}", msg.len())?;
@@ -73,28 +80,60 @@ fn history(total: u64, merges: u64) -> anyhow::Result<()> {
         if merge_now {
             let back = rng.gen_range(1..mainline.len().min(3000));
             let fork = mainline[mainline.len() - 1 - back];
-            let len = rng.gen_range(1..=(2.0 * avg_topic) as u64).min(total - made).max(1);
+            let len = rng
+                .gen_range(1..=(2.0 * avg_topic) as u64)
+                .min(total - made)
+                .max(1);
             let mut tip = fork;
             for i in 0..len {
-                tip = commit(&mut w, "topic", Some(tip), None, &format!("topic change {i}"))?;
+                tip = commit(
+                    &mut w,
+                    "topic",
+                    Some(tip),
+                    None,
+                    &format!("topic change {i}"),
+                )?;
             }
             made += len;
-            let m = commit(&mut w, "main", Some(prev), Some(tip), &format!("Merge branch topic-{merged}"))?;
+            let m = commit(
+                &mut w,
+                "main",
+                Some(prev),
+                Some(tip),
+                &format!("Merge branch topic-{merged}"),
+            )?;
             mainline.push(m);
             merged += 1;
             made += 1;
         } else {
-            let c = commit(&mut w, "main", Some(prev), None, &format!("mainline change {made}"))?;
+            let c = commit(
+                &mut w,
+                "main",
+                Some(prev),
+                None,
+                &format!("mainline change {made}"),
+            )?;
             mainline.push(c);
             made += 1;
         }
-        if mainline.len() % 10_000 == 0 {
-            writeln!(w, "reset refs/tags/v{}\nfrom :{}\n", mainline.len() / 10_000, mainline.last().expect("mainline"))?;
+        if mainline.len().is_multiple_of(10_000) {
+            writeln!(
+                w,
+                "reset refs/tags/v{}\nfrom :{}\n",
+                mainline.len() / 10_000,
+                mainline.last().expect("mainline")
+            )?;
         }
     }
-    writeln!(w, "reset refs/heads/topic\nfrom 0000000000000000000000000000000000000000\n")?;
+    writeln!(
+        w,
+        "reset refs/heads/topic\nfrom 0000000000000000000000000000000000000000\n"
+    )?;
     w.flush()?;
-    eprintln!("history: {made} commits, {merged} merges, {} mainline", mainline.len());
+    eprintln!(
+        "history: {made} commits, {merged} merges, {} mainline",
+        mainline.len()
+    );
     Ok(())
 }
 
@@ -174,14 +213,20 @@ fn simulate(cases: u32) -> anyhow::Result<()> {
         let bad = *main.last().expect("mainline");
         let culprit = rng.gen_range(1..n);
         let mut truth = Truth::new(culprit);
-        truth.rate = if fixed_rate { 0.3 } else { rng.gen_range(0.1..=1.0) };
+        truth.rate = if fixed_rate {
+            0.3
+        } else {
+            rng.gen_range(0.1..=1.0)
+        };
         // An unrelated crash over a stretch, in 0–50% of its runs.
         truth.unrelated_rate = rng.gen_range(0.0..0.5);
         let a = rng.gen_range(0..n);
         truth.unrelated = (a..(a + n / 3).min(n)).collect();
         // A broken stretch (build or boot), away from the culprit.
         let b = rng.gen_range(1..n);
-        let stretch: Vec<usize> = (b..(b + 8).min(n)).filter(|&x| x.abs_diff(culprit) > 10).collect();
+        let stretch: Vec<usize> = (b..(b + 8).min(n))
+            .filter(|&x| x.abs_diff(culprit) > 10)
+            .collect();
         if rng.gen_bool(0.5) {
             truth.unbuildable = stretch.into_iter().collect();
         } else {

@@ -1,0 +1,276 @@
+//! The command-line contract through `bisect_step::run` (and the binary):
+//! a journal-driven loop, resume after a kill, plain verdicts, bad input.
+
+use bisect_step::model::Direction;
+use bisect_step::sim::{History, Tester, Truth};
+use bisect_step::{run, Options};
+use kbisect_records::{kind_of, parse, Next, Object};
+use std::path::Path;
+
+fn step(opts: &Options, input: &str) -> (i32, Vec<Object>, String) {
+    let mut inp = input.as_bytes();
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let code = run(opts, Some(&mut inp), "<stdin>", &mut out, &mut err);
+    let recs = String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.as_object().cloned())
+        .collect();
+    (code, recs, String::from_utf8_lossy(&err).into_owned())
+}
+
+fn jsonl(recs: &[Object]) -> String {
+    recs.iter()
+        .map(|r| serde_json::to_string(r).unwrap() + "\n")
+        .collect()
+}
+
+fn history(dir: &Path) -> History {
+    let mut h = History::new(dir).unwrap();
+    h.kernel_like(60, 3, 3, 4).unwrap();
+    h
+}
+
+fn opts(h: &History, journal: &Path, bad: usize, good: usize) -> Options {
+    Options {
+        journal: Some(journal.to_path_buf()),
+        repo: Some(h.repo.path().display().to_string()),
+        bad: Some(h.commits[bad].to_string()),
+        good: vec![h.commits[good].to_string()],
+        ..Default::default()
+    }
+}
+
+/// Run the shell loop in-process: bisect-step, then the tester's records
+/// back in. `kill_at`: after that many steps, leave a torn line in the
+/// journal (as a kill mid-append would) and go on.
+fn bisect(h: &History, truth: Truth, o: &Options, kill_at: Option<usize>) -> (Object, String) {
+    let mut tester = Tester::new(h, truth, 5);
+    let mut input = String::new();
+    let mut stderr = String::new();
+    for i in 0..500 {
+        let (code, out, err) = step(o, &input);
+        stderr += &err;
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out.len(), 1, "one record a step");
+        let rec = out[0].clone();
+        if kind_of(&rec) == Some("result") {
+            return (rec, stderr);
+        }
+        let next: Next = parse(&rec).unwrap();
+        input = jsonl(&tester.respond(&next, 1));
+        if kill_at == Some(i) {
+            use std::io::Write;
+            let j = o.journal.as_ref().unwrap();
+            let mut f = std::fs::OpenOptions::new().append(true).open(j).unwrap();
+            f.write_all(&input.as_bytes()[..input.len() / 2]).unwrap();
+            if input.as_bytes()[input.len() / 2 - 1] == b'\n' {
+                f.write_all(b"{\"kind\":\"run\",\"comm").unwrap();
+            }
+        }
+    }
+    let text = std::fs::read_to_string(o.journal.as_ref().unwrap()).unwrap();
+    let tail: Vec<&str> = text.lines().rev().take(12).collect();
+    panic!("no result: {}", tail.join("\n"));
+}
+
+#[test]
+fn journal_loop_finds_the_culprit_and_resumes_to_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    let culprit = 40;
+    let o = opts(&h, &dir.path().join("j1.jsonl"), bad, 0);
+    let (result, log) = bisect(&h, Truth::new(culprit), &o, None);
+    assert_eq!(result["status"], "found", "{result:?}");
+    assert_eq!(result["culprit"]["commit"], h.commits[culprit].to_string());
+    assert!(log.contains("Bisecting:"), "{log}");
+    assert!(log.contains("# git bisect bad"), "{log}");
+    // Re-running on the finished journal prints the same result.
+    let (code, again, _) = step(
+        &Options {
+            journal: o.journal.clone(),
+            ..Default::default()
+        },
+        "",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(again[0], result);
+    // The journal starts with the start record and holds verdicts.
+    let text = std::fs::read_to_string(o.journal.as_ref().unwrap()).unwrap();
+    assert!(text.starts_with("{") && text.lines().next().unwrap().contains("\"kind\":\"start\""));
+    assert!(text.contains("\"kind\":\"verdict\""));
+
+    // Killed mid-append at step 6: the torn line is dropped and named, and
+    // the bisection reaches the same culprit.
+    let o2 = opts(&h, &dir.path().join("j2.jsonl"), bad, 0);
+    let (result2, log2) = bisect(&h, Truth::new(culprit), &o2, Some(6));
+    assert!(log2.contains("torn last line"), "{log2}");
+    assert_eq!(result2["culprit"], result["culprit"]);
+}
+
+#[test]
+fn plain_verdicts_drive_it_like_git_bisect() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    let culprit = 25;
+    let mut o = opts(&h, &dir.path().join("j.jsonl"), bad, 0);
+    o.repro_rate = Some(1.0);
+    let mut input = String::new();
+    for _ in 0..100 {
+        let (code, out, err) = step(&o, &input);
+        assert_eq!(code, 0, "{err}");
+        if kind_of(&out[0]) == Some("result") {
+            assert_eq!(out[0]["culprit"]["commit"], h.commits[culprit].to_string());
+            return;
+        }
+        let next: Next = parse(&out[0]).unwrap();
+        let x = h.position[&git2::Oid::from_str(&next.commit).unwrap()];
+        input = if next.reason == "parent" {
+            String::new() // nothing to say: no build here
+        } else {
+            let word = if h.is_ancestor(culprit, x) {
+                "bad"
+            } else {
+                "good"
+            };
+            format!(
+                "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"{word}\"}}\n",
+                next.commit
+            )
+        };
+        if next.reason == "parent" {
+            // A person answers the parent with a verdict too.
+            let word = if h.is_ancestor(culprit, x) {
+                "bad"
+            } else {
+                "good"
+            };
+            input = format!(
+                "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"{word}\"}}\n",
+                next.commit
+            );
+        }
+    }
+    panic!("no result");
+}
+
+#[test]
+fn same_signature_build_is_judged_without_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    let mut o = opts(&h, &dir.path().join("j.jsonl"), bad, 0);
+    o.repro_rate = Some(1.0);
+    let (_, out, _) = step(&o, "");
+    let first: Next = parse(&out[0]).unwrap();
+    let sig = "ab".repeat(32);
+    let input = format!(
+        "{{\"kind\":\"build\",\"commit\":\"{c}\",\"ok\":true,\"signature\":\"{sig}\",\"seconds\":100}}\n\
+         {{\"kind\":\"run\",\"commit\":\"{c}\",\"run\":0,\"outcome\":\"ok\",\"crashed\":false,\"title\":null,\"seconds\":60}}\n",
+        c = first.commit
+    );
+    let (_, out, _) = step(&o, &input);
+    let second: Next = parse(&out[0]).unwrap();
+    assert_ne!(second.commit, first.commit);
+    // The second commit builds the same kernel: judged from its build record.
+    let input = format!(
+        "{{\"kind\":\"build\",\"commit\":\"{c}\",\"ok\":true,\"signature\":\"{sig}\",\"seconds\":100}}\n",
+        c = second.commit
+    );
+    let (code, out, err) = step(&o, &input);
+    assert_eq!(code, 0, "{err}");
+    let third: Next = parse(&out[0]).unwrap();
+    assert_ne!(third.commit, second.commit, "{err}");
+    let text = std::fs::read_to_string(o.journal.as_ref().unwrap()).unwrap();
+    assert!(
+        text.contains(&format!("\"same_signature_as\":\"{}\"", first.commit)),
+        "{text}"
+    );
+}
+
+#[test]
+fn without_a_journal_it_prints_the_first_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let mut o = opts(&h, Path::new("unused"), h.commits.len() - 1, 0);
+    o.journal = None;
+    let (code, out, _) = step(&o, "");
+    assert_eq!(code, 0);
+    assert_eq!(out[0]["reason"], "start");
+    assert_eq!(out[0]["runs"], 20);
+    o.repro_rate = Some(1.0);
+    let (_, out, err) = step(&o, "");
+    assert_eq!(out[0]["reason"], "bisect");
+    assert!(err.contains("Bisecting:"), "{err}");
+}
+
+#[test]
+fn bad_input_exits_2_and_leaves_the_journal_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    let j = dir.path().join("j.jsonl");
+    let o = opts(&h, &j, bad, 0);
+    let (code, _, _) = step(&o, "");
+    assert_eq!(code, 0);
+    let before = std::fs::read(&j).unwrap();
+    // A commit outside the range: a second root nobody merged.
+    let stray = h.commit(&[], "stray root").unwrap();
+    let rec = format!(
+        "{{\"kind\":\"run\",\"commit\":\"{}\",\"run\":0,\"outcome\":\"ok\",\"crashed\":false,\"title\":null}}\n",
+        h.commits[stray]
+    );
+    let (code, _, err) = step(&o, &rec);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("<stdin>:1") && err.contains("not in the range"),
+        "{err}"
+    );
+    // Malformed JSON names its line.
+    let (code, _, err) = step(&o, "\n{\"kind\":\"x\"}\n{not json\n");
+    assert_eq!(code, 2);
+    assert!(err.contains("<stdin>:3"), "{err}");
+    assert_eq!(std::fs::read(&j).unwrap(), before, "journal changed");
+    // A good that is a descendant of bad; an unknown ref.
+    let o2 = opts(&h, &dir.path().join("k.jsonl"), 10, 40);
+    let (code, _, err) = step(&o2, "");
+    assert_eq!(code, 2);
+    assert!(err.contains("descendant of bad"), "{err}");
+    let mut o3 = opts(&h, &dir.path().join("l.jsonl"), bad, 0);
+    o3.good = vec!["no-such-ref".into()];
+    let (code, _, err) = step(&o3, "");
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown revision"), "{err}");
+    assert!(!dir.path().join("k.jsonl").exists() && !dir.path().join("l.jsonl").exists());
+}
+
+#[test]
+fn the_binary_runs_a_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bisect-step"))
+        .args(["--repo", &h.repo.path().display().to_string()])
+        .args(["--bad", &h.commits[h.commits.len() - 1].to_string()])
+        .args(["--good", &h.commits[0].to_string()])
+        .args([
+            "--journal",
+            &dir.path().join("j.jsonl").display().to_string(),
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        line.contains("\"kind\":\"next\"") && line.contains("\"reason\":\"start\""),
+        "{line}"
+    );
+    let _ = Direction::Cause;
+}
