@@ -13,9 +13,17 @@ const RECORD_READERS: &[&[&str]] = &[
     &["ksig"],
     &["ktest", "--repro", "/bin/true"],
     &["bisect-step", "--journal", "JOURNAL"],
+    &["kbisect-log"],
 ];
 
-const ALL: &[&str] = &["crashclass", "kbuild", "ksig", "ktest", "bisect-step"];
+const ALL: &[&str] = &[
+    "crashclass",
+    "kbuild",
+    "ksig",
+    "ktest",
+    "bisect-step",
+    "kbisect-log",
+];
 
 fn run(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
     let mut child = Command::new(bin(args[0]))
@@ -40,10 +48,16 @@ fn every_binary_has_help_with_a_pipeline_and_a_version() {
     for name in ALL {
         let (code, out, err) = run(&[name, "--help"], b"");
         assert_eq!(code, 0, "{name} --help exited {code}: {err}");
-        assert!(out.contains('|'), "{name} --help shows no pipeline example:\n{out}");
+        assert!(
+            out.contains('|'),
+            "{name} --help shows no pipeline example:\n{out}"
+        );
         let (code, out, _) = run(&[name, "--version"], b"");
         assert_eq!(code, 0, "{name} --version");
-        assert!(out.contains(env!("CARGO_PKG_VERSION")), "{name} --version: {out}");
+        assert!(
+            out.contains(env!("CARGO_PKG_VERSION")),
+            "{name} --version: {out}"
+        );
     }
 }
 
@@ -58,7 +72,10 @@ fn malformed_json_exits_2_naming_the_line() {
             .map(|a| if *a == "JOURNAL" { journal } else { a })
             .collect();
         let (code, out, err) = run(&args, b"\n{\"kind\":\"nonsense-kind\"}\n{not json\n");
-        assert_eq!(code, 2, "{args:?} exited {code}; stdout {out}; stderr {err}");
+        assert_eq!(
+            code, 2,
+            "{args:?} exited {code}; stdout {out}; stderr {err}"
+        );
         assert!(err.contains(":3"), "{args:?} does not name line 3: {err}");
         assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
     }
