@@ -340,6 +340,9 @@ impl Builder {
             // share ccache hits.
             env.push(("CCACHE_BASEDIR".to_string(), path_string(d)));
             env.push(("CCACHE_NOHASHDIR".to_string(), "1".to_string()));
+            // `gcc` and `gcc-12` are one binary under two names; hashing the
+            // compiler's content (not its path and mtime) lets them share hits.
+            env.push(("CCACHE_COMPILERCHECK".to_string(), "content".to_string()));
         }
         let setup = MakeSetup {
             src: src.clone(),
