@@ -465,7 +465,13 @@ impl Engine {
                 m += f.evidence.oks as f64;
             }
         }
-        (model::Rate::from_counts(k, m), k / (k + m).max(1.0))
+        // Counted at half weight: the start stops at its 8th crash, and a
+        // lucky start (8 crashes in 9 runs at a true 0.43) must not make a
+        // few ok runs look like proof. The wider belief costs a run or two.
+        (
+            model::Rate::from_counts(k / 2.0, m / 2.0),
+            k / (k + m).max(1.0),
+        )
     }
 
     fn batch(p: f64) -> u32 {
@@ -841,21 +847,12 @@ impl Engine {
                 tested.push((x, walker.ancestors(g, x), ev));
             }
         }
-        // Commits known buggy from other commits' crashes (or hard verdicts).
-        let mut known: Vec<Oid> = vec![self.start_commit()];
-        for (x, anc, _) in &tested {
-            let buggy = tested.iter().any(|(y, ancy, evy)| {
-                y != x
-                    && (evy.crashes > 0 || evy.hard == Some(true))
-                    && match self.dir {
-                        Direction::Cause => anc.get(*y),
-                        Direction::Fix => ancy.get(*x),
-                    }
-            });
-            if buggy {
-                known.push(g.oids[*x as usize]);
-            }
-        }
+        // The rate comes from the starting commit alone: it is buggy by
+        // assumption, whatever its runs say. Commits found buggy during the
+        // bisection are a biased sample: a buggy commit whose runs all
+        // passed sends the bisection to its descendants, so it is rarely
+        // proven buggy later, and the rate would come out high.
+        let known: Vec<Oid> = vec![self.start_commit()];
         let (p, p_point) = self.repro_rate(&known);
         let (belief, _) = self.rate_belief(&known);
         let refs: Vec<(&BitSet, Evidence)> = tested.iter().map(|(_, a, e)| (a, *e)).collect();

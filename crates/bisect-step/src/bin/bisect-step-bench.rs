@@ -225,7 +225,7 @@ fn simulate(cases: u32) -> anyhow::Result<()> {
         // A broken stretch (build or boot), away from the culprit.
         let b = rng.gen_range(1..n);
         let stretch: Vec<usize> = (b..(b + 8).min(n))
-            .filter(|&x| x.abs_diff(culprit) > 10)
+            .filter(|&x| x.abs_diff(culprit) > 10 && x != bad && x != main[0])
             .collect();
         if rng.gen_bool(0.5) {
             truth.unbuildable = stretch.into_iter().collect();
@@ -234,6 +234,15 @@ fn simulate(cases: u32) -> anyhow::Result<()> {
         }
         let start = start_for(&h, bad, &[main[0]], Direction::Cause);
         let seed = rng.gen();
+        if let Some(only) = std::env::var("BENCH_CASE")
+            .ok()
+            .and_then(|s| s.parse::<u32>().ok())
+        {
+            if only != case {
+                continue;
+            }
+            std::env::set_var("SIM_TRACE", "1");
+        }
         let mut results = Vec::new();
         {
             let mut t = Tester::new(&h, truth.clone(), seed);
