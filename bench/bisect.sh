@@ -39,6 +39,9 @@ bench_range() { # label good
     ours=$(bisect-step --repo "$repo" --bad main --good "$good" --repro-rate 1 </dev/null 2>/dev/null)
     t1=$(now)
     ours_s=$(echo "$t1 - $t0" | bc -l)
+    # CPU seconds too: on a shared machine wall time includes waiting.
+    local cpu
+    cpu=$( { TIMEFORMAT='%U+%S'; time bisect-step --repo "$repo" --bad main --good "$good" --repro-rate 1 </dev/null >/dev/null 2>&1; } 2>&1 | tail -1 | bc -l)
     ours=$(printf '%s' "$ours" | sed -n 's/.*"commit":"\([0-9a-f]\{40\}\)".*/\1/p')
     t0=$(now)
     status=0
@@ -46,7 +49,7 @@ bench_range() { # label good
     t1=$(now)
     git_s=$(echo "$t1 - $t0" | bc -l)
     echo "$label: $n candidates (main ^$good)"
-    printf '  bisect-step first choice: %8.3f s  split %s\n' "$ours_s" \
+    printf '  bisect-step first choice: %8.3f s (%.3f s CPU)  split %s\n' "$ours_s" "$cpu" \
         "$(bisect-step-bench split "$repo" main "$good" "$ours" | sed 's/.*"split":\([0-9.]*\).*/\1/')"
     if [ "$status" = 124 ]; then
         printf '  git rev-list --bisect:    > %6.0f s  (stopped at the cap)\n' "$GIT_CAP"
