@@ -450,7 +450,7 @@ impl Engine {
         let (rate, point) = self.rate_belief(known_buggy);
         let (a, b) = (rate.a, rate.b);
         let sd = (a * b / ((a + b) * (a + b) * (a + b + 1.0))).sqrt();
-        ((rate.mean() - 0.5 * sd).clamp(0.05, 0.99), point)
+        ((rate.mean() - 0.5 * sd).clamp(0.05, 0.999), point)
     }
 
     /// The Beta belief about the reproduction rate, and the plain estimate.
