@@ -343,61 +343,20 @@ mod tests {
     use super::*;
     use git2::Oid;
 
+    /// A distinct made-up commit id for index `i`.
+    fn fake_oid(i: usize) -> Oid {
+        let mut bytes = [0u8; 20];
+        bytes[0] = (i % 251) as u8;
+        bytes[1] = (i / 251) as u8;
+        for (k, b) in bytes.iter_mut().enumerate().skip(2) {
+            *b = (k - 1) as u8;
+        }
+        Oid::from_bytes(&bytes).expect("20 bytes make an oid")
+    }
+
     fn linear(n: usize) -> Graph {
-        let oids: Vec<Oid> = (0..n)
-            .map(|i| {
-                Oid::from_bytes(&[
-                    (i % 251) as u8,
-                    (i / 251) as u8,
-                    1,
-                    2,
-                    3,
-                    4,
-                    5,
-                    6,
-                    7,
-                    8,
-                    9,
-                    10,
-                    11,
-                    12,
-                    13,
-                    14,
-                    15,
-                    16,
-                    17,
-                    18,
-                ])
-                .unwrap()
-            })
-            .collect();
-        let raw: Vec<Oid> = (1..=n)
-            .map(|i| {
-                Oid::from_bytes(&[
-                    (i % 251) as u8,
-                    (i / 251) as u8,
-                    1,
-                    2,
-                    3,
-                    4,
-                    5,
-                    6,
-                    7,
-                    8,
-                    9,
-                    10,
-                    11,
-                    12,
-                    13,
-                    14,
-                    15,
-                    16,
-                    17,
-                    18,
-                ])
-                .unwrap()
-            })
-            .collect();
+        let oids: Vec<Oid> = (0..n).map(fake_oid).collect();
+        let raw: Vec<Oid> = (1..=n).map(fake_oid).collect();
         let starts: Vec<u32> = (0..=n as u32).collect();
         Graph::from_edges(oids, &starts, &raw)
     }
