@@ -707,7 +707,11 @@ impl Engine {
                 } else {
                     want - ev
                 };
-                return Ok(Self::action(self.next(s, reason, runs), log0));
+                // Every run counts while the rate is measured: ktest must not
+                // stop this batch at its first target crash.
+                let mut next = self.next(s, reason, runs);
+                next.stop_on_target = Some(false);
+                return Ok(Self::action(next, log0));
             }
             if sf.evidence.crashes == 0 {
                 let mut r = self.result_base(match self.dir {

@@ -291,7 +291,9 @@ impl<'h> Tester<'h> {
             let run = self.run_once(x, revert, i, &sig);
             let target = run.class.same_bug == Some(true);
             out.push(kbisect_records::to_object(&run));
-            if target && self.stop_at_target {
+            // As ktest does: --target stops the batch unless the next
+            // record asks for every run.
+            if target && self.stop_at_target && next.stop_on_target != Some(false) {
                 break;
             }
         }

@@ -204,7 +204,20 @@ impl Session {
             .map(|n| n.min(u32::MAX as u64) as u32)
             .unwrap_or(self.cfg.runs);
         let revert = obj.get("revert").filter(|v| !v.is_null()).cloned();
-        self.test_kernel(&build, revert, Path::new(&kernel), runs, out)
+        // bisect-step sets `stop_on_target: false` while it measures the
+        // reproduction rate: then every run is wanted, crash or not.
+        let stop_on_target = obj
+            .get("stop_on_target")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        self.test_kernel(
+            &build,
+            revert,
+            Path::new(&kernel),
+            runs,
+            stop_on_target,
+            out,
+        )
     }
 
     /// Boot `kernel` `runs` times and write a run record for each.
@@ -214,6 +227,7 @@ impl Session {
         revert: Option<serde_json::Value>,
         kernel: &Path,
         runs: u32,
+        stop_on_target: bool,
         out: &Output<W>,
     ) -> std::io::Result<()> {
         let short = &build.commit[..12];
@@ -315,7 +329,7 @@ impl Session {
                         let log = log_dir.join(format!("run{i}-{stamp}.log"));
                         let rec =
                             one_run(spec, limits, base, i, &log, scratch, targets, target_seen);
-                        if rec.class.same_bug == Some(true) {
+                        if stop_on_target && rec.class.same_bug == Some(true) {
                             target_seen.store(true, Ordering::SeqCst);
                         }
                         base.object(rec)

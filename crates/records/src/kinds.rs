@@ -29,6 +29,10 @@ pub struct Next {
     /// How many VM runs are worth doing on this commit now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs: Option<u32>,
+    /// False when every run is wanted even after one shows the target bug
+    /// (measuring the reproduction rate); ktest stops early otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_on_target: Option<bool>,
     /// Candidate commits left after this one is tested (as git bisect counts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revisions_left: Option<u64>,
