@@ -898,6 +898,14 @@ impl Engine {
                 "bisect"
             };
             let mut next = self.next(oid, reason, Self::batch(p));
+            // A kernel identical to one already tested need not boot: ktest
+            // gives a build with one of these signatures no runs, and the
+            // verdict comes from the commit that had it.
+            if reason == "bisect" {
+                let mut known: Vec<String> = self.tested_signatures().into_keys().collect();
+                known.sort();
+                next.known_signatures = known;
+            }
             // git's view: candidates not ruled out by a decided verdict.
             let alive = self.discrete_alive(g, &tested);
             let anc = walker.ancestors(g, c.node);

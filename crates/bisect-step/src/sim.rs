@@ -178,6 +178,8 @@ pub struct Tester<'h> {
     buggy: Vec<bool>,
     pub vm_runs: u32,
     pub builds: u32,
+    /// Positions of the commits that were booted at least once.
+    pub booted: std::collections::BTreeSet<usize>,
 }
 
 impl<'h> Tester<'h> {
@@ -199,6 +201,7 @@ impl<'h> Tester<'h> {
             buggy,
             vm_runs: 0,
             builds: 0,
+            booted: Default::default(),
         }
     }
 
@@ -286,7 +289,14 @@ impl<'h> Tester<'h> {
         if !build.ok {
             return out;
         }
-        let runs = next.runs.unwrap_or(default_runs);
+        let mut runs = next.runs.unwrap_or(default_runs);
+        // As ktest does: a kernel already tested is not booted again.
+        if next.known_signatures.contains(&sig) {
+            runs = 0;
+        }
+        if runs > 0 {
+            self.booted.insert(x);
+        }
         for i in 0..runs {
             let run = self.run_once(x, revert, i, &sig);
             let target = run.class.same_bug == Some(true);

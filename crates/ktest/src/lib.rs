@@ -204,6 +204,24 @@ impl Session {
             .map(|n| n.min(u32::MAX as u64) as u32)
             .unwrap_or(self.cfg.runs);
         let revert = obj.get("revert").filter(|v| !v.is_null()).cloned();
+        // The same kernel as one already tested (bisect-step lists their
+        // signatures): its verdict is known, booting it again proves nothing.
+        let known = obj
+            .get("known_signatures")
+            .and_then(|v| v.as_array())
+            .is_some_and(|list| {
+                build
+                    .signature
+                    .as_deref()
+                    .is_some_and(|sig| list.iter().any(|k| k.as_str() == Some(sig)))
+            });
+        if known {
+            eprintln!(
+                "{TOOL}: {}: same signature as a kernel already tested: not booted",
+                &build.commit[..12]
+            );
+            return Ok(());
+        }
         // bisect-step sets `stop_on_target: false` while it measures the
         // reproduction rate: then every run is wanted, crash or not.
         let stop_on_target = obj

@@ -33,6 +33,11 @@ pub struct Next {
     /// (measuring the reproduction rate); ktest stops early otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_on_target: Option<bool>,
+    /// Build signatures of kernels already tested: a build with one of them
+    /// is the same kernel, so ktest does not boot it again (bisect-step
+    /// takes the verdict of the commit that had it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_signatures: Vec<String>,
     /// Candidate commits left after this one is tested (as git bisect counts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revisions_left: Option<u64>,
