@@ -82,9 +82,12 @@ fn kbisect(repo: &Path, repro: &str, journal: &Path, log: &Path, stdout: &Path) 
 }
 
 fn records(path: &Path) -> Vec<serde_json::Map<String, Value>> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
+    parse_records(&std::fs::read_to_string(path).unwrap_or_default())
+}
+
+/// The JSON objects of a JSON-lines text (other lines are passed over).
+fn parse_records(text: &str) -> Vec<serde_json::Map<String, Value>> {
+    text.lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter_map(|v| v.as_object().cloned())
         .collect()
@@ -288,15 +291,11 @@ fn verdict_through_pipeline(
         ],
     ));
     let tested = pipeline.stdin_null().read().expect("kbuild | ksig | ktest");
+    let recs = parse_records(&tested);
     duct::cmd!(bin("bisect-step"), "--journal", journal)
-        .stdin_bytes(tested.clone())
+        .stdin_bytes(tested)
         .read()
         .expect("bisect-step");
-    let recs: Vec<_> = tested
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|v| v.as_object().cloned())
-        .collect();
     let verdict = records(journal)
         .iter()
         .rev()
