@@ -8,8 +8,10 @@
 #     commit-graph file (git gc / fetch write one in any real clone). git is
 #     capped with `timeout` ($GIT_CAP seconds, default 300): past that the
 #     ratio printed is a lower bound.
-#  2. Accuracy and VM runs of >= 200 simulated bisections: our policy against
-#     syzbot's fixed policy and plain one-run bisection.
+#  2. Accuracy, VM runs and builds of simulated bisections: $CASES random
+#     scenarios (default 200) and $CASES_AT03 at reproduction rate 0.3
+#     (default 1000), our policy against syzbot's fixed policy and plain
+#     one-run bisection.
 # Usage: bench/bisect.sh   (binaries from PATH, else target/release)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +20,7 @@ cache=${KBISECT_CACHE:-$HOME/.cache/kbisect}/bench
 repo=$cache/history-1m.git
 GIT_CAP=${GIT_CAP:-300}
 CASES=${CASES:-200}
+CASES_AT03=${CASES_AT03:-1000}
 mkdir -p "$cache"
 
 if [ ! -e "$repo/.complete" ]; then
@@ -66,4 +69,4 @@ bench_range "~300k" v11
 bench_range "~1M" "$root"
 echo
 echo "## simulated bisections"
-bisect-step-bench simulate "$CASES"
+bisect-step-bench simulate "$CASES" "$CASES_AT03"

@@ -40,32 +40,6 @@ impl Evidence {
     pub fn is_empty(&self) -> bool {
         self.crashes == 0 && self.oks == 0 && self.hard.is_none()
     }
-
-    /// Log-likelihood of this evidence if the commit carries the bug, with
-    /// the reproduction rate not a point but a Beta(a, b) belief: the
-    /// beta-binomial predictive. A rate guessed high from a lucky start
-    /// (8 crashes in 9 runs at a true 0.5) then cannot make a few ok runs
-    /// look like proof of a good commit.
-    pub fn ln_if_buggy(&self, rate: Rate) -> f64 {
-        match self.hard {
-            Some(true) => 0.0,
-            Some(false) => f64::NEG_INFINITY,
-            None => {
-                let (k, m) = (self.crashes as f64, self.oks as f64);
-                ln_beta(rate.a + k, rate.b + m) - ln_beta(rate.a, rate.b)
-            }
-        }
-    }
-
-    /// Log-likelihood of this evidence if the commit is free of the bug.
-    pub fn ln_if_clean(&self) -> f64 {
-        match self.hard {
-            Some(true) => f64::NEG_INFINITY,
-            Some(false) => 0.0,
-            None if self.crashes > 0 => f64::NEG_INFINITY,
-            None => 0.0,
-        }
-    }
 }
 
 /// Belief about the reproduction rate: Beta(a, b).
@@ -176,30 +150,66 @@ pub fn best_split(p: f64, dir: Direction) -> f64 {
     best.0
 }
 
-/// The posterior over candidates, normalised to sum 1; `None` when the
-/// evidence contradicts every candidate (e.g. a good verdict on a commit
-/// that crashed with the target bug).
+/// The posterior over candidates, and the reproduction rate it implies.
+#[derive(Debug, Clone)]
+pub struct Posterior {
+    /// Probability that each candidate is the culprit; sums to 1.
+    pub weight: Vec<f64>,
+    /// Posterior mean of the reproduction rate, over candidates and rate.
+    pub rate: f64,
+}
+
+/// The posterior over candidates; `None` when the evidence contradicts
+/// every candidate (e.g. a good verdict on a commit that crashed with the
+/// target bug).
+///
+/// The reproduction rate is one unknown shared by every buggy commit, with
+/// the Beta `prior`. Under hypothesis `c`, the commits in the new state are
+/// known, so their crashes `K_c` and ok runs `M_c` pool into one
+/// beta-binomial likelihood, `B(a + K_c, b + M_c) / B(a, b)`: the rate is
+/// learnt from every run of the bisection, not from the starting commit
+/// alone, and ok runs count for as much as the rate allows under each
+/// hypothesis. A commit that passed its runs and turned out buggy is no
+/// biased sample here: the hypotheses that make it buggy pay for its ok
+/// runs with a lower rate.
 pub fn posterior(
     g: &Graph,
     tested: &[(&BitSet, Evidence)],
-    rate: Rate,
+    prior: Rate,
     dir: Direction,
-) -> Option<Vec<f64>> {
+) -> Option<Posterior> {
     let n = g.len();
-    let mut logw = vec![0.0f64; n];
+    // Per candidate: crashes and oks on new-state commits, or ruled out.
+    let mut crashes = vec![0u32; n];
+    let mut oks = vec![0u32; n];
+    let mut dead = vec![false; n];
     for (anc, ev) in tested {
-        let buggy = ev.ln_if_buggy(rate);
-        let clean = ev.ln_if_clean();
-        let (new_state, old_state) = match dir {
-            Direction::Cause => (buggy, clean),
-            Direction::Fix => (clean, buggy),
-        };
-        for (i, lw) in logw.iter_mut().enumerate() {
-            *lw += if anc.get(i as u32) {
-                new_state
-            } else {
-                old_state
+        for i in 0..n {
+            let new_state = anc.get(i as u32);
+            let buggy = match dir {
+                Direction::Cause => new_state,
+                Direction::Fix => !new_state,
             };
+            let possible = match ev.hard {
+                Some(present) => present == buggy,
+                None => buggy || ev.crashes == 0,
+            };
+            if !possible {
+                dead[i] = true;
+            } else if buggy && ev.hard.is_none() {
+                crashes[i] += ev.crashes;
+                oks[i] += ev.oks;
+            }
+        }
+    }
+    let base = ln_beta(prior.a, prior.b);
+    let mut memo: HashMap<(u32, u32), f64> = HashMap::new();
+    let mut logw = vec![f64::NEG_INFINITY; n];
+    for i in 0..n {
+        if !dead[i] {
+            logw[i] = *memo.entry((crashes[i], oks[i])).or_insert_with(|| {
+                ln_beta(prior.a + crashes[i] as f64, prior.b + oks[i] as f64) - base
+            });
         }
     }
     let max = logw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -209,7 +219,14 @@ pub fn posterior(
     let mut w: Vec<f64> = logw.iter().map(|l| (l - max).exp()).collect();
     let total: f64 = w.iter().sum();
     w.iter_mut().for_each(|x| *x /= total);
-    Some(w)
+    let rate = (0..n)
+        .filter(|&i| w[i] > 0.0)
+        .map(|i| {
+            let (a, b) = (prior.a + crashes[i] as f64, prior.b + oks[i] as f64);
+            w[i] * a / (a + b)
+        })
+        .sum();
+    Some(Posterior { weight: w, rate })
 }
 
 /// A commit worth testing and what a run there is worth.
@@ -220,6 +237,21 @@ pub struct Choice {
     pub split: f64,
     /// Bits of information one run is expected to give.
     pub information: f64,
+    /// `information`, less the share of a build the run must carry.
+    pub value: f64,
+}
+
+/// Runs a commit is expected to get before it is settled, when it is in
+/// the new state with probability `s`: a buggy one until its first target
+/// crash (`1/p`), a clean one until its ok runs leave a bug there 5% likely.
+pub fn expected_runs(s: f64, p: f64, dir: Direction) -> f64 {
+    let buggy = match dir {
+        Direction::Cause => s,
+        Direction::Fix => 1.0 - s,
+    };
+    let p = p.clamp(0.02, 0.999);
+    let clean_runs = ((0.05f64).ln() / (1.0 - p).ln()).clamp(1.0, 20.0);
+    buggy * (1.0 / p).min(20.0) + (1.0 - buggy) * clean_runs
 }
 
 /// Pick the next commit to test.
@@ -232,11 +264,19 @@ pub struct Choice {
 /// kernel-shaped history the chain steps are single commits or merged topic
 /// branches, so the split lands within a topic branch's size of ideal.
 /// Walks stop at commits whose whole ancestry is ruled out.
+///
+/// Builds cost: `retest` commits are built already, any other commit costs
+/// `build_cost` (in runs) before its first run. A new commit's information
+/// is discounted by the build's share of the runs it is expected to get
+/// ([`expected_runs`]), so a built commit that tells nearly as much is
+/// tested again instead of building a neighbour of it.
+#[allow(clippy::too_many_arguments)]
 pub fn choose(
     g: &Graph,
     weight: &[f64],
     untestable: &[bool],
     retest: &[u32],
+    build_cost: f64,
     p: f64,
     dir: Direction,
     walker: &mut Walker,
@@ -323,15 +363,22 @@ pub fn choose(
         }
         let s = score(x, walker);
         let mi = information(s, p, dir);
+        let value = if retest.contains(&x) {
+            mi
+        } else {
+            let runs = expected_runs(s, p, dir);
+            mi * runs / (runs + build_cost.max(0.0))
+        };
         let better = match best {
             None => true,
-            Some(b) => mi > b.information + 1e-12,
+            Some(b) => value > b.value + 1e-12,
         };
         if better {
             best = Some(Choice {
                 node: x,
                 split: s,
                 information: mi,
+                value,
             });
         }
     }
@@ -366,11 +413,7 @@ mod tests {
         assert!((ln_gamma(5.0) - 24f64.ln()).abs() < 1e-10);
         assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-10);
         // Beta-binomial: E[(1-p)^2] under Beta(9, 2) = (2*3)/(11*12).
-        let ev = Evidence {
-            oks: 2,
-            ..Default::default()
-        };
-        let l = ev.ln_if_buggy(Rate { a: 9.0, b: 2.0 }).exp();
+        let l = (ln_beta(9.0, 4.0) - ln_beta(9.0, 2.0)).exp();
         assert!((l - 6.0 / 132.0).abs() < 1e-9, "{l}");
     }
 
@@ -395,6 +438,7 @@ mod tests {
                 &w,
                 &vec![false; n],
                 &[],
+                0.0,
                 0.999,
                 Direction::Cause,
                 &mut walker,
@@ -414,14 +458,14 @@ mod tests {
             ..Default::default()
         };
         let post = posterior(&g, &[(&anc1, crash)], Rate::known(0.5), Direction::Cause).unwrap();
-        assert_eq!(post[0], 0.0);
-        assert!((post[1] - 1.0 / 3.0).abs() < 1e-9);
+        assert_eq!(post.weight[0], 0.0);
+        assert!((post.weight[1] - 1.0 / 3.0).abs() < 1e-9);
         let ok = Evidence {
             oks: 1,
             ..Default::default()
         };
         let post = posterior(&g, &[(&anc1, ok)], Rate::known(0.5), Direction::Cause).unwrap();
-        assert!(post[0] > post[1]);
+        assert!(post.weight[0] > post.weight[1]);
         let bad = Evidence {
             hard: Some(true),
             ..Default::default()
@@ -437,5 +481,43 @@ mod tests {
             Direction::Cause
         )
         .is_none());
+    }
+
+    #[test]
+    fn the_rate_is_shared_by_every_buggy_commit() {
+        // 0 <- 1 <- 2 <- 3 (0 = bad). Bad crashed 3 times in 10 runs, 2
+        // passed 6 runs. If 2 is buggy the rate must explain 3 crashes in
+        // 16 runs: that hypothesis pays for it, and the rate comes out
+        // between 3/16 and 3/10.
+        let g = linear(4);
+        let mut w = Walker::new(4);
+        let bad = w.ancestors(&g, 0);
+        let two = w.ancestors(&g, 2);
+        let start = Evidence {
+            crashes: 3,
+            oks: 7,
+            ..Default::default()
+        };
+        let passed = Evidence {
+            oks: 6,
+            ..Default::default()
+        };
+        let prior = Rate::from_counts(0.0, 0.0);
+        let post = posterior(
+            &g,
+            &[(&bad, start), (&two, passed)],
+            prior,
+            Direction::Cause,
+        )
+        .unwrap();
+        // Culprits 0 and 1 leave 2 clean: equal weight, more than 2 or 3.
+        assert!((post.weight[0] - post.weight[1]).abs() < 1e-12);
+        assert!(post.weight[1] > 2.0 * post.weight[2]);
+        assert!((post.weight[2] - post.weight[3]).abs() < 1e-12);
+        // Pooled beta-binomial on the uniform prior: B(4, 14) for 3 crashes
+        // in 16 runs against B(4, 8) for 3 in 10.
+        let ratio = (ln_beta(4.0, 14.0) - ln_beta(4.0, 8.0)).exp();
+        assert!((post.weight[2] / post.weight[1] - ratio).abs() < 1e-9);
+        assert!(post.rate > 0.2 && post.rate < 0.34, "{}", post.rate);
     }
 }

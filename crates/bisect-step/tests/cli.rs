@@ -200,7 +200,7 @@ fn without_a_journal_it_prints_the_first_next() {
     let (code, out, _) = step(&o, "");
     assert_eq!(code, 0);
     assert_eq!(out[0]["reason"], "start");
-    assert_eq!(out[0]["runs"], 20);
+    assert_eq!(out[0]["runs"], 5);
     o.repro_rate = Some(1.0);
     let (_, out, err) = step(&o, "");
     assert_eq!(out[0]["reason"], "bisect");

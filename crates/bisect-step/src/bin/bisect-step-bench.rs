@@ -5,12 +5,14 @@
 //! ```text
 //! bisect-step-bench history 1000000 80000 | git fast-import --quiet
 //! bisect-step-bench split REPO BAD GOOD SHA      # |reach - N/2| / N of SHA
-//! bisect-step-bench simulate 200                 # accuracy and VM runs
+//! bisect-step-bench simulate 200 [50]            # accuracy, VM runs, builds
 //! ```
 
 use bisect_step::graph::{Graph, Walker};
 use bisect_step::model::Direction;
-use bisect_step::sim::{drive, drive_baseline, start_for, Baseline, History, Tester, Truth};
+use bisect_step::sim::{
+    drive, drive_baseline, start_for, Baseline, History, Tester, Truth, BUILD_SECONDS, RUN_SECONDS,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::io::{BufWriter, Write};
@@ -25,9 +27,12 @@ fn main() {
             args.get(3).and_then(|s| s.parse().ok()).unwrap_or(80_000),
         ),
         Some("split") if args.len() == 6 => split(&args[2], &args[3], &args[4], &args[5]),
-        Some("simulate") => simulate(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200)),
+        Some("simulate") => simulate(
+            args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200),
+            args.get(3).and_then(|s| s.parse().ok()).unwrap_or(50),
+        ),
         _ => {
-            eprintln!("usage: bisect-step-bench history N MERGES | split REPO BAD GOOD SHA | simulate CASES");
+            eprintln!("usage: bisect-step-bench history N MERGES | split REPO BAD GOOD SHA | simulate CASES [RATE_0.3_CASES]");
             std::process::exit(2);
         }
     };
@@ -186,25 +191,26 @@ impl Tally {
         self.builds += builds as u64;
     }
     fn line(&self, name: &str) -> String {
+        let n = self.cases.max(1) as f64;
+        let (runs, builds) = (self.runs as f64 / n, self.builds as f64 / n);
         format!(
-            "{name:<8} correct {:>3}/{:<3} ({:5.1}%)  mean VM runs {:6.1}  mean builds {:5.1}",
+            "{name:<8} correct {:>3}/{:<3} ({:5.1}%)  mean VM runs {runs:6.1}  mean builds {builds:5.1}  machine time {:5.1} h",
             self.right,
             self.cases,
-            100.0 * self.right as f64 / self.cases.max(1) as f64,
-            self.runs as f64 / self.cases.max(1) as f64,
-            self.builds as f64 / self.cases.max(1) as f64
+            100.0 * self.right as f64 / n,
+            (runs * RUN_SECONDS + builds * BUILD_SECONDS) / 3600.0
         )
     }
 }
 
-/// `cases` random scenarios (plus 50 at reproduction rate 0.3), each bisected
-/// by the three policies with the same tester seed.
-fn simulate(cases: u32) -> anyhow::Result<()> {
+/// `cases` random scenarios (plus `at03` at reproduction rate 0.3), each
+/// bisected by the three policies with the same tester seed.
+fn simulate(cases: u32, at03_cases: u32) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(7);
     let mut all = [Tally::default(), Tally::default(), Tally::default()];
     let mut at03 = [Tally::default(), Tally::default(), Tally::default()];
     let t0 = std::time::Instant::now();
-    for case in 0..cases + 50 {
+    for case in 0..cases + at03_cases {
         let fixed_rate = case >= cases;
         let dir = scratch()?;
         let mut h = History::new(dir.path())?;
@@ -267,7 +273,7 @@ fn simulate(cases: u32) -> anyhow::Result<()> {
     for (t, n) in all.iter().zip(names) {
         println!("  {}", t.line(n));
     }
-    println!("at reproduction rate 0.3: 50 scenarios");
+    println!("at reproduction rate 0.3: {at03_cases} scenarios");
     for (t, n) in at03.iter().zip(names) {
         println!("  {}", t.line(n));
     }
