@@ -884,7 +884,7 @@ impl Engine {
         // The rate is learnt with the culprit (see model::posterior). Runs
         // of the buggy end outside the range (a fix bisection's good
         // commits) hold under every hypothesis, so they go into the prior.
-        let (_, p_point) = self.repro_rate(&[self.start_commit()]);
+        let (_, p_point) = self.rate_belief(&[self.start_commit()]);
         let prior = match self.start.repro_rate {
             Some(p) => model::Rate::known(p),
             None => {
