@@ -38,8 +38,8 @@ static int this_boot_hits(void)
 		}
 	}
 	// Never wait for the entropy pool: early in a TCG guest's boot a
-	// blocking getrandom() can outlast the run, which then ends "ok" and
-	// drags the hit rate far below PERCENT. GRND_INSECURE (5.6+) does not
+	// blocking getrandom() can wait past the run's end, which then ends
+	// "ok": the hit rate fell below PERCENT when the host was busy. GRND_INSECURE (5.6+) does not
 	// block; the exec-time AT_RANDOM bytes and the clock back it up.
 	if (getrandom(&rnd, sizeof(rnd), GRND_INSECURE | GRND_NONBLOCK) != sizeof(rnd)) {
 		const unsigned char *at_random = (const unsigned char *)getauxval(AT_RANDOM);
