@@ -865,12 +865,18 @@ impl Engine {
         // Tested commits in range, with their ancestor sets.
         let mut tested: Vec<(u32, BitSet, Evidence)> = Vec::new();
         let mut untestable = vec![false; n];
+        // Commits that failed to build or boot, and ones that gave evidence:
+        // where a broken stretch may reach (model::testable_odds).
+        let mut broken = vec![false; n];
+        let mut works = vec![false; n];
         for oid in &self.order {
             let Some(x) = g.node(oid) else { continue };
             if self.facts[oid].untestable().is_some() {
                 untestable[x as usize] = true;
+                broken[x as usize] = true;
             }
             let own = self.facts[oid].evidence;
+            works[x as usize] = !own.is_empty();
             let ev = self.evidence_of(*oid, &sigs);
             if own.is_empty() && !ev.is_empty() {
                 // Same kernel as a tested commit: testing it again is
@@ -931,10 +937,16 @@ impl Engine {
                 .map(|(x, _, _)| *x)
                 .collect();
             let build_cost = self.build_cost_in_runs();
+            let mut testable = model::testable_odds(g, &broken, &works);
+            for (t, &u) in testable.iter_mut().zip(&untestable) {
+                if u {
+                    *t = 0.0;
+                }
+            }
             model::choose(
                 g,
                 &w,
-                &untestable,
+                &testable,
                 &retest,
                 build_cost,
                 p,

@@ -229,6 +229,67 @@ pub fn posterior(
     Some(Posterior { weight: w, rate })
 }
 
+/// Steps over which a broken commit makes its neighbours suspect.
+const BROKEN_REACH: u8 = 8;
+
+/// Each commit's chance to build and boot, from the commits that did not
+/// (`broken`) and the ones that did (`works`).
+///
+/// Broken commits come in stretches: one commit breaks the build or the
+/// boot and a later one mends it, and every commit between is broken too.
+/// So a commit one step (a parent or child link) from a broken one is taken
+/// to be as likely broken as not, and each further step halves the odds.
+/// Without this the choice walks a stretch commit by commit, a build each,
+/// as the best split moves one step at a time; with it the next pick jumps
+/// clear (what `git bisect skip` does with its pseudo-random offset). A
+/// commit known to work ends the stretch: nearness does not pass through it.
+pub fn testable_odds(g: &Graph, broken: &[bool], works: &[bool]) -> Vec<f64> {
+    let n = g.len();
+    if !broken.iter().any(|&b| b) {
+        return vec![1.0; n];
+    }
+    let far = u8::MAX;
+    let mut dist: Vec<u8> = broken.iter().map(|&b| if b { 0 } else { far }).collect();
+    // Children come before parents in node order, so a forward pass carries
+    // nearness from children to parents and a backward pass the other way;
+    // a few rounds settle paths that turn at a merge or a fork.
+    for _ in 0..3 {
+        for i in 0..n {
+            if works[i] || dist[i] >= BROKEN_REACH {
+                continue;
+            }
+            for &q in g.parents_of(i as u32) {
+                let q = q as usize;
+                if !works[q] && !broken[q] {
+                    dist[q] = dist[q].min(dist[i] + 1);
+                }
+            }
+        }
+        for i in (0..n).rev() {
+            if works[i] || broken[i] {
+                continue;
+            }
+            for &q in g.parents_of(i as u32) {
+                let d = dist[q as usize];
+                if !works[q as usize] && d < BROKEN_REACH {
+                    dist[i] = dist[i].min(d + 1);
+                }
+            }
+        }
+    }
+    (0..n)
+        .map(|i| {
+            if broken[i] {
+                0.0
+            } else if works[i] || dist[i] == far {
+                1.0
+            } else {
+                1.0 - 0.5f64.powi(dist[i] as i32)
+            }
+        })
+        .collect()
+}
+
 /// A commit worth testing and what a run there is worth.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Choice {
@@ -265,7 +326,8 @@ pub fn expected_runs(s: f64, p: f64, dir: Direction) -> f64 {
 /// branches, so the split lands within a topic branch's size of ideal.
 /// Walks stop at commits whose whole ancestry is ruled out.
 ///
-/// Builds cost: `retest` commits are built already, any other commit costs
+/// `testable` is each commit's chance to build and boot ([`testable_odds`]);
+/// 0 leaves a commit out. Builds cost: `retest` commits are built already, any other commit costs
 /// `build_cost` (in runs) before its first run. A new commit's information
 /// is discounted by the build's share of the runs it is expected to get
 /// ([`expected_runs`]), so a built commit that tells nearly as much is
@@ -274,7 +336,7 @@ pub fn expected_runs(s: f64, p: f64, dir: Direction) -> f64 {
 pub fn choose(
     g: &Graph,
     weight: &[f64],
-    untestable: &[bool],
+    testable: &[f64],
     retest: &[u32],
     build_cost: f64,
     p: f64,
@@ -330,7 +392,7 @@ pub fn choose(
                 for j in [lo.checked_sub(k), Some(lo + 1 + k)].into_iter().flatten() {
                     if j < chain.len() {
                         pool.push(chain[j]);
-                        found |= !untestable[chain[j] as usize];
+                        found |= testable[chain[j] as usize] >= 0.5;
                     }
                 }
                 if found && k >= 2 {
@@ -358,7 +420,8 @@ pub fn choose(
     }
     let mut best: Option<Choice> = None;
     for x in pool {
-        if untestable[x as usize] {
+        let works = testable[x as usize];
+        if works <= 0.0 {
             continue;
         }
         let s = score(x, walker);
@@ -366,8 +429,11 @@ pub fn choose(
         let value = if retest.contains(&x) {
             mi
         } else {
+            // Information per run spent, the build counted in runs; a
+            // commit that may be broken gets its runs only when it works,
+            // and a broken one costs the build and a boot for nothing.
             let runs = expected_runs(s, p, dir);
-            mi * runs / (runs + build_cost.max(0.0))
+            works * mi * runs / (works * runs + build_cost.max(0.0) + (1.0 - works))
         };
         let better = match best {
             None => true,
@@ -436,7 +502,7 @@ mod tests {
             let c = choose(
                 &g,
                 &w,
-                &vec![false; n],
+                &vec![1.0; n],
                 &[],
                 0.0,
                 0.999,
@@ -446,6 +512,24 @@ mod tests {
             .unwrap();
             assert!((c.split - 0.5).abs() <= 1.0 / n as f64 + 0.01, "{n}: {c:?}");
         }
+    }
+
+    #[test]
+    fn a_broken_commit_makes_its_neighbours_suspect_up_to_a_working_one() {
+        // 0 <- 1 <- ... <- 9 (0 = bad); 5 is broken, 7 is known to work.
+        let g = linear(10);
+        let mut broken = vec![false; 10];
+        broken[5] = true;
+        let mut works = vec![false; 10];
+        works[7] = true;
+        let odds = testable_odds(&g, &broken, &works);
+        assert_eq!(odds[5], 0.0);
+        assert_eq!((odds[4], odds[6]), (0.5, 0.5));
+        assert_eq!(odds[3], 0.75);
+        assert_eq!(odds[0], 1.0 - 0.5f64.powi(5));
+        // The stretch ends at the working commit: beyond it, no suspicion.
+        assert_eq!((odds[7], odds[8], odds[9]), (1.0, 1.0, 1.0));
+        assert_eq!(testable_odds(&g, &[false; 10], &works), vec![1.0; 10]);
     }
 
     #[test]

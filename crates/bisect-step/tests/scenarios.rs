@@ -307,3 +307,25 @@ fn hundreds_of_random_cases() {
     }
     assert!(wrong.len() <= 2, "{wrong:?}");
 }
+
+#[test]
+fn a_broken_stretch_is_left_after_a_few_tries() {
+    // 40 unbootable commits where bisection would first look (the seed's
+    // kvm_wait stretch): walking them commit by commit costs a build and
+    // two boots each; the choice must jump clear after a few.
+    let (_d, h) = linear(200);
+    let stretch = 80..120;
+    for (culprit, seed) in [(30usize, 1u64), (60, 2), (170, 3)] {
+        let mut truth = Truth::new(culprit);
+        truth.unbootable = stretch.clone().collect();
+        let mut t = Tester::new(&h, truth, seed);
+        let out = drive(&h, start_for(&h, 199, &[0], Direction::Cause), &mut t, 2000).unwrap();
+        assert_eq!(out.culprit, Some(culprit), "{:?}", out.result);
+        let tried = t.booted.iter().filter(|x| stretch.contains(*x)).count();
+        assert!(
+            tried <= 4,
+            "culprit {culprit}: {tried} commits of the stretch booted: {:?}",
+            t.booted
+        );
+    }
+}
