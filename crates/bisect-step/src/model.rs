@@ -385,14 +385,15 @@ pub fn choose(
             if lo + 1 < chain.len() {
                 pool.push(chain[lo + 1]);
             }
-            // Neighbours on the chain, in case the crossing is untestable.
+            // Neighbours on the chain, in case the crossing is untestable:
+            // out to one clear of any broken stretch nearby.
             let mut k = 1;
             while k <= 64 && (lo >= k || lo + 1 + k < chain.len()) {
                 let mut found = false;
                 for j in [lo.checked_sub(k), Some(lo + 1 + k)].into_iter().flatten() {
                     if j < chain.len() {
                         pool.push(chain[j]);
-                        found |= testable[chain[j] as usize] >= 0.5;
+                        found |= testable[chain[j] as usize] >= 0.9;
                     }
                 }
                 if found && k >= 2 {
@@ -530,6 +531,33 @@ mod tests {
         // The stretch ends at the working commit: beyond it, no suspicion.
         assert_eq!((odds[7], odds[8], odds[9]), (1.0, 1.0, 1.0));
         assert_eq!(testable_odds(&g, &[false; 10], &works), vec![1.0; 10]);
+    }
+
+    #[test]
+    fn a_large_range_steps_clear_of_a_broken_middle() {
+        // Beyond EXACT_LIMIT the choice descends the first-parent chain; a
+        // broken stretch across the middle must not leave it only the
+        // stretch's edge to pick from.
+        let n = 5000;
+        let g = linear(n);
+        let w = vec![1.0 / n as f64; n];
+        let mut broken = vec![false; n];
+        broken[2490..2510].iter_mut().for_each(|b| *b = true);
+        let odds = testable_odds(&g, &broken, &vec![false; n]);
+        let mut walker = Walker::new(n);
+        let c = choose(
+            &g,
+            &w,
+            &odds,
+            &[],
+            2.0,
+            0.999,
+            Direction::Cause,
+            &mut walker,
+        )
+        .unwrap();
+        assert!(odds[c.node as usize] >= 0.9, "{c:?}");
+        assert!((c.split - 0.5).abs() < 0.01, "{c:?}");
     }
 
     #[test]
