@@ -11,7 +11,7 @@
 #  2. Accuracy, VM runs and builds of simulated bisections: $CASES random
 #     scenarios (default 200) and $CASES_AT03 at reproduction rate 0.3
 #     (default 1000), our policy against syzbot's fixed policy and plain
-#     one-run bisection.
+#     one-run bisection. BENCH_SEED=N (default 7) draws another set.
 # Usage: bench/bisect.sh   (binaries from PATH, else target/release)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
