@@ -11,11 +11,15 @@
 //! - [`LiveDetector`]: console lines as a VM prints them; says when a report
 //!   has started and when it is complete, so the VM can be stopped early.
 //!
+//! Each crash also gets a guilty file ([`guilty::guilty_file`]): the source
+//! file syzbot would blame, skipping reporting and helper code.
+//!
 //! [`is_same_bug`] compares a classification with target titles. A corrupted
 //! report (interleaved or truncated) is never matched by title: the answer
 //! is `None` ("cannot tell"), like a log without a crash, so it is never
 //! taken as evidence either way.
 
+pub mod guilty;
 mod oops;
 mod parse;
 pub mod title;
@@ -105,6 +109,7 @@ fn from_parsed(p: Parsed, base: u64, suppressed: bool, hangup: bool) -> Classifi
         alt_titles: p.alt_titles,
         crash_type: p.crash_type,
         frame: p.frame,
+        guilty_file: p.guilty_file,
         corrupted: p.corrupted || hangup,
         suppressed,
         report: Some(cut_report(p.report)),

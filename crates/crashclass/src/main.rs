@@ -18,7 +18,10 @@ const TOOL: &str = "crashclass";
     about = "Decide whether kernel console logs hold a crash and name it as syzbot does",
     long_about = "Reads kernel console logs and prints one JSON record per log on stdout:\n\
         {\"kind\":\"crash\",\"log\":…,\"crashed\":…,\"title\":…,\"alt_titles\":[…],\"type\":…,\n\
-        \"frame\":…,\"corrupted\":…,\"suppressed\":…,\"report\":…,\"report_start\":…,\"report_end\":…,\"seconds\":…}\n\n\
+        \"frame\":…,\"guilty_file\":…,\"corrupted\":…,\"suppressed\":…,\"report\":…,\"report_start\":…,\n\
+        \"report_end\":…,\"seconds\":…}\n\n\
+        guilty_file is the source file syzbot would blame (the first file:line in the report that\n\
+        is not reporting or helper code); null when the report names no source file (unsymbolized).\n\n\
         With --target, each record also gets same_bug: true when the crash's title or one of its\n\
         alt titles equals a target (or an alt title the target implies, e.g. \"bad-access in f\"),\n\
         false for a different crash, and null when there is no crash OR the report is corrupted:\n\

@@ -22,6 +22,8 @@ pub struct Parsed {
     pub alt_titles: Vec<String>,
     pub crash_type: Option<String>,
     pub frame: Option<String>,
+    /// The source file to blame (see [`crate::guilty`]).
+    pub guilty_file: Option<String>,
     pub corrupted: bool,
     pub corrupted_reason: String,
     pub report: String,
@@ -148,12 +150,14 @@ pub fn parse(output: &[u8]) -> Option<Parsed> {
         .captures(p.title.as_bytes())
         .and_then(|c| c.get(1))
         .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned());
+    let body = String::from_utf8_lossy(&report);
+    p.guilty_file = crate::guilty::guilty_file_titled(&p.title, &body);
     let mut text = String::new();
     for l in &found.prefix {
         text.push_str(&String::from_utf8_lossy(l));
         text.push('\n');
     }
-    text.push_str(&String::from_utf8_lossy(&report));
+    text.push_str(&body);
     p.report = text;
     Some(p)
 }

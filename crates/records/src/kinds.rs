@@ -145,6 +145,12 @@ pub struct Classification {
     /// The function the title names.
     #[serde(default)]
     pub frame: Option<String>,
+    /// The kernel source file to blame (`net/ipv6/ip6_output.c`): the first
+    /// file in the report's stack that is not reporting, helper or core
+    /// infrastructure code, as syzbot picks it; null when the report names
+    /// no source file (unsymbolized) or there is no crash.
+    #[serde(default)]
+    pub guilty_file: Option<String>,
     /// The report is damaged (interleaved or truncated).
     #[serde(default)]
     pub corrupted: bool,
@@ -435,6 +441,24 @@ mod tests {
         assert_eq!(out["kind"], "build");
         assert_eq!(out["mine"], json!({"x":1}));
         assert_eq!(out["reason"], "bisect");
+    }
+
+    #[test]
+    fn guilty_file_is_null_when_unknown() {
+        let obj = crate::to_object(&Crash::default());
+        assert_eq!(obj["guilty_file"], serde_json::Value::Null);
+        let mut obj = crate::to_object(&Crash {
+            class: Classification {
+                guilty_file: Some("fs/namei.c".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        assert_eq!(obj["guilty_file"], "fs/namei.c");
+        // Older records without the field still parse.
+        obj.remove("guilty_file");
+        let back: Crash = parse(&obj).unwrap();
+        assert_eq!(back.class.guilty_file, None);
     }
 
     #[test]
