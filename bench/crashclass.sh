@@ -4,6 +4,7 @@
 # kernel-like noise lines (with near-miss lines such as "INFO: lockdep is
 # turned off" that the header prefilter must look at and reject), with the
 # seed's kvm_wait WARNING at the very end: the whole log is searched.
+# Then the guilty-file hit rate over the corpus's guilty/ cases.
 # The log is deleted on exit. Binaries on PATH (make bench sets it);
 # falls back to target/release.
 set -euo pipefail
@@ -78,3 +79,25 @@ print(f"crashclass CPU throughput:  {b / 1e6 / cpu:.0f} MB/s (user+sys; wall is 
 print(f"crashclass peak RSS:        {rss / 1024:.1f} MiB")
 print(f"crashclass title found:     {title}")
 EOF
+
+# Guilty-file hit rate over the shared corpus's guilty/ cases (FILE: header,
+# blank line, log): the logs are written to $tmp without their header and
+# classified in one call.
+guilty=$shared/crash-corpus/guilty
+if [ -d "$guilty" ]; then
+  python3 - "$guilty" "$tmp/guilty" "$bin" <<'EOF2'
+import json, os, subprocess, sys
+src, out, binary = sys.argv[1], sys.argv[2], sys.argv[3]
+os.makedirs(out, exist_ok=True)
+want = {}
+for name in sorted(os.listdir(src)):
+    head, _, body = open(os.path.join(src, name), 'rb').read().partition(b'\n\n')
+    path = os.path.join(out, name)
+    open(path, 'wb').write(body)
+    want[path] = head.decode('utf-8', 'replace').split('FILE:', 1)[-1].strip() or None
+res = subprocess.run([binary, '--no-report', *want], capture_output=True, check=False)
+got = {r['log']: r.get('guilty_file') for r in map(json.loads, res.stdout.splitlines())}
+hits = sum(got.get(p) == f for p, f in want.items())
+print(f"crashclass guilty file:     {hits}/{len(want)} corpus cases")
+EOF2
+fi
