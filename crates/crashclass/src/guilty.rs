@@ -214,9 +214,28 @@ fn suspect(locs: &[(String, bool)]) -> Option<String> {
 /// subsystem; failing that the first file named at all; None when no
 /// `file.c:line` location appears (an unsymbolized report).
 pub fn guilty_file(report: &str) -> Option<String> {
+    // The failing stack comes first; KASAN's allocation and free stacks
+    // after it name where memory came from, not what went wrong, so a
+    // deeper caller there must not take the blame.
+    let failing = SIDE_STACKS
+        .iter()
+        .filter_map(|m| report.find(m))
+        .min()
+        .map_or(report, |end| &report[..end]);
+    if let Some(f) = suspect(&locations(failing)) {
+        return Some(f);
+    }
     let locs = locations(report);
     suspect(&locs).or_else(|| locs.into_iter().next().map(|(f, _)| f))
 }
+
+/// Where the failing stack of a memory-error report ends.
+const SIDE_STACKS: [&str; 4] = [
+    "\nAllocated by task ",
+    "\nFreed by task ",
+    "\nThe buggy address belongs to",
+    "\nLast potentially related work creation",
+];
 
 /// [`guilty_file`] knowing the report's title: an RCU stall is searched from
 /// the interrupt that caught the stalled code, as the stall detector's own
@@ -285,6 +304,14 @@ Call Trace:
         let report = "WARNING: possible circular locking dependency detected\n\
             lock_acquire+0x20b/0x600\n ext4_evict_inode+0x53d/0x1230\n";
         assert_eq!(guilty_file(report), None);
+    }
+
+    #[test]
+    fn allocation_stacks_do_not_take_the_blame() {
+        let r = "BUG: KASAN: use-after-free in foo_read+0x1/0x2 fs/foo.c:10\n\
+                 Call Trace:\n foo_read+0x1/0x2 fs/foo.c:10\n vfs_read+0x1/0x2 fs/read_write.c:5\n\
+                 \nAllocated by task 1:\n bar_alloc+0x1/0x2 fs/foo/bar.c:3\n";
+        assert_eq!(guilty_file(r).as_deref(), Some("fs/foo.c"));
     }
 
     #[test]
