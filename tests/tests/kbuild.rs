@@ -8,9 +8,11 @@
 //! are the same every run) under $KBISECT_CACHE/tests/kbuild, one build dir
 //! (`build-a`) for the gcc-12 builds, a second (`build-b`) only for the
 //! two-build-dirs test, a third (`build-c`) only for the one gcc-11 build,
-//! ccache, and kbuild's artifact cache (a commit already built is answered
-//! from the cache). Full builds: base in build-a, base again in build-b
-//! (ccache hits), base with gcc-11 in build-c; the rest are incremental.
+//! a fourth (`build-d`) only for the one clang-15 build, ccache, and kbuild's
+//! artifact cache (a commit already built is answered from the cache). Full
+//! builds: base in build-a, base again in build-b (ccache hits), base with
+//! gcc-11 in build-c, base with clang-15 in build-d; the rest are
+//! incremental.
 
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -456,6 +458,33 @@ fn compiler_table_picks_by_contained_release() {
         "{id}"
     );
     signature(&older);
+}
+
+#[test]
+fn clang_builds_and_links_with_its_own_lld() {
+    // syzbot bisects clang-built kernels too; the seed's per-commit compiler
+    // line names clang and ld.lld. A full build in its own dir.
+    let _g = serial();
+    let f = fixture();
+    let mut args = common_args("build-d");
+    args.extend([
+        "--compiler".into(),
+        "clang-15".into(),
+        "--commit".into(),
+        f.base.clone(),
+    ]);
+    let ran = kbuild_ksig(&args);
+    assert_eq!(ran.code, Some(0), "kbuild {args:?} exit status");
+    let rec = ran.records.into_iter().next().unwrap();
+    eprintln!("clang-15 record: {}", Value::Object(rec.clone()));
+    assert_eq!(str_field(&rec, "cc"), "clang-15");
+    let id = str_field(&rec, "compiler");
+    assert!(
+        id.starts_with("Debian clang version 15.") && id.contains("LLD 15."),
+        "{id}"
+    );
+    // The same source through another compiler is another kernel.
+    assert_ne!(signature(&rec), signature(&base_build()));
 }
 
 #[test]
