@@ -281,10 +281,15 @@ fn common_args(build_dir: &str) -> Vec<String> {
 
 /// Build `commit` with gcc-12 in `build_dir` and sign it.
 fn build(commit: &str, build_dir: &str, extra: &[&str]) -> Record {
+    build_with("gcc-12", commit, build_dir, extra)
+}
+
+/// Build `commit` with `compiler` in `build_dir` and sign it.
+fn build_with(compiler: &str, commit: &str, build_dir: &str, extra: &[&str]) -> Record {
     let mut args = common_args(build_dir);
     args.extend([
         "--compiler".into(),
-        "gcc-12".into(),
+        compiler.into(),
         "--commit".into(),
         commit.into(),
     ]);
@@ -465,18 +470,7 @@ fn clang_builds_and_links_with_its_own_lld() {
     // syzbot bisects clang-built kernels too; the seed's per-commit compiler
     // line names clang and ld.lld. A full build in its own dir.
     let _g = serial();
-    let f = fixture();
-    let mut args = common_args("build-d");
-    args.extend([
-        "--compiler".into(),
-        "clang-15".into(),
-        "--commit".into(),
-        f.base.clone(),
-    ]);
-    let ran = kbuild_ksig(&args);
-    assert_eq!(ran.code, Some(0), "kbuild {args:?} exit status");
-    let rec = ran.records.into_iter().next().unwrap();
-    eprintln!("clang-15 record: {}", Value::Object(rec.clone()));
+    let rec = build_with("clang-15", &fixture().base, "build-d", &[]);
     assert_eq!(str_field(&rec, "cc"), "clang-15");
     let id = str_field(&rec, "compiler");
     assert!(

@@ -7,17 +7,10 @@
 //! test says so and passes (a clean clone without ../shared).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+mod common;
 
 /// Raised as accuracy grows; the issue asks for at least 98%.
 const TITLE_FLOOR: f64 = 0.995;
-
-fn shared_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("KBISECT_SHARED") {
-        return PathBuf::from(d);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-}
 
 #[derive(Default, Debug)]
 struct Case {
@@ -65,16 +58,9 @@ fn read_case(data: &[u8]) -> Case {
 
 #[test]
 fn corpus_accuracy() {
-    let dir = shared_dir().join("crash-corpus/linux");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!(
-            "corpus not found at {} (set KBISECT_SHARED); skipping",
-            dir.display()
-        );
+    let Some(names) = common::case_files("linux") else {
         return;
     };
-    let mut names: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    names.sort();
     let verbose = std::env::var_os("CRASHCLASS_VERBOSE").is_some();
     let (mut n, mut detect, mut crashes) = (0usize, 0usize, 0usize);
     let (mut exact, mut alt, mut typ, mut corr, mut supp) =

@@ -6,18 +6,11 @@
 //! every miss and fails under [`GUILTY_FLOOR`]. The corpus is read in place,
 //! never copied; when it is absent the test says so and passes.
 
-use std::path::PathBuf;
+mod common;
 
 /// A little under the measured rate (42/42), so a new rule that costs a
 /// case is noticed while held-back cases can still differ.
 const GUILTY_FLOOR: f64 = 0.95;
-
-fn shared_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("KBISECT_SHARED") {
-        return PathBuf::from(d);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-}
 
 /// The expected file (None for an empty `FILE:`) and the log after the
 /// first blank line.
@@ -38,16 +31,9 @@ fn read_case(data: &[u8]) -> (Option<String>, &[u8]) {
 
 #[test]
 fn guilty_file_accuracy() {
-    let dir = shared_dir().join("crash-corpus/guilty");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!(
-            "corpus not found at {} (set KBISECT_SHARED); skipping",
-            dir.display()
-        );
+    let Some(names) = common::case_files("guilty") else {
         return;
     };
-    let mut names: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    names.sort();
     let (mut n, mut hits) = (0usize, 0usize);
     let mut misses = Vec::new();
     for path in &names {
@@ -67,7 +53,6 @@ fn guilty_file_accuracy() {
         eprintln!("  {m}");
     }
     eprintln!("crashclass guilty file: {hits}/{n}");
-    assert!(n > 0, "no cases in {}", dir.display());
     assert!(
         hits as f64 >= GUILTY_FLOOR * n as f64,
         "guilty file {hits}/{n} under the floor {:.0}%",
