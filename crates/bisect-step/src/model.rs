@@ -327,11 +327,11 @@ pub fn expected_runs(s: f64, p: f64, dir: Direction) -> f64 {
 /// Walks stop at commits whose whole ancestry is ruled out.
 ///
 /// `testable` is each commit's chance to build and boot ([`testable_odds`]);
-/// 0 leaves a commit out. Builds cost: `retest` commits are built already, any other commit costs
-/// `build_cost` (in runs) before its first run. A new commit's information
-/// is discounted by the build's share of the runs it is expected to get
-/// ([`expected_runs`]), so a built commit that tells nearly as much is
-/// tested again instead of building a neighbour of it.
+/// 0 leaves a commit out. Builds cost: `retest` commits are built already,
+/// any other commit costs `build_cost` (in runs) before its first run. A
+/// new commit's information is discounted by the build's share of the runs
+/// it is expected to get ([`expected_runs`]), so a built commit that tells
+/// nearly as much is tested again instead of building a neighbour of it.
 #[allow(clippy::too_many_arguments)]
 pub fn choose(
     g: &Graph,
