@@ -61,7 +61,7 @@ bench: deps build
 	./bench/run
 
 fuzz:
-	cd crates/crashclass/fuzz && $(CARGO) +nightly fuzz run parse -- -max_total_time=60
+	cd crashclass/fuzz && $(CARGO) +nightly fuzz run parse -- -max_total_time=60
 
 clean:
 	$(CARGO) clean

@@ -59,7 +59,7 @@ EOF
 block_mib=$(( $(stat -c %s "$tmp/block") / 1048576 ))
 reps=$(( (size_mib + block_mib - 1) / block_mib ))
 for _ in $(seq "$reps"); do cat "$tmp/block"; done > "$log"
-cat crates/crashclass/tests/fixtures/seed-kvm-wait.log >> "$log"
+cat crashclass/tests/fixtures/seed-kvm-wait.log >> "$log"
 bytes=$(stat -c %s "$log")
 
 # Warm the page cache so the figure is the classifier's, not the disk's.

@@ -109,7 +109,7 @@ fn tail(s: &str, n: usize) -> String {
 
 /// The config fragment every kernel is built with (kbuild's default).
 fn fragment() -> (PathBuf, String) {
-    let path = tests::workspace_root().join("crates/kbuild/config/default.fragment");
+    let path = tests::workspace_root().join("kbuild/config/default.fragment");
     let text = std::fs::read_to_string(&path).unwrap();
     (path, text)
 }

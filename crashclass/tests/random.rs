@@ -11,7 +11,7 @@ fn seeds() -> Vec<Vec<u8>> {
     let mut out = vec![include_bytes!("fixtures/seed-kvm-wait.log").to_vec()];
     let shared = std::env::var_os("KBISECT_SHARED")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
     if let Ok(entries) = std::fs::read_dir(shared.join("crash-corpus/linux")) {
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
         paths.sort();

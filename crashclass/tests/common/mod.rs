@@ -7,7 +7,7 @@ fn shared_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("KBISECT_SHARED") {
         return PathBuf::from(d);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")
 }
 
 /// The case files of `crash-corpus/<part>`, sorted; `None` (said on
