@@ -350,6 +350,29 @@ pub fn is_same_bug(class: &Classification, targets: &[String]) -> Option<bool> {
     Some(titles.any(|t| wanted.iter().any(|x| x == t)))
 }
 
+/// Does a crash run count as the target bug? The one rule every tool and
+/// script asks (bisect-step's evidence, kbisect-log's report, the revert
+/// check), so that they can never disagree.
+///
+/// - `None`: no evidence either way: no crash, or a corrupted report (its
+///   title cannot be trusted to tell one bug from another), whatever the
+///   record's `same_bug` says.
+/// - the record's `same_bug`, when crashclass already compared it;
+/// - otherwise [`is_same_bug`] against `targets`; with no targets at all,
+///   every crash is the bug.
+pub fn counts_as_target(class: &Classification, targets: &[String]) -> Option<bool> {
+    if !class.crashed || class.corrupted {
+        return None;
+    }
+    if let Some(same) = class.same_bug {
+        return Some(same);
+    }
+    if targets.is_empty() {
+        return Some(true);
+    }
+    is_same_bug(class, targets)
+}
+
 /// Where a live console stream stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiveState {
@@ -510,5 +533,50 @@ mod tests {
         let alts = target_alt_titles("KASAN: use-after-free Read in foo");
         assert!(alts.contains(&"bad-access in foo".to_string()), "{alts:?}");
         assert!(target_alt_titles("WARNING in kvm_wait").is_empty());
+    }
+
+    #[test]
+    fn a_corrupted_report_never_counts() {
+        // The record issue 12 names: crashed, corrupted, the target title and
+        // no same_bug (ktest wrote none: crashclass returned null).
+        let class = Classification {
+            crashed: true,
+            corrupted: true,
+            title: Some("WARNING in kvm_wait".into()),
+            ..Default::default()
+        };
+        let targets = ["WARNING in kvm_wait".to_string()];
+        assert_eq!(counts_as_target(&class, &targets), None);
+        assert_eq!(counts_as_target(&class, &[]), None);
+        let said = Classification {
+            same_bug: Some(true),
+            ..class.clone()
+        };
+        assert_eq!(counts_as_target(&said, &targets), None);
+    }
+
+    #[test]
+    fn target_rule_takes_same_bug_then_titles_then_any_crash() {
+        let crash = |title: &str| Classification {
+            crashed: true,
+            title: Some(title.into()),
+            ..Default::default()
+        };
+        let targets = ["WARNING in kvm_wait".to_string()];
+        assert_eq!(
+            counts_as_target(&crash("WARNING in kvm_wait"), &targets),
+            Some(true)
+        );
+        assert_eq!(
+            counts_as_target(&crash("BUG in foo"), &targets),
+            Some(false)
+        );
+        assert_eq!(counts_as_target(&crash("BUG in foo"), &[]), Some(true));
+        let said = Classification {
+            same_bug: Some(false),
+            ..crash("WARNING in kvm_wait")
+        };
+        assert_eq!(counts_as_target(&said, &targets), Some(false));
+        assert_eq!(counts_as_target(&Classification::default(), &targets), None);
     }
 }
