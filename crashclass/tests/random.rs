@@ -5,16 +5,11 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::path::PathBuf;
+mod common;
 
 fn seeds() -> Vec<Vec<u8>> {
     let mut out = vec![include_bytes!("fixtures/seed-kvm-wait.log").to_vec()];
-    let shared = std::env::var_os("KBISECT_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    if let Ok(entries) = std::fs::read_dir(shared.join("crash-corpus/linux")) {
-        let mut paths: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-        paths.sort();
+    if let Some(paths) = common::case_files("linux") {
         // Every 7th case keeps the test quick while covering all report kinds.
         for p in paths.iter().step_by(7) {
             if let Ok(d) = std::fs::read(p) {

@@ -80,3 +80,38 @@ fn malformed_json_exits_2_naming_the_line() {
         assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
     }
 }
+
+/// The `kbisect` script keeps the same contract for its arguments: a named
+/// `kbisect: …` message and exit 2, never a shell's own error.
+#[test]
+fn kbisect_argument_errors_are_named_and_exit_2() {
+    let script = tests::workspace_root().join("kbisect");
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--repo", "/nonexistent", "--title", "t"],
+            "--repo /nonexistent",
+        ),
+        (&["--repro", dir, "--title", "t"], "not a regular file"),
+        (
+            &["--repro", "/nonexistent.c", "--title", "t"],
+            "no such file",
+        ),
+        (&["--bad"], "--bad needs a value"),
+        (&["--no-such-flag"], "unknown argument"),
+    ];
+    for (args, says) in cases {
+        let out = Command::new(&script)
+            .args(*args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run kbisect");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with("kbisect: ") && err.contains(says),
+            "{args:?}: {err}"
+        );
+    }
+}

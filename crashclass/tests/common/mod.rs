@@ -12,9 +12,18 @@ fn shared_dir() -> PathBuf {
 
 /// The case files of `crash-corpus/<part>`, sorted; `None` (said on
 /// stderr) when the corpus is absent, as in a clone without ../shared.
+///
+/// With `$KBISECT_SHARED` set (as `.ci/run` does) the corpus is expected:
+/// a missing one fails the test instead of letting it pass having checked
+/// nothing.
 pub fn case_files(part: &str) -> Option<Vec<PathBuf>> {
     let dir = shared_dir().join("crash-corpus").join(part);
     let Ok(entries) = std::fs::read_dir(&dir) else {
+        assert!(
+            std::env::var_os("KBISECT_SHARED").is_none(),
+            "KBISECT_SHARED is set but the corpus is not at {}",
+            dir.display()
+        );
         eprintln!(
             "corpus not found at {} (set KBISECT_SHARED); skipping",
             dir.display()
