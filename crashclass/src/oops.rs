@@ -443,6 +443,11 @@ pub(crate) struct Common {
     pub questionable: Regex,
     /// Oops headers that do not start a second report inside a first.
     pub report_start_ignores: Vec<Regex>,
+    /// The kernel's report of a user process killed by a fault
+    /// (`traps: repro[1023] general protection fault ip:… sp:… error:0`,
+    /// with or without `in LIB[…]`): never a kernel crash, whatever header
+    /// it holds.
+    pub user_fault: Regex,
     /// Whole-log patterns that mark a crash as known noise.
     pub suppressions: Regex,
     /// Title patterns that mean the title was garbled.
@@ -491,6 +496,9 @@ pub(crate) fn common() -> &'static Common {
         .iter()
         .map(|s| expand(s))
         .collect(),
+        // x86's show_signal() and its kin print "COMM[PID] WHAT ip:X sp:Y
+        // error:Z"; no kernel oops header has that shape.
+        user_fault: expand(r"\[[0-9]+\]:? .*\bip:[0-9a-f]+ sp:[0-9a-f]+ error:[0-9a-f]+"),
         suppressions: expand(
             &[
                 r"panic: failed to start executor binary",
@@ -882,8 +890,9 @@ fn build_table() -> Vec<Oops> {
             vec![fmt("general protection fault.*:", "general protection fault in {1}")
                 .alt("bad-access in {1}")
                 .stack(st(&[Rip, Ct, T]).b())],
-            // A user-space segfault report, not a kernel crash.
-            &[r"general protection fault .* error:\d+ in "],
+            // User-space fault reports are ruled out for every header
+            // (Common::user_fault).
+            &[],
         ),
         oops(
             "stack segment: ",

@@ -49,6 +49,7 @@ fn lines(text: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
 pub(crate) fn match_oops(line: &[u8], oops: &Oops) -> bool {
     memchr::memmem::find(line, oops.header.as_bytes()).is_some()
         && !oops.suppress.iter().any(|re| re.is_match(line))
+        && !common().user_fault.is_match(line)
 }
 
 /// The first oops kind matching `line`, in table order. The header
@@ -61,7 +62,7 @@ pub(crate) fn line_oops(line: &[u8]) -> Option<&'static Oops> {
     for m in crate::prefilter().find_iter(line) {
         present |= 1u64 << m.pattern().as_usize().min(63);
     }
-    if present == 0 {
+    if present == 0 || common().user_fault.is_match(line) {
         return None;
     }
     table()

@@ -48,6 +48,11 @@ echo "@@kbisect@@ sanity-ok"
 # silence on the console means the kernel (not the reproducer) is stuck.
 (while :; do sleep "$heartbeat"; echo "@@kbisect@@ alive"; done) &
 
+# As syzkaller's executor does: the kernel prints no report for a user
+# process that dies of a fault (reproducers fault on purpose, and such a
+# report is no kernel crash).
+echo 0 > /proc/sys/debug/exception-trace 2>/dev/null
+
 cd /tmp
 start=$(date +%s)
 n=0
