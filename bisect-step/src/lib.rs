@@ -306,7 +306,7 @@ pub fn run(
         if let Some(last) = last.filter(|l| kind_of(l) == Some("result")) {
             let mut w = jsonl::Writer::new(&mut *out);
             return match w.write(last) {
-                Ok(()) => EXIT_OK,
+                Ok(()) | Err(jsonl::WriteError::Closed) => EXIT_OK,
                 Err(e) => fail!(EXIT_FAILURE, "writing stdout: {e}"),
             };
         }
@@ -351,7 +351,7 @@ pub fn run(
     }
     let mut w = jsonl::Writer::new(&mut *out);
     match w.write(&decision.action) {
-        Ok(()) => EXIT_OK,
+        Ok(()) | Err(jsonl::WriteError::Closed) => EXIT_OK,
         Err(e) => fail!(EXIT_FAILURE, "writing stdout: {e}"),
     }
 }

@@ -23,6 +23,7 @@ pub mod guilty;
 mod oops;
 mod parse;
 pub mod title;
+pub mod tool;
 
 pub use kbisect_records::Classification;
 pub use parse::Parsed;

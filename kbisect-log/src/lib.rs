@@ -10,6 +10,8 @@
 //! lines to print. [`report`] renders the closing section from the `result`
 //! record and the journal.
 
+pub mod tool;
+
 use kbisect_records::Object;
 use serde_json::Value;
 
@@ -313,21 +315,61 @@ pub fn report(result: &Object, inputs: &ReportInputs) -> Vec<String> {
     out
 }
 
-/// The newest run in `journal` that showed the target bug: its title and
-/// report. A run shows it when `same_bug` is true, or, when the run does not
-/// say, when its title is one of `titles`.
+/// The classification fields of a `run` record, if it is one. A run without
+/// `crashed` (hand-written, older) is taken as crashed when its outcome is.
+fn run_class(obj: &Object) -> Option<kbisect_records::Classification> {
+    if s(obj, "kind") != Some("run") {
+        return None;
+    }
+    let mut obj = obj.clone();
+    if !obj.contains_key("crashed") {
+        let crashed = s(&obj, "outcome") == Some("crashed");
+        obj.insert("crashed".into(), Value::Bool(crashed));
+    }
+    kbisect_records::parse(&obj).ok()
+}
+
+/// Does this record show the target bug? A crashed run that
+/// [`crashclass::counts_as_target`] (the one rule every tool asks) says is.
+pub fn shows_target(obj: &Object, targets: &[String]) -> bool {
+    s(obj, "outcome") == Some("crashed")
+        && run_class(obj).is_some_and(|c| crashclass::counts_as_target(&c, targets) == Some(true))
+}
+
+/// The newest run in `journal` that showed the target bug ([`shows_target`]):
+/// its title and report.
 pub fn target_crash(journal: &[Object], titles: &[String]) -> Option<(String, Option<String>)> {
     journal.iter().rev().find_map(|r| {
-        if s(r, "kind") != Some("run") || s(r, "outcome") != Some("crashed") {
-            return None;
-        }
         let title = s(r, "title")?;
-        let same = match r.get("same_bug").and_then(Value::as_bool) {
-            Some(b) => b,
-            None => titles.iter().any(|t| t == title),
-        };
-        same.then(|| (title.to_string(), s(r, "report").map(str::to_string)))
+        shows_target(r, titles).then(|| (title.to_string(), s(r, "report").map(str::to_string)))
     })
+}
+
+/// The culprit check's answer from the records of one build with the culprit
+/// reverted: `revert_failed` when it did not revert cleanly, `bug_remains`
+/// when a run shows the target bug, `bug_gone` when runs were ok and none
+/// showed it, else `not_tested`.
+pub fn revert_check(records: &[Object], targets: &[String]) -> &'static str {
+    let Some(build) = records.iter().find(|r| s(r, "kind") == Some("build")) else {
+        return "not_tested";
+    };
+    if !flag(build, "ok") {
+        return if s(build, "error") == Some("revert_failed") {
+            "revert_failed"
+        } else {
+            "not_tested"
+        };
+    }
+    if records.iter().any(|r| shows_target(r, targets)) {
+        "bug_remains"
+    } else if records
+        .iter()
+        .any(|r| s(r, "kind") == Some("run") && s(r, "outcome") == Some("ok"))
+    {
+        "bug_gone"
+    } else {
+        "not_tested"
+    }
 }
 
 #[cfg(test)]
@@ -456,5 +498,73 @@ mod tests {
             Some(("A".into(), Some("ra".into())))
         );
         assert_eq!(target_crash(&j, &["C".into()]), None);
+    }
+
+    #[test]
+    fn target_crash_uses_the_one_rule() {
+        // No same_bug and no titles: every clean crash is the bug; a
+        // corrupted report never is.
+        let j = vec![
+            obj(json!({"kind":"run","outcome":"crashed","crashed":true,"title":"A"})),
+            obj(
+                json!({"kind":"run","outcome":"crashed","crashed":true,"title":"B","corrupted":true}),
+            ),
+        ];
+        assert_eq!(target_crash(&j, &[]), Some(("A".into(), None)));
+        // Titles are compared as crashclass compares them (sanitised).
+        let j = vec![obj(
+            json!({"kind":"run","outcome":"crashed","crashed":true,"title":"WARNING in f"}),
+        )];
+        assert!(target_crash(&j, &["WARNING in f".into()]).is_some());
+    }
+
+    #[test]
+    fn revert_check_answers() {
+        let build = |ok: bool, error: Option<&str>| {
+            obj(json!({"kind":"build","ok":ok,"commit":"c","error":error}))
+        };
+        let run = |outcome: &str, title: Option<&str>, same: Option<bool>| {
+            obj(
+                json!({"kind":"run","outcome":outcome,"crashed":outcome=="crashed",
+                       "title":title,"same_bug":same}),
+            )
+        };
+        let t = vec!["A".to_string()];
+        assert_eq!(revert_check(&[], &t), "not_tested");
+        assert_eq!(
+            revert_check(&[build(false, Some("revert_failed"))], &t),
+            "revert_failed"
+        );
+        assert_eq!(
+            revert_check(&[build(false, Some("build_failed"))], &t),
+            "not_tested"
+        );
+        assert_eq!(revert_check(&[build(true, None)], &t), "not_tested");
+        let gone = [
+            build(true, None),
+            run("ok", None, None),
+            run("crashed", Some("B"), None),
+        ];
+        assert_eq!(revert_check(&gone, &t), "bug_gone");
+        let remains = [
+            build(true, None),
+            run("ok", None, None),
+            run("crashed", Some("A"), None),
+        ];
+        assert_eq!(revert_check(&remains, &t), "bug_remains");
+        // same_bug, when written, decides over titles; null is no evidence.
+        let said = [
+            build(true, None),
+            run("crashed", Some("A"), Some(false)),
+            run("ok", None, None),
+        ];
+        assert_eq!(revert_check(&said, &t), "bug_gone");
+        let corrupted = [
+            build(true, None),
+            obj(
+                json!({"kind":"run","outcome":"crashed","crashed":true,"title":"A","corrupted":true}),
+            ),
+        ];
+        assert_eq!(revert_check(&corrupted, &t), "not_tested");
     }
 }

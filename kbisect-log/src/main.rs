@@ -1,13 +1,11 @@
 //! Thin command-line front end for the `kbisect_log` library: a filter that
-//! echoes records and prints the seed-style log on stderr, and `report`,
-//! which prints the closing section for a `result` record.
+//! echoes records and prints the seed-style log on stderr, `report`, which
+//! prints the closing section for a `result` record, and `revert-check`.
 
 use clap::{Parser, Subcommand};
-use kbisect_records::{jsonl, kind_of, Object};
-use std::io::Write;
+use kbisect_log::tool;
+use kbisect_records::jsonl;
 use std::path::PathBuf;
-
-const TOOL: &str = "kbisect-log";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -19,7 +17,8 @@ Examples:\n  \
 bisect-step --journal j.jsonl | kbisect-log | kbuild --repo linux | ksig | ktest --repro r.c \\\n      \
 | kbisect-log | bisect-step --journal j.jsonl\n  \
 kbisect-log < j.jsonl > /dev/null            # the log of a whole journal\n  \
-bisect-step --journal j.jsonl | kbisect-log report --journal j.jsonl --repo linux"
+bisect-step --journal j.jsonl | kbisect-log report --journal j.jsonl --repo linux\n  \
+kbuild --repo linux | ksig | ktest --repro r.c | kbisect-log revert-check --target 'WARNING in f'"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -45,92 +44,41 @@ enum Command {
         #[arg(long)]
         full: bool,
     },
+    /// Decide the culprit check from the records of one build of the bad
+    /// commit with the culprit reverted (and its runs) on stdin; print
+    /// bug_gone, bug_remains, revert_failed or not_tested. A run shows the
+    /// bug by the same rule as everywhere (`same_bug` when written, else
+    /// its titles against --target; a corrupted report never counts).
+    RevertCheck {
+        /// Title of the bug (repeatable).
+        #[arg(long = "target", value_name = "TITLE")]
+        targets: Vec<String>,
+    },
 }
 
 fn main() {
     let cli = Cli::parse();
+    let input = jsonl::Reader::stdin();
     let mut out = jsonl::Writer::stdout();
-    let mut emit = |obj: &Object| {
-        if let Err(e) = out.write(obj) {
-            kbisect_records::exit_failure(TOOL, format!("writing stdout: {e}"));
-        }
-    };
-    let stderr = std::io::stderr();
-    let say = |lines: Vec<String>| {
-        let mut err = stderr.lock();
-        for l in lines {
-            let _ = writeln!(err, "{l}");
-        }
-    };
-    match cli.command {
-        None => {
-            let mut log = kbisect_log::Log::new();
-            for item in jsonl::Reader::stdin() {
-                let obj = item.unwrap_or_else(|e| kbisect_records::exit_usage(TOOL, e));
-                say(log.feed(&obj));
-                emit(&obj);
-            }
-            say(log.flush());
-        }
+    let status = match cli.command {
+        None => tool::filter(input, &mut out),
         Some(Command::Report {
             journal,
             repo,
             titles,
             full,
         }) => {
-            let journal_records = match &journal {
-                None => Vec::new(),
-                Some(p) => read_journal(p),
+            let opts = tool::ReportOptions {
+                journal,
+                repo,
+                titles,
+                full,
             };
-            for item in jsonl::Reader::stdin() {
-                let obj = item.unwrap_or_else(|e| kbisect_records::exit_usage(TOOL, e));
-                if kind_of(&obj) == Some("result") {
-                    let culprit = obj
-                        .get("culprit")
-                        .and_then(|c| c.get("commit"))
-                        .and_then(|c| c.as_str())
-                        .filter(|c| kbisect_records::is_full_sha(c));
-                    let show = match (&repo, culprit) {
-                        (Some(r), Some(c)) => git_show(r, c),
-                        _ => None,
-                    };
-                    let crash = kbisect_log::target_crash(&journal_records, &titles);
-                    let inputs = kbisect_log::ReportInputs {
-                        show: show.as_deref(),
-                        full,
-                        crash_title: crash.as_ref().map(|c| c.0.as_str()),
-                        crash_report: crash.as_ref().and_then(|c| c.1.as_deref()),
-                    };
-                    say(kbisect_log::report(&obj, &inputs));
-                }
-                emit(&obj);
-            }
+            tool::report(&opts, input, &mut out)
         }
-    }
-}
-
-/// Records of a journal; a line that is not a record is skipped (the journal
-/// belongs to bisect-step, which checks it).
-fn read_journal(path: &PathBuf) -> Vec<Object> {
-    match std::fs::File::open(path) {
-        Ok(f) => jsonl::Reader::new(std::io::BufReader::new(f), path.display().to_string())
-            .filter_map(Result::ok)
-            .collect(),
-        Err(e) => {
-            eprintln!("{TOOL}: {}: {e}", path.display());
-            Vec::new()
+        Some(Command::RevertCheck { targets }) => {
+            tool::revert_check(&targets, input, &mut std::io::stdout().lock())
         }
-    }
-}
-
-/// `git show --stat` of the culprit, as the seed's log has it.
-fn git_show(repo: &PathBuf, commit: &str) -> Option<String> {
-    duct::cmd(
-        "git",
-        ["show", "--stat", "--no-decorate", "--format=medium", commit],
-    )
-    .dir(repo)
-    .stderr_null()
-    .read()
-    .ok()
+    };
+    std::process::exit(status);
 }

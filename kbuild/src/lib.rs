@@ -27,9 +27,13 @@ use cache::{Artifacts, Cache, KeyParts, Meta};
 use compiler::{Compiler, Rule};
 use config::{Base, ConfigSpec};
 use error::{ErrorKind, Failure};
-use kbisect_records::Build;
+use kbisect_records::jsonl::{Reader, WriteError, Writer};
+use kbisect_records::{
+    kind_of, merge, parse, Build, Kind, Next, EXIT_FAILURE, EXIT_OK, EXIT_USAGE,
+};
 use make::{Limits, MakeSetup};
 use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -109,6 +113,82 @@ impl Options {
 pub struct Request {
     pub commit: String,
     pub revert: Option<String>,
+}
+
+/// The exit status for a failed write: quiet when the reader has gone.
+fn write_failed(e: WriteError) -> i32 {
+    if !matches!(e, WriteError::Closed) {
+        eprintln!("kbuild: {e}");
+    }
+    e.exit_status()
+}
+
+/// Build one request (`--commit`) and write its record. Returns the exit
+/// status: 0, or 1 when interrupted or the output failed.
+pub fn build_one<W: Write>(builder: &mut Builder, req: &Request, out: &mut Writer<W>) -> i32 {
+    let rec = builder.build(req);
+    let stop = rec.error.as_deref() == Some(ErrorKind::Interrupted.as_str());
+    if let Err(e) = out.write(&kbisect_records::to_object(&rec)) {
+        return write_failed(e);
+    }
+    if stop {
+        EXIT_FAILURE
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Build each `next` record of `input` and write it back enriched as a
+/// `build` record; echo other records. Returns the exit status: 0, 2 for
+/// bad input (named by file and line), 1 when interrupted or the output
+/// failed.
+pub fn build_records<R: BufRead, W: Write>(
+    builder: &mut Builder,
+    mut input: Reader<R>,
+    out: &mut Writer<W>,
+) -> i32 {
+    while let Some(item) = input.next() {
+        let obj = match item {
+            Ok(obj) => obj,
+            Err(e) => {
+                eprintln!("kbuild: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        if kind_of(&obj) != Some(Next::KIND) {
+            if let Err(e) = out.write(&obj) {
+                return write_failed(e);
+            }
+            continue;
+        }
+        let next: Next = match parse(&obj) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!(
+                    "kbuild: {}:{}: next record: {e}",
+                    input.source(),
+                    input.line()
+                );
+                return EXIT_USAGE;
+            }
+        };
+        let req = Request {
+            commit: next.commit.clone(),
+            revert: next.revert.clone(),
+        };
+        let rec = builder.build(&req);
+        if let Err(e) = out.write(&merge(&obj, &rec)) {
+            return write_failed(e);
+        }
+        if rec.error.as_deref() == Some(ErrorKind::Interrupted.as_str())
+            || builder
+                .interrupted
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return EXIT_FAILURE;
+        }
+    }
+    EXIT_OK
 }
 
 /// Builds commits one after another with fixed [`Options`].

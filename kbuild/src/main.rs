@@ -2,12 +2,12 @@
 //! records (or takes `--commit`), builds each, prints `build` records.
 
 use clap::Parser;
-use kbisect_records::{jsonl, kind_of, merge, parse, Next, EXIT_FAILURE};
+use kbisect_records::{jsonl, EXIT_FAILURE};
 use kbuild::compiler;
 use kbuild::config::ConfigSpec;
 use kbuild::{Builder, CompilerChoice, Options, Request};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -111,42 +111,17 @@ fn main() {
 
     let mut builder = Builder::new(opts, interrupted.clone());
     let mut out = jsonl::Writer::stdout();
-    let mut emit = |obj: &kbisect_records::Object| {
-        if let Err(e) = out.write(obj) {
-            kbisect_records::exit_failure(TOOL, format!("writing stdout: {e}"));
+    let status = match &cli.commit {
+        Some(commit) => {
+            let req = Request {
+                commit: commit.clone(),
+                revert: cli.revert.clone(),
+            };
+            kbuild::build_one(&mut builder, &req, &mut out)
         }
+        None => kbuild::build_records(&mut builder, jsonl::Reader::stdin(), &mut out),
     };
-
-    if let Some(commit) = &cli.commit {
-        let req = Request {
-            commit: commit.clone(),
-            revert: cli.revert.clone(),
-        };
-        let rec = builder.build(&req);
-        let stop = rec.error.as_deref() == Some("interrupted");
-        emit(&kbisect_records::to_object(&rec));
-        std::process::exit(if stop { EXIT_FAILURE } else { 0 });
-    }
-
-    for item in jsonl::Reader::stdin() {
-        let obj = item.unwrap_or_else(|e| kbisect_records::exit_usage(TOOL, e));
-        if kind_of(&obj) != Some("next") {
-            emit(&obj);
-            continue;
-        }
-        let next: Next = parse(&obj).unwrap_or_else(|e| {
-            kbisect_records::exit_usage(TOOL, format!("<stdin>: next record: {e}"))
-        });
-        let req = Request {
-            commit: next.commit.clone(),
-            revert: next.revert.clone(),
-        };
-        let rec = builder.build(&req);
-        emit(&merge(&obj, &rec));
-        if rec.error.as_deref() == Some("interrupted") || interrupted.load(Ordering::SeqCst) {
-            std::process::exit(EXIT_FAILURE);
-        }
-    }
+    std::process::exit(status);
 }
 
 fn options(cli: &Cli) -> Result<Options, String> {

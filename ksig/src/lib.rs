@@ -13,6 +13,8 @@
 //! blocks), so a 600 MB vmlinux with debug info costs what its 30 MB of
 //! loaded sections cost.
 
+pub mod tool;
+
 use object::elf;
 use object::read::elf::{FileHeader, SectionHeader};
 use object::read::ReadCache;

@@ -2,11 +2,8 @@
 //! each `build` record on stdin, or the vmlinux paths given as arguments.
 
 use clap::Parser;
-use kbisect_records::{jsonl, kind_of, merge, parse, Build, Error, Signature, EXIT_USAGE};
+use kbisect_records::jsonl;
 use std::path::PathBuf;
-use std::time::Instant;
-
-const TOOL: &str = "ksig";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -34,85 +31,10 @@ struct Cli {
 fn main() {
     let cli = Cli::parse();
     let mut out = jsonl::Writer::stdout();
-    let mut emit = |obj: &kbisect_records::Object| {
-        if let Err(e) = out.write(obj) {
-            kbisect_records::exit_failure(TOOL, format!("writing stdout: {e}"));
-        }
+    let status = if cli.paths.is_empty() {
+        ksig::tool::sign_records(jsonl::Reader::stdin(), &mut out)
+    } else {
+        ksig::tool::sign_paths(&cli.paths, &mut out)
     };
-
-    if !cli.paths.is_empty() {
-        let mut status = 0;
-        for path in &cli.paths {
-            let started = Instant::now();
-            match ksig::signature(path) {
-                Ok(sig) => emit(&kbisect_records::to_object(&Signature {
-                    vmlinux: path.to_string_lossy().into_owned(),
-                    signature: sig.hex,
-                    bytes: sig.bytes,
-                    seconds: seconds(started),
-                    ..Default::default()
-                })),
-                Err(e) => {
-                    eprintln!("{TOOL}: {}: {e}", path.display());
-                    status = EXIT_USAGE;
-                }
-            }
-        }
-        std::process::exit(status);
-    }
-
-    let mut reader = jsonl::Reader::stdin();
-    while let Some(item) = reader.next() {
-        let obj = item.unwrap_or_else(|e| kbisect_records::exit_usage(TOOL, e));
-        if kind_of(&obj) != Some("build") {
-            emit(&obj);
-            continue;
-        }
-        let mut build: Build = parse(&obj).unwrap_or_else(|e| {
-            kbisect_records::exit_usage(
-                TOOL,
-                format!("<stdin>:{}: build record: {e}", reader.line()),
-            )
-        });
-        let vmlinux = match (&build.vmlinux, build.ok) {
-            (Some(v), true) => PathBuf::from(v),
-            _ => {
-                emit(&obj);
-                continue;
-            }
-        };
-        let started = Instant::now();
-        match ksig::signature(&vmlinux) {
-            Ok(sig) => {
-                eprintln!(
-                    "{TOOL}: {} {} ({} MB in {} sections)",
-                    build.commit.get(..12).unwrap_or(&build.commit),
-                    sig.hex,
-                    sig.bytes >> 20,
-                    sig.sections
-                );
-                build.signature = Some(sig.hex);
-                build.signature_seconds = Some(seconds(started));
-                emit(&merge(&obj, &build));
-            }
-            Err(e) => {
-                eprintln!("{TOOL}: {}: {e}", vmlinux.display());
-                emit(&obj);
-                emit(&kbisect_records::to_object(&Error {
-                    tool: TOOL.into(),
-                    error: e.name().into(),
-                    message: format!("{}: {e}", vmlinux.display()),
-                    commit: Some(build.commit.clone()),
-                    file: Some(vmlinux.to_string_lossy().into_owned()),
-                    line: None,
-                    seconds: seconds(started),
-                    ..Default::default()
-                }));
-            }
-        }
-    }
-}
-
-fn seconds(started: Instant) -> f64 {
-    (started.elapsed().as_secs_f64() * 1e6).round() / 1e6
+    std::process::exit(status);
 }

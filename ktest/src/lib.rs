@@ -16,7 +16,7 @@ pub mod outcome;
 pub mod procs;
 pub mod vm;
 
-use kbisect_records::jsonl::{InputError, Reader, Writer};
+use kbisect_records::jsonl::{InputError, Reader, WriteError, Writer};
 use kbisect_records::{Build, Classification, Object, Outcome, Run};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -81,7 +81,7 @@ pub fn cache_root() -> PathBuf {
 /// signal handler takes it before exiting.
 pub type Output<W> = Arc<Mutex<Writer<W>>>;
 
-fn emit<W: Write>(out: &Output<W>, obj: &Object) -> std::io::Result<()> {
+fn emit<W: Write>(out: &Output<W>, obj: &Object) -> Result<(), WriteError> {
     out.lock().unwrap_or_else(|e| e.into_inner()).write(obj)
 }
 
@@ -146,8 +146,10 @@ impl Session {
                 emit(out, &obj)
             };
             if let Err(e) = res {
-                eprintln!("{TOOL}: cannot write output: {e}");
-                return kbisect_records::EXIT_FAILURE;
+                if !matches!(e, WriteError::Closed) {
+                    eprintln!("{TOOL}: {e}");
+                }
+                return e.exit_status();
             }
             if procs::is_interrupted() {
                 // The signal thread exits the process; do not race it.
@@ -162,7 +164,7 @@ impl Session {
         source: &str,
         line: usize,
         out: &Output<W>,
-    ) -> std::io::Result<()> {
+    ) -> Result<(), WriteError> {
         let error = |message: String, commit: Option<String>| {
             let rec = kbisect_records::Error {
                 tool: TOOL.into(),
@@ -247,7 +249,7 @@ impl Session {
         runs: u32,
         stop_on_target: bool,
         out: &Output<W>,
-    ) -> std::io::Result<()> {
+    ) -> Result<(), WriteError> {
         let short = &build.commit[..12];
         let base = RunBase {
             commit: build.commit.clone(),
@@ -350,7 +352,7 @@ impl Session {
                         if stop_on_target && rec.class.same_bug == Some(true) {
                             target_seen.store(true, Ordering::SeqCst);
                         }
-                        base.object(rec)
+                        base.ran(&rec, !targets.is_empty())
                     };
                     if tx.send(rec).is_err() {
                         return;
@@ -524,15 +526,23 @@ impl RunBase {
 
     /// A run that ended (or never started) for a reason given in `detail`.
     fn failed(&self, run: u32, outcome: Outcome, detail: &str) -> Object {
-        self.object(Run {
+        self.object(&Run {
             detail: Some(detail.to_string()),
             ..self.blank(run, outcome)
         })
     }
 
+    /// The record of a run that booted a VM: with targets, `same_bug` is
+    /// written even when crashclass has no answer (null).
+    fn ran(&self, rec: &Run, targets_given: bool) -> Object {
+        let mut obj = self.object(rec);
+        rec.class.write_same_bug(&mut obj, targets_given);
+        obj
+    }
+
     /// The record as written, with the build's `revert` carried over.
-    fn object(&self, rec: Run) -> Object {
-        let mut obj = kbisect_records::to_object(&rec);
+    fn object(&self, rec: &Run) -> Object {
+        let mut obj = kbisect_records::to_object(rec);
         if let Some(r) = &self.revert {
             obj.insert("revert".into(), r.clone());
         }
@@ -580,6 +590,21 @@ fn one_run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_bug_is_always_written_with_targets() {
+        let base = RunBase {
+            commit: "a".repeat(40),
+            signature: None,
+            revert: None,
+        };
+        let ok = base.blank(0, Outcome::Ok);
+        assert!(!base.ran(&ok, false).contains_key("same_bug"));
+        assert_eq!(base.ran(&ok, true)["same_bug"], serde_json::Value::Null);
+        let mut crashed = base.blank(1, Outcome::Crashed);
+        crashed.class.same_bug = Some(false);
+        assert_eq!(base.ran(&crashed, true)["same_bug"], false);
+    }
 
     #[test]
     fn heartbeat_is_inside_the_silence_limit() {

@@ -166,9 +166,23 @@ pub struct Classification {
     /// Byte offset just past the report's end in the log.
     #[serde(default)]
     pub report_end: Option<u64>,
-    /// With --target: is this the target bug (null when no crash).
+    /// With --target: is this the target bug (null when no crash or a
+    /// corrupted report). Absent without targets; with them, tools write it
+    /// even when null ([`Classification::write_same_bug`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub same_bug: Option<bool>,
+}
+
+impl Classification {
+    /// Put `same_bug` in `obj`, a record these fields were written into:
+    /// with targets it is always written (`null` when there is no answer,
+    /// so a reader can tell "compared, no evidence" from "not compared");
+    /// without targets it is left as serialisation made it (absent).
+    pub fn write_same_bug(&self, obj: &mut Object, targets_given: bool) {
+        if targets_given {
+            obj.insert("same_bug".into(), self.same_bug.into());
+        }
+    }
 }
 
 /// `kind: "crash"` — crashclass's record for a log given as a file or stdin.
@@ -459,6 +473,17 @@ mod tests {
         obj.remove("guilty_file");
         let back: Crash = parse(&obj).unwrap();
         assert_eq!(back.class.guilty_file, None);
+    }
+
+    #[test]
+    fn same_bug_is_written_as_null_with_targets() {
+        let class = Classification::default();
+        let mut obj = crate::to_object(&Crash::default());
+        assert!(!obj.contains_key("same_bug"));
+        class.write_same_bug(&mut obj, false);
+        assert!(!obj.contains_key("same_bug"));
+        class.write_same_bug(&mut obj, true);
+        assert_eq!(obj["same_bug"], serde_json::Value::Null);
     }
 
     #[test]

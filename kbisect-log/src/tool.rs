@@ -1,0 +1,201 @@
+//! The kbisect-log commands over standard streams: the echoing filter that
+//! prints the log ([`filter`]), `report` ([`report`]) and `revert-check`
+//! ([`revert_check`]). `main` parses the command line and calls one.
+
+use kbisect_records::jsonl::{self, InputError, WriteError};
+use kbisect_records::{kind_of, Object, EXIT_OK, EXIT_USAGE};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+const TOOL: &str = "kbisect-log";
+
+fn say(lines: Vec<String>) {
+    let mut err = std::io::stderr().lock();
+    for l in lines {
+        let _ = writeln!(err, "{l}");
+    }
+}
+
+fn bad_input(e: &InputError) -> i32 {
+    eprintln!("{TOOL}: {e}");
+    EXIT_USAGE
+}
+
+fn write_failed(e: WriteError) -> i32 {
+    if !matches!(e, WriteError::Closed) {
+        eprintln!("{TOOL}: {e}");
+    }
+    e.exit_status()
+}
+
+/// Echo the records of `input` on `out` and print their log on stderr.
+pub fn filter<R: BufRead, W: Write>(input: jsonl::Reader<R>, out: &mut jsonl::Writer<W>) -> i32 {
+    let mut log = crate::Log::new();
+    for item in input {
+        let obj = match item {
+            Ok(obj) => obj,
+            Err(e) => return bad_input(&e),
+        };
+        say(log.feed(&obj));
+        if let Err(e) = out.write(&obj) {
+            return write_failed(e);
+        }
+    }
+    say(log.flush());
+    EXIT_OK
+}
+
+/// What `report` needs besides the records.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// The bisect-step journal, for the crash report.
+    pub journal: Option<PathBuf>,
+    /// The kernel repository, for the culprit's `git show --stat`.
+    pub repo: Option<PathBuf>,
+    /// Titles of the bug.
+    pub titles: Vec<String>,
+    /// Also print what bisect-step prints with its result.
+    pub full: bool,
+}
+
+/// Echo the records of `input`, printing the closing section for each
+/// `result` record on stderr.
+pub fn report<R: BufRead, W: Write>(
+    opts: &ReportOptions,
+    input: jsonl::Reader<R>,
+    out: &mut jsonl::Writer<W>,
+) -> i32 {
+    let journal_records = match &opts.journal {
+        None => Vec::new(),
+        Some(p) => match read_journal(p) {
+            Ok(j) => j,
+            Err(status) => return status,
+        },
+    };
+    for item in input {
+        let obj = match item {
+            Ok(obj) => obj,
+            Err(e) => return bad_input(&e),
+        };
+        if kind_of(&obj) == Some("result") {
+            let culprit = obj
+                .get("culprit")
+                .and_then(|c| c.get("commit"))
+                .and_then(|c| c.as_str())
+                .filter(|c| kbisect_records::is_full_sha(c));
+            let show = match (&opts.repo, culprit) {
+                (Some(r), Some(c)) => git_show(r, c),
+                _ => None,
+            };
+            let crash = crate::target_crash(&journal_records, &opts.titles);
+            let inputs = crate::ReportInputs {
+                show: show.as_deref(),
+                full: opts.full,
+                crash_title: crash.as_ref().map(|c| c.0.as_str()),
+                crash_report: crash.as_ref().and_then(|c| c.1.as_deref()),
+            };
+            say(crate::report(&obj, &inputs));
+        }
+        if let Err(e) = out.write(&obj) {
+            return write_failed(e);
+        }
+    }
+    EXIT_OK
+}
+
+/// Read the records of one revert-check build (and its runs) from `input`
+/// and print the answer ([`crate::revert_check`]) as one word on `out`.
+pub fn revert_check<R: BufRead, W: Write>(
+    targets: &[String],
+    input: jsonl::Reader<R>,
+    out: &mut W,
+) -> i32 {
+    let mut records = Vec::new();
+    for item in input {
+        match item {
+            Ok(obj) => records.push(obj),
+            Err(e) => return bad_input(&e),
+        }
+    }
+    let answer = crate::revert_check(&records, targets);
+    match writeln!(out, "{answer}").and_then(|_| out.flush()) {
+        Ok(()) => EXIT_OK,
+        Err(e) => write_failed(e.into()),
+    }
+}
+
+/// Records of a journal; a line that is not a record is skipped (the journal
+/// belongs to bisect-step, which checks it). A journal that cannot be
+/// opened gives no records; one that opens but cannot be read (a directory)
+/// is bad input (exit 2).
+fn read_journal(path: &Path) -> Result<Vec<Object>, i32> {
+    let f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{TOOL}: {}: {e}", path.display());
+            return Ok(Vec::new());
+        }
+    };
+    let mut records = Vec::new();
+    let reader = jsonl::Reader::new(std::io::BufReader::new(f), path.display().to_string());
+    for item in reader {
+        match item {
+            Ok(obj) => records.push(obj),
+            Err(e) if e.kind == jsonl::InputErrorKind::Read => return Err(bad_input(&e)),
+            Err(_) => {}
+        }
+    }
+    Ok(records)
+}
+
+/// `git show --stat` of the culprit, as the seed's log has it.
+fn git_show(repo: &Path, commit: &str) -> Option<String> {
+    duct::cmd(
+        "git",
+        ["show", "--stat", "--no-decorate", "--format=medium", commit],
+    )
+    .dir(repo)
+    .stderr_null()
+    .read()
+    .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_reader() -> jsonl::Reader<std::io::BufReader<std::fs::File>> {
+        let dir = std::env::temp_dir();
+        let f = std::fs::File::open(&dir).unwrap();
+        jsonl::Reader::new(std::io::BufReader::new(f), dir.display().to_string())
+    }
+
+    #[test]
+    fn a_directory_is_bad_input_not_a_spin() {
+        let mut out = jsonl::Writer::new(Vec::new());
+        assert_eq!(filter(dir_reader(), &mut out), EXIT_USAGE);
+        let opts = ReportOptions {
+            journal: Some(std::env::temp_dir()),
+            ..Default::default()
+        };
+        assert_eq!(
+            report(&opts, jsonl::Reader::new(&b""[..], "in"), &mut out),
+            EXIT_USAGE
+        );
+        assert_eq!(
+            report(&ReportOptions::default(), dir_reader(), &mut out),
+            EXIT_USAGE
+        );
+        assert!(out.into_inner().is_empty());
+        assert_eq!(revert_check(&[], dir_reader(), &mut Vec::new()), EXIT_USAGE);
+    }
+
+    #[test]
+    fn revert_check_prints_one_word() {
+        let input = b"{\"kind\":\"build\",\"ok\":true,\"commit\":\"c\"}\n{\"kind\":\"run\",\"outcome\":\"ok\",\"crashed\":false}\n";
+        let mut out = Vec::new();
+        let r = jsonl::Reader::new(&input[..], "in");
+        assert_eq!(revert_check(&["T".into()], r, &mut out), EXIT_OK);
+        assert_eq!(out, b"bug_gone\n");
+    }
+}
