@@ -349,7 +349,9 @@ impl Engine {
                         _ => None,
                     },
                 };
-                let target = self.is_target(&r);
+                // crashclass's one rule; None (no crash, or a corrupted
+                // report) is no evidence either way.
+                let target = crashclass::counts_as_target(&r.class, &self.start.target);
                 if r.outcome == Outcome::InfraError {
                     self.infra_in_a_row += 1;
                 } else {
@@ -369,7 +371,7 @@ impl Engine {
                 f.dirty = true;
                 match r.outcome {
                     Outcome::Ok => f.evidence.oks += 1,
-                    Outcome::Crashed if target => f.evidence.crashes += 1,
+                    Outcome::Crashed if target == Some(true) => f.evidence.crashes += 1,
                     Outcome::Crashed => {
                         f.unrelated += 1;
                         if let Some(t) = &r.class.title {
@@ -417,22 +419,6 @@ impl Engine {
             }
             _ => true,
         }
-    }
-
-    /// A crash is the target bug when crashclass says so (`same_bug`), or,
-    /// without that, when its title is one of the target titles; with
-    /// neither, every crash after boot counts.
-    fn is_target(&self, r: &Run) -> bool {
-        if let Some(same) = r.class.same_bug {
-            return same;
-        }
-        if self.start.target.is_empty() {
-            return true;
-        }
-        let titles = r.class.title.iter().chain(r.class.alt_titles.iter());
-        titles
-            .into_iter()
-            .any(|t| self.start.target.iter().any(|x| x == t))
     }
 
     fn subject(&self, oid: Oid) -> String {

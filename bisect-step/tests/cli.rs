@@ -274,3 +274,31 @@ fn the_binary_runs_a_step() {
     );
     let _ = Direction::Cause;
 }
+
+/// A corrupted report is no evidence (crashclass's `counts_as_target`), even
+/// when it carries the target title and no `same_bug`: the start commit's
+/// verdict must not say "target bug in 1 of 1 runs".
+#[test]
+fn a_corrupted_report_with_the_target_title_is_not_the_target_bug() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    let mut o = opts(&h, &dir.path().join("j.jsonl"), bad, 0);
+    o.target = vec![bisect_step::sim::TARGET.into()];
+    let (_, out, _) = step(&o, "");
+    let first: Next = parse(&out[0]).unwrap();
+    assert_eq!(first.reason, "start");
+    let input = format!(
+        "{{\"kind\":\"build\",\"commit\":\"{c}\",\"ok\":true,\"signature\":\"{sig}\",\"seconds\":100}}\n\
+         {{\"kind\":\"run\",\"commit\":\"{c}\",\"run\":0,\"outcome\":\"crashed\",\"crashed\":true,\"corrupted\":true,\"title\":\"{t}\",\"seconds\":60}}\n",
+        c = first.commit,
+        sig = "cd".repeat(32),
+        t = bisect_step::sim::TARGET,
+    );
+    let (code, out, err) = step(&o, &input);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out[0]["reason"], "more_runs", "{:?}", out[0]);
+    let text = std::fs::read_to_string(o.journal.as_ref().unwrap()).unwrap();
+    assert!(!text.contains("target bug in 1 of 1 runs"), "{text}");
+    assert!(!err.contains("# git bisect bad"), "{err}");
+}
