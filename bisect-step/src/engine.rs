@@ -500,6 +500,14 @@ impl Engine {
         ((0.01f64).ln() / (1.0 - p).ln()).ceil().clamp(1.0, 20.0) as u32
     }
 
+    /// Runs of bad with the culprit reverted before the bug is called gone:
+    /// the one home of that count (kbisect takes it from the result's
+    /// `revert_runs` when it does the check itself).
+    fn revert_check_runs(&self) -> u32 {
+        let (p_cons, _) = self.repro_rate(&[self.start_commit()]);
+        Self::confirm_runs(p_cons)
+    }
+
     fn next(&self, oid: Oid, reason: &str, runs: u32) -> Next {
         Next {
             commit: oid.to_string(),
@@ -1060,10 +1068,9 @@ impl Engine {
             }
         }
         let mut revert_check = None;
+        let confirm = self.revert_check_runs();
         if self.start.revert_check && culprit != self.bad {
             let rf = &self.revert;
-            let (p_cons, _) = self.repro_rate(&[self.start_commit()]);
-            let confirm = Self::confirm_runs(p_cons);
             let verdict = if rf.build_ok == Some(false) {
                 Some("revert_failed")
             } else if rf.evidence.crashes > 0 {
@@ -1101,6 +1108,11 @@ impl Engine {
         r.parent_signature = parent.and_then(|pa| self.f(pa).signature);
         r.noop =
             matches!((&r.culprit_signature, &r.parent_signature), (Some(a), Some(b)) if a == b);
+        if revert_check.is_none() {
+            // kbisect runs the check itself then: with this many runs.
+            r.extra
+                .insert("revert_runs".into(), serde_json::json!(confirm));
+        }
         r.revert_check = revert_check;
         let mut l = Vec::new();
         if let (Some(a), Some(b)) = (&r.culprit_signature, &r.parent_signature) {

@@ -29,6 +29,10 @@ fn finds_the_cause_on_a_linear_history() {
         assert_eq!(out.result.status, "found", "{culprit}: {:?}", out.result);
         assert_eq!(out.culprit, Some(culprit), "{:?}", out.result);
         assert!(out.result.confidence >= 0.99);
+        // No --revert-check: the result says how many runs kbisect's own
+        // check takes (the engine's cautious rate: a few at rate 1).
+        let revert_runs = out.result.extra["revert_runs"].as_u64().unwrap();
+        assert!((1..=20).contains(&revert_runs), "{:?}", out.result);
         eprintln!(
             "culprit {culprit}: runs {} builds {} steps {}",
             out.vm_runs, out.builds, out.steps
