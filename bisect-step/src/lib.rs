@@ -12,6 +12,7 @@ pub mod engine;
 pub mod graph;
 pub mod model;
 pub mod releases;
+#[cfg(feature = "sim")]
 pub mod sim;
 
 use engine::{Engine, RecordError};
