@@ -1,5 +1,5 @@
-//! The bisection state machine: what the records say about each commit, and
-//! what to do next.
+//! The bisection state machine: what to do next, from the facts
+//! ([`crate::facts`] is where the records are read).
 //!
 //! The state is a pure function of the journal's input records (builds,
 //! runs, verdicts given from outside): nothing decided earlier is trusted on
@@ -9,14 +9,13 @@
 //! there is no good commit, bisection over the posterior, the culprit's
 //! parent (signature, noop), an optional revert check, the result.
 
+use crate::facts::{oid_of, Facts};
+pub use crate::facts::{CommitFacts, RecordError};
 use crate::graph::{BitSet, Graph, Walker};
 use crate::model::{self, Direction, Evidence};
 use anyhow::{anyhow, Context, Result};
 use git2::{Oid, Repository};
-use kbisect_records::{
-    kind_of, parse, BisectResult, Build, CommitRef, Next, Object, Outcome, Run, Start, Verdict,
-    VerdictValue,
-};
+use kbisect_records::{BisectResult, CommitRef, Next, Object, Start, Verdict, VerdictValue};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -45,64 +44,6 @@ pub const DEFAULT_CONFIDENCE: f64 = 0.99;
 /// Release tags tested at most.
 pub const MAX_RELEASES: usize = 12;
 
-/// What is known of one commit.
-#[derive(Debug, Clone, Default)]
-pub struct CommitFacts {
-    pub builds: u32,
-    pub build_ok: Option<bool>,
-    pub build_error: Option<String>,
-    pub signature: Option<String>,
-    pub build_seconds: f64,
-    pub cached_builds: u32,
-    pub evidence: Evidence,
-    pub boot_failures: u32,
-    pub test_failures: u32,
-    pub infra_errors: u32,
-    pub unrelated: u32,
-    pub other_crashes: Vec<String>,
-    pub vm_runs: u32,
-    pub run_seconds: f64,
-    /// A person said skip.
-    pub skip_verdict: bool,
-    /// New records since the last verdict written for it.
-    pub dirty: bool,
-}
-
-impl CommitFacts {
-    fn no_evidence_runs(&self) -> u32 {
-        self.boot_failures + self.test_failures + self.unrelated
-    }
-
-    /// Why the commit cannot be tested, if it cannot.
-    pub fn untestable(&self) -> Option<String> {
-        if self.skip_verdict {
-            return Some("skipped by verdict".into());
-        }
-        if self.build_ok == Some(false) {
-            return Some(format!(
-                "build failed: {}",
-                self.build_error.as_deref().unwrap_or("error")
-            ));
-        }
-        let ev = self.evidence.crashes + self.evidence.oks;
-        if ev == 0 && (self.boot_failures + self.test_failures >= 2 || self.no_evidence_runs() >= 8)
-        {
-            let mut why = Vec::new();
-            if self.boot_failures > 0 {
-                why.push(format!("{} boot failures", self.boot_failures));
-            }
-            if self.test_failures > 0 {
-                why.push(format!("{} test failures", self.test_failures));
-            }
-            if self.unrelated > 0 {
-                why.push(format!("{} unrelated crashes", self.unrelated));
-            }
-            return Some(format!("no run carried evidence: {}", why.join(", ")));
-        }
-        None
-    }
-}
-
 /// The action decided, and the records to append to the journal before it.
 pub struct Decision {
     /// Verdicts on commits with new evidence.
@@ -115,10 +56,6 @@ pub struct Decision {
     pub log: Vec<String>,
 }
 
-/// Bad input: a record the bisection cannot take.
-#[derive(Debug)]
-pub struct RecordError(pub String);
-
 /// The bisection over one repository.
 pub struct Engine {
     pub repo: Repository,
@@ -126,23 +63,9 @@ pub struct Engine {
     pub dir: Direction,
     pub bad: Oid,
     pub goods: Vec<Oid>,
-    pub facts: HashMap<Oid, CommitFacts>,
-    order: Vec<Oid>,
-    revert: CommitFacts,
-    revert_seen: bool,
-    infra_in_a_row: u32,
-    decide_seconds: f64,
-    /// The commit (and revert) the latest build record was for: runs follow it.
-    context: Option<(Oid, Option<Oid>)>,
+    /// What the records say: the only state read from records.
+    pub facts: Facts,
     graph: Option<(Vec<Oid>, Graph)>,
-}
-
-fn oid_of(s: &str) -> Option<Oid> {
-    if kbisect_records::is_full_sha(s) {
-        Oid::from_str(s).ok()
-    } else {
-        None
-    }
 }
 
 /// Resolve a revision (sha, tag, branch, HEAD~2…) to a commit id.
@@ -189,18 +112,12 @@ impl Engine {
             ));
         }
         Ok(Engine {
+            facts: Facts::new(start.target.clone()),
             repo,
             start,
             dir,
             bad,
             goods,
-            facts: HashMap::new(),
-            order: Vec::new(),
-            revert: CommitFacts::default(),
-            revert_seen: false,
-            infra_in_a_row: 0,
-            decide_seconds: 0.0,
-            context: None,
             graph: None,
         })
     }
@@ -226,22 +143,10 @@ impl Engine {
         Ok(())
     }
 
-    fn facts_mut(&mut self, oid: Oid) -> &mut CommitFacts {
-        if !self.facts.contains_key(&oid) {
-            self.order.push(oid);
-        }
-        self.facts.entry(oid).or_default()
-    }
-
     /// The commit a record names, checked to be in the range: the bad commit
     /// or one of its ancestors.
     pub fn check_commit(&mut self, obj: &Object) -> Result<Oid, RecordError> {
-        let s = obj
-            .get("commit")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| RecordError("record has no `commit`".into()))?;
-        let oid =
-            oid_of(s).ok_or_else(|| RecordError(format!("commit {s:?} is not a full sha")))?;
+        let oid = crate::facts::named_commit(obj)?;
         if oid == self.bad {
             return Ok(oid);
         }
@@ -269,156 +174,18 @@ impl Engine {
     }
 
     /// Check a record from stdin before it is taken (nothing is taken when
-    /// any record of the input is bad).
+    /// any record of the input is bad): it reads as its kind, and the commit
+    /// it names is in the range.
     pub fn validate(&mut self, obj: &Object) -> Result<(), RecordError> {
-        match kind_of(obj) {
-            Some("build") => {
-                parse::<Build>(obj).map_err(|e| RecordError(format!("bad build record: {e}")))?;
-                self.check_commit(obj)?;
-            }
-            Some("run") => {
-                parse::<Run>(obj).map_err(|e| RecordError(format!("bad run record: {e}")))?;
-                self.check_commit(obj)?;
-            }
-            Some("verdict") => {
-                parse::<Verdict>(obj)
-                    .map_err(|e| RecordError(format!("bad verdict record: {e}")))?;
-                self.check_commit(obj)?;
-            }
-            None => return Err(RecordError("record has no `kind`".into())),
-            _ => {}
+        if crate::facts::check_record(obj)? {
+            self.check_commit(obj)?;
         }
         Ok(())
     }
 
-    /// Take one record (from the journal or stdin). Returns false for
-    /// records that are not kept (our own `next`/`result` echoed back).
+    /// Take one record (from the journal or stdin); see [`Facts::ingest`].
     pub fn ingest(&mut self, obj: &Object, from_journal: bool) -> bool {
-        match kind_of(obj) {
-            Some("start") => false,
-            Some("next") => {
-                if from_journal {
-                    self.decide_seconds +=
-                        obj.get("seconds").and_then(|v| v.as_f64()).unwrap_or(0.0);
-                }
-                from_journal
-            }
-            Some("result") => from_journal,
-            Some("build") => {
-                let Ok(b) = parse::<Build>(obj) else {
-                    return true;
-                };
-                let Some(oid) = oid_of(&b.commit) else {
-                    return true;
-                };
-                let revert = obj.get("revert").and_then(|v| v.as_str()).and_then(oid_of);
-                self.context = Some((oid, revert));
-                let f = if revert.is_some() {
-                    self.revert_seen = true;
-                    &mut self.revert
-                } else {
-                    self.facts_mut(oid)
-                };
-                f.builds += 1;
-                if b.cached {
-                    f.cached_builds += 1;
-                }
-                f.build_ok = Some(b.ok);
-                f.build_error = b.error.clone();
-                if b.signature.is_some() {
-                    f.signature = b.signature.clone();
-                }
-                f.build_seconds += b.seconds;
-                f.dirty = true;
-                true
-            }
-            Some("run") => {
-                let Ok(r) = parse::<Run>(obj) else {
-                    return true;
-                };
-                let Some(oid) = oid_of(&r.commit) else {
-                    return true;
-                };
-                if r.outcome == Outcome::Skipped {
-                    return true;
-                }
-                let revert = match obj.get("revert").and_then(|v| v.as_str()) {
-                    Some(s) => oid_of(s),
-                    None => match self.context {
-                        Some((c, rev)) if c == oid => rev,
-                        _ => None,
-                    },
-                };
-                // crashclass's one rule; None (no crash, or a corrupted
-                // report) is no evidence either way.
-                let target = crashclass::counts_as_target(&r.class, &self.start.target);
-                if r.outcome == Outcome::InfraError {
-                    self.infra_in_a_row += 1;
-                } else {
-                    self.infra_in_a_row = 0;
-                }
-                let f = if revert.is_some() {
-                    self.revert_seen = true;
-                    &mut self.revert
-                } else {
-                    self.facts_mut(oid)
-                };
-                f.vm_runs += 1;
-                f.run_seconds += r.seconds;
-                if f.signature.is_none() {
-                    f.signature = r.signature.clone();
-                }
-                f.dirty = true;
-                match r.outcome {
-                    Outcome::Ok => f.evidence.oks += 1,
-                    Outcome::Crashed if target == Some(true) => f.evidence.crashes += 1,
-                    Outcome::Crashed => {
-                        f.unrelated += 1;
-                        if let Some(t) = &r.class.title {
-                            if !f.other_crashes.contains(t) {
-                                f.other_crashes.push(t.clone());
-                            }
-                        }
-                    }
-                    Outcome::BootFailed => f.boot_failures += 1,
-                    Outcome::TestFailed => f.test_failures += 1,
-                    Outcome::InfraError => f.infra_errors += 1,
-                    Outcome::Skipped => {}
-                }
-                true
-            }
-            Some("verdict") => {
-                let Ok(v) = parse::<Verdict>(obj) else {
-                    return true;
-                };
-                let Some(oid) = oid_of(&v.commit) else {
-                    return true;
-                };
-                if v.by.is_some() {
-                    // Our own verdict: its commit is judged up to here.
-                    if from_journal {
-                        self.facts_mut(oid).dirty = false;
-                    }
-                    return from_journal;
-                }
-                let f = self.facts_mut(oid);
-                match v.verdict {
-                    VerdictValue::Good => f.evidence.hard = Some(false),
-                    VerdictValue::Bad => f.evidence.hard = Some(true),
-                    VerdictValue::Skip => f.skip_verdict = true,
-                }
-                true
-            }
-            Some("error") => {
-                if let Some(oid) = obj.get("commit").and_then(|v| v.as_str()).and_then(oid_of) {
-                    self.infra_in_a_row += 1;
-                    let f = self.facts_mut(oid);
-                    f.infra_errors += 1;
-                }
-                true
-            }
-            _ => true,
-        }
+        self.facts.ingest(obj, from_journal)
     }
 
     fn subject(&self, oid: Oid) -> String {
@@ -430,7 +197,7 @@ impl Engine {
     }
 
     fn f(&self, oid: Oid) -> CommitFacts {
-        self.facts.get(&oid).cloned().unwrap_or_default()
+        self.facts.of(oid)
     }
 
     /// The commit whose runs measure the reproduction rate: the buggy end.
@@ -460,7 +227,7 @@ impl Engine {
         }
         let (mut k, mut m) = (0.0, 0.0);
         for o in known_buggy {
-            if let Some(f) = self.facts.get(o) {
+            if let Some(f) = self.facts.by_commit.get(o) {
                 k += f.evidence.crashes as f64;
                 m += f.evidence.oks as f64;
             }
@@ -478,7 +245,7 @@ impl Engine {
     /// builds (not the cached ones) and runs took: 2 until both are known.
     fn build_cost_in_runs(&self) -> f64 {
         let (mut build_s, mut builds, mut run_s, mut runs) = (0.0, 0u32, 0.0, 0u32);
-        for f in self.facts.values() {
+        for f in self.facts.by_commit.values() {
             if f.builds > f.cached_builds {
                 build_s += f.build_seconds;
                 builds += f.builds - f.cached_builds;
@@ -540,7 +307,12 @@ impl Engine {
             ..Default::default()
         };
         let mut tested = 0;
-        for f in self.facts.values().chain(std::iter::once(&self.revert)) {
+        for f in self
+            .facts
+            .by_commit
+            .values()
+            .chain(std::iter::once(&self.facts.revert))
+        {
             if f.vm_runs > 0 || !f.evidence.is_empty() {
                 tested += 1;
             }
@@ -550,7 +322,7 @@ impl Engine {
             r.test_seconds += f.run_seconds;
         }
         r.revisions_tested = tested;
-        r.seconds = r.build_seconds + r.test_seconds + self.decide_seconds;
+        r.seconds = r.build_seconds + r.test_seconds + self.facts.decide_seconds;
         r
     }
 
@@ -584,7 +356,7 @@ impl Engine {
     fn verdicts(&mut self, log: &mut Vec<String>) -> Vec<Object> {
         let mut out = Vec::new();
         let sigs = self.tested_signatures();
-        for oid in self.order.clone() {
+        for oid in self.facts.order.clone() {
             let f = self.f(oid);
             if !f.dirty {
                 continue;
@@ -630,12 +402,12 @@ impl Engine {
                 v.reason = Some(format!("same build signature as {other}, not booted"));
             } else {
                 // Nothing to judge yet (only infra errors, or a build).
-                if let Some(f) = self.facts.get_mut(&oid) {
+                if let Some(f) = self.facts.by_commit.get_mut(&oid) {
                     f.dirty = false;
                 }
                 continue;
             }
-            if let Some(f) = self.facts.get_mut(&oid) {
+            if let Some(f) = self.facts.by_commit.get_mut(&oid) {
                 f.dirty = false;
             }
             if !f.other_crashes.is_empty() {
@@ -658,8 +430,8 @@ impl Engine {
     /// Signatures of commits with evidence from their own runs.
     fn tested_signatures(&self) -> HashMap<String, Oid> {
         let mut m = HashMap::new();
-        for oid in &self.order {
-            let f = &self.facts[oid];
+        for oid in &self.facts.order {
+            let f = &self.facts.by_commit[oid];
             if let Some(s) = &f.signature {
                 if f.evidence.crashes + f.evidence.oks > 0 && f.evidence.hard.is_none() {
                     m.entry(s.clone()).or_insert(*oid);
@@ -697,10 +469,10 @@ impl Engine {
 
     fn decide_action(&mut self, log: &mut Vec<String>) -> Result<Decision> {
         let log0 = std::mem::take(log);
-        if self.infra_in_a_row >= MAX_INFRA_IN_A_ROW {
+        if self.facts.infra_in_a_row >= MAX_INFRA_IN_A_ROW {
             return Ok(self.error_result(
                 "too_many_infra_errors",
-                format!("{} infra errors in a row", self.infra_in_a_row),
+                format!("{} infra errors in a row", self.facts.infra_in_a_row),
                 log0,
             ));
         }
@@ -867,13 +639,13 @@ impl Engine {
         // where a broken stretch may reach (model::testable_odds).
         let mut broken = vec![false; n];
         let mut works = vec![false; n];
-        for oid in &self.order {
+        for oid in &self.facts.order {
             let Some(x) = g.node(oid) else { continue };
-            if self.facts[oid].untestable().is_some() {
+            if self.facts.by_commit[oid].untestable().is_some() {
                 untestable[x as usize] = true;
                 broken[x as usize] = true;
             }
-            let own = self.facts[oid].evidence;
+            let own = self.facts.by_commit[oid].evidence;
             works[x as usize] = !own.is_empty();
             let ev = self.evidence_of(*oid, &sigs);
             if own.is_empty() && !ev.is_empty() {
@@ -920,9 +692,10 @@ impl Engine {
                 |acc, (i, &x)| if x > acc.1 { (i, x) } else { acc },
             );
         let target = self.start.confidence.unwrap_or(DEFAULT_CONFIDENCE);
-        let total_runs: u32 = self.facts.values().map(|f| f.vm_runs).sum();
+        let total_runs: u32 = self.facts.by_commit.values().map(|f| f.vm_runs).sum();
         let flaky = self
             .facts
+            .by_commit
             .values()
             .any(|f| f.evidence.crashes > 0 && f.evidence.oks > 0)
             || p_point < 0.95;
@@ -1070,7 +843,7 @@ impl Engine {
         let mut revert_check = None;
         let confirm = self.revert_check_runs();
         if self.start.revert_check && culprit != self.bad {
-            let rf = &self.revert;
+            let rf = &self.facts.revert;
             let verdict = if rf.build_ok == Some(false) {
                 Some("revert_failed")
             } else if rf.evidence.crashes > 0 {

@@ -9,6 +9,7 @@
 
 pub mod commitgraph;
 pub mod engine;
+pub mod facts;
 pub mod graph;
 pub mod model;
 pub mod releases;
