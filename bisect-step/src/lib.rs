@@ -3,9 +3,10 @@
 //! One invocation reads the journal (every record of the bisection so far),
 //! takes the new records on stdin (builds, runs, verdicts), appends them and
 //! what it decides to the journal, and prints the next action: a `next`
-//! record, or the `result`. See [`run`] for the contract, [`engine`] for the
-//! decisions, [`model`] for the posterior and the choice of commit, [`graph`]
-//! for the commit graph in compact arrays.
+//! record, or the `result`. See [`run`] for the contract, [`facts`] for where
+//! records are read, [`engine`] for the decisions, [`model`] for the
+//! posterior and the choice of commit, [`graph`] for the commit graph in
+//! compact arrays.
 
 pub mod commitgraph;
 pub mod engine;
@@ -39,6 +40,7 @@ pub struct Options {
 
 /// A journal read back: its records, and whether its file needs a newline
 /// before the next append.
+#[derive(Default)]
 struct Journal {
     records: Vec<Object>,
     needs_newline: bool,
@@ -191,80 +193,125 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    macro_rules! fail {
-        ($code:expr, $($arg:tt)*) => {{
-            let _ = writeln!(err, "bisect-step: {}", format!($($arg)*));
-            return $code;
-        }};
+    match step(opts, input, input_name, out, err) {
+        Ok(()) => EXIT_OK,
+        Err(Failure(code, msg)) => {
+            let _ = writeln!(err, "bisect-step: {msg}");
+            code
+        }
     }
-    // 1. Input records, all of them, before anything is touched.
-    let mut new_records: Vec<(usize, Object)> = Vec::new();
+}
+
+/// Why a step stopped: the exit status, and the message for stderr.
+struct Failure(i32, String);
+
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure(EXIT_USAGE, msg.into())
+}
+
+/// The step in order: input, journal and start, replay, take the input,
+/// decide, append, answer.
+fn step(
+    opts: &Options,
+    input: Option<&mut dyn BufRead>,
+    input_name: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Failure> {
+    let new_records = read_input(input, input_name)?;
+    let journal = match &opts.journal {
+        Some(path) => read_journal(path, err).map_err(usage)?,
+        None => Journal::default(),
+    };
+    let (start, fresh) = start_of(&journal, opts)?;
+    let mut engine = Engine::new(start.clone()).map_err(|e| usage(format!("{e:#}")))?;
+    if fresh {
+        engine.check_range().map_err(|e| usage(format!("{e:#}")))?;
+    }
+    let pending = replay(&mut engine, &journal);
+    for (line, obj) in &new_records {
+        if let Err(RecordError(msg)) = engine.validate(obj) {
+            return Err(usage(format!("{input_name}:{line}: {msg}")));
+        }
+    }
+    let mut to_append: Vec<Object> = Vec::new();
+    if fresh {
+        to_append.push(kbisect_records::to_object(&start));
+    }
+    let took_new = take_input(&mut engine, &new_records, &pending, &mut to_append, err);
+    let last = journal.records.last();
+    if !took_new {
+        if let Some(last) = last.filter(|l| kind_of(l) == Some("result")) {
+            return write_record(out, last);
+        }
+    }
+    let decision = engine
+        .decide()
+        .map_err(|e| Failure(EXIT_FAILURE, format!("{e:#}")))?;
+    to_append.extend(decision.verdicts.iter().cloned());
+    let repeat = !took_new
+        && decision.verdicts.is_empty()
+        && last.is_some_and(|l| same_next(l, &decision.action));
+    if !repeat {
+        to_append.push(decision.action.clone());
+    }
+    if let Some(path) = &opts.journal {
+        append(path, journal.needs_newline, &to_append)?;
+    }
+    for line in &decision.log {
+        let _ = writeln!(err, "{line}");
+    }
+    write_record(out, &decision.action)
+}
+
+/// Every input record, before anything is touched: a malformed line is
+/// bad input.
+fn read_input(
+    input: Option<&mut dyn BufRead>,
+    input_name: &str,
+) -> Result<Vec<(usize, Object)>, Failure> {
+    let mut new_records = Vec::new();
     if let Some(input) = input {
         let mut reader = jsonl::Reader::new(input, input_name);
         while let Some(rec) = reader.next() {
-            match rec {
-                Ok(obj) => new_records.push((reader.line(), obj)),
-                Err(e) => fail!(EXIT_USAGE, "{e}"),
-            }
+            new_records.push((reader.line(), rec.map_err(|e| usage(e.to_string()))?));
         }
     }
-    // 2. The journal and its start record.
-    let journal = match &opts.journal {
-        Some(path) => match read_journal(path, err) {
-            Ok(j) => j,
-            Err(e) => fail!(EXIT_USAGE, "{e}"),
-        },
-        None => Journal {
-            records: vec![],
-            needs_newline: false,
-        },
+    Ok(new_records)
+}
+
+/// The journal's start record (checked against the command line), or a new
+/// one from the command line; true when new.
+fn start_of(journal: &Journal, opts: &Options) -> Result<(Start, bool), Failure> {
+    let Some(first) = journal.records.first() else {
+        return Ok((start_from_options(opts).map_err(usage)?, true));
     };
-    let (start, fresh) = match journal.records.first() {
-        Some(first) if kind_of(first) == Some("start") => match parse::<Start>(first) {
-            Ok(mut s) => {
-                if let Err(e) = check_against_journal(&s, opts) {
-                    fail!(EXIT_USAGE, "{e}");
-                }
-                if let Some(r) = &opts.repo {
-                    // The repository may have moved; the range has not.
-                    s.repo = fs::canonicalize(r)
-                        .map(|p| p.display().to_string())
-                        .unwrap_or(r.clone());
-                }
-                (s, false)
-            }
-            Err(e) => fail!(
-                EXIT_USAGE,
-                "{}:1: bad start record: {e}",
-                journal_name(opts)
-            ),
-        },
-        Some(_) => fail!(
-            EXIT_USAGE,
+    if kind_of(first) != Some("start") {
+        return Err(usage(format!(
             "{}:1: journal does not begin with a start record",
             journal_name(opts)
-        ),
-        None => match start_from_options(opts) {
-            Ok(s) => (s, true),
-            Err(e) => fail!(EXIT_USAGE, "{e}"),
-        },
-    };
-    let mut engine = match Engine::new(start.clone()) {
-        Ok(e) => e,
-        Err(e) => fail!(EXIT_USAGE, "{e:#}"),
-    };
-    if fresh {
-        if let Err(e) = engine.check_range() {
-            fail!(EXIT_USAGE, "{e:#}");
-        }
+        )));
     }
-    // 3. Replay the journal. Input records after the last decision are a
-    // batch whose step was interrupted (killed after appending them): when
-    // the same batch is fed again, its copy is not counted twice.
+    let mut s = parse::<Start>(first)
+        .map_err(|e| usage(format!("{}:1: bad start record: {e}", journal_name(opts))))?;
+    check_against_journal(&s, opts).map_err(usage)?;
+    if let Some(r) = &opts.repo {
+        // The repository may have moved; the range has not.
+        s.repo = fs::canonicalize(r)
+            .map(|p| p.display().to_string())
+            .unwrap_or(r.clone());
+    }
+    Ok((s, false))
+}
+
+/// Replay the journal into the engine. Returns the input records after the
+/// last decision: a batch whose step was interrupted (killed after
+/// appending them), so that the same batch fed again is not counted twice.
+fn replay<'j>(engine: &mut Engine, journal: &'j Journal) -> Vec<&'j Object> {
     for rec in journal.records.iter().skip(1) {
         engine.ingest(rec, true);
     }
-    let pending: Vec<&Object> = journal
+    journal
         .records
         .iter()
         .skip(1)
@@ -274,21 +321,21 @@ pub fn run(
         .into_iter()
         .rev()
         .filter(|r| !(kind_of(r) == Some("verdict") && r.contains_key("by")))
-        .collect();
-    // 4. Check, then take, the new records.
-    for (line, obj) in &new_records {
-        if let Err(RecordError(msg)) = engine.validate(obj) {
-            fail!(EXIT_USAGE, "{input_name}:{line}: {msg}");
-        }
-    }
-    let mut to_append: Vec<Object> = Vec::new();
-    if fresh {
-        to_append.push(kbisect_records::to_object(&start));
-    }
-    let mut took_new = false;
+        .collect()
+}
+
+/// Take the new records (less a repeat of the interrupted batch) and queue
+/// the kept ones for the journal. True when any was kept.
+fn take_input(
+    engine: &mut Engine,
+    new_records: &[(usize, Object)],
+    pending: &[&Object],
+    to_append: &mut Vec<Object>,
+    err: &mut dyn Write,
+) -> bool {
     let already = if !pending.is_empty()
         && new_records.len() >= pending.len()
-        && pending.iter().zip(&new_records).all(|(a, (_, b))| *a == b)
+        && pending.iter().zip(new_records).all(|(a, (_, b))| *a == b)
     {
         pending.len()
     } else {
@@ -297,65 +344,44 @@ pub fn run(
     if already > 0 {
         let _ = writeln!(err, "bisect-step: the first {already} input records are already in the journal (an interrupted step); not counted again");
     }
+    let mut took_new = false;
     for (_, obj) in new_records.iter().skip(already) {
         if engine.ingest(obj, false) {
             to_append.push(obj.clone());
             took_new = true;
         }
     }
-    let last = journal.records.last();
-    if !took_new {
-        if let Some(last) = last.filter(|l| kind_of(l) == Some("result")) {
-            let mut w = jsonl::Writer::new(&mut *out);
-            return match w.write(last) {
-                Ok(()) => EXIT_OK,
-                Err(e) => fail!(EXIT_FAILURE, "writing stdout: {e}"),
-            };
-        }
+    took_new
+}
+
+/// Append the records to the journal in one write, synced.
+fn append(path: &PathBuf, needs_newline: bool, records: &[Object]) -> Result<(), Failure> {
+    let mut text = Vec::new();
+    if needs_newline {
+        text.push(b'\n');
     }
-    // 5. Decide.
-    let decision = match engine.decide() {
-        Ok(d) => d,
-        Err(e) => fail!(EXIT_FAILURE, "{e:#}"),
-    };
-    to_append.extend(decision.verdicts.iter().cloned());
-    let repeat = !took_new
-        && decision.verdicts.is_empty()
-        && last.is_some_and(|l| same_next(l, &decision.action));
-    if !repeat {
-        to_append.push(decision.action.clone());
+    for rec in records {
+        let mut w = jsonl::Writer::new(&mut text);
+        let _ = w.write(rec);
     }
-    // 6. Append, then answer.
-    if let Some(path) = &opts.journal {
-        let mut text = Vec::new();
-        if journal.needs_newline {
-            text.push(b'\n');
-        }
-        for rec in &to_append {
-            let mut w = jsonl::Writer::new(&mut text);
-            let _ = w.write(rec);
-        }
-        let res = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(&text).and_then(|_| f.sync_data()));
-        if let Err(e) = res {
-            fail!(
+    fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(&text).and_then(|_| f.sync_data()))
+        .map_err(|e| {
+            Failure(
                 EXIT_FAILURE,
-                "{}: cannot append to journal: {e}",
-                path.display()
-            );
-        }
-    }
-    for line in &decision.log {
-        let _ = writeln!(err, "{line}");
-    }
-    let mut w = jsonl::Writer::new(&mut *out);
-    match w.write(&decision.action) {
-        Ok(()) => EXIT_OK,
-        Err(e) => fail!(EXIT_FAILURE, "writing stdout: {e}"),
-    }
+                format!("{}: cannot append to journal: {e}", path.display()),
+            )
+        })
+}
+
+/// The one record on stdout.
+fn write_record(out: &mut dyn Write, rec: &Object) -> Result<(), Failure> {
+    jsonl::Writer::new(out)
+        .write(rec)
+        .map_err(|e| Failure(EXIT_FAILURE, format!("writing stdout: {e}")))
 }
 
 fn journal_name(opts: &Options) -> String {
