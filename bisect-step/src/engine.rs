@@ -1,5 +1,6 @@
-//! The bisection state machine: what to do next, from the facts
-//! ([`crate::facts`] is where the records are read).
+//! The bisection state machine: the repository, the facts
+//! ([`crate::facts`] is where the records are read) and the policy
+//! ([`crate::policy`] is where the bisection phase is decided), wired.
 //!
 //! The state is a pure function of the journal's input records (builds,
 //! runs, verdicts given from outside): nothing decided earlier is trusted on
@@ -11,41 +12,16 @@
 
 use crate::facts::{oid_of, Facts};
 pub use crate::facts::{CommitFacts, RecordError};
-use crate::graph::{BitSet, Graph, Walker};
-use crate::model::{self, Direction, Evidence};
+use crate::graph::Graph;
+use crate::model::Direction;
+use crate::policy::{
+    BisectDecision, Policy, Test, MAX_INFRA_IN_A_ROW, MAX_RELEASES, START_BATCH, START_CRASHES,
+    START_RUNS,
+};
 use anyhow::{anyhow, Context, Result};
 use git2::{Oid, Repository};
 use kbisect_records::{BisectResult, CommitRef, Next, Object, Start, Verdict, VerdictValue};
-use std::collections::HashMap;
 use std::time::Instant;
-
-/// Runs at the start commit: until this many target crashes…
-///
-/// The start only has to show that the bug reproduces and roughly how
-/// often: the rate is learnt from every run of the bisection after it (see
-/// [`model::posterior`]). In simulation at rate 0.3, stopping at the third
-/// crash took 112 VM runs a bisection where 8 crashes or 20 runs took 119,
-/// and 30 runs 124, at the same accuracy.
-pub const START_CRASHES: u32 = 3;
-/// …or this many runs with evidence…
-pub const START_RUNS: u32 = 20;
-/// …asked for this many at a time.
-pub const START_BATCH: u32 = 5;
-/// Consecutive infra errors that stop the bisection.
-pub const MAX_INFRA_IN_A_ROW: u32 = 10;
-/// VM runs after which the bisection stops with what it has.
-pub const MAX_VM_RUNS: u32 = 1000;
-/// The culprit's posterior probability at which the bisection stops. The
-/// posterior holds up as a probability of being right: in the simulator,
-/// bisections stopping at 0.99 named the culprit 98.9-99.2% of the time at
-/// a flaky 0.3 reproduction rate (three sets of 1000); 0.995 took 7% more
-/// VM runs for 99.6%.
-pub const DEFAULT_CONFIDENCE: f64 = 0.99;
-/// Release tags tested at most.
-pub const MAX_RELEASES: usize = 12;
-/// The bounds of the reproduction rate the bisection works with: never
-/// quite certain, never hopeless.
-const RATE_CLAMP: (f64, f64) = (0.02, 0.999);
 
 /// The action decided, and the records to append to the journal before it.
 pub struct Decision {
@@ -203,100 +179,15 @@ impl Engine {
         self.facts.of(oid)
     }
 
-    /// The commit whose runs measure the reproduction rate: the buggy end.
-    fn start_commit(&self) -> Oid {
-        match self.dir {
-            Direction::Cause => self.bad,
-            Direction::Fix => self.goods[0],
+    /// The policy over the facts as they stand.
+    fn policy(&self) -> Policy<'_> {
+        Policy {
+            facts: &self.facts,
+            start: &self.start,
+            dir: self.dir,
+            bad: self.bad,
+            goods: &self.goods,
         }
-    }
-
-    /// A cautious reproduction rate for the fixed run counts (a release tag
-    /// or the revert check is called good after enough ok runs): a Beta(1,1)
-    /// posterior from the runs of commits known buggy, taken half a standard
-    /// deviation low, so ok runs are not over-trusted; and the plain rate.
-    /// The bisection itself learns the rate with the culprit instead.
-    fn repro_rate(&self, known_buggy: &[Oid]) -> (f64, f64) {
-        let (rate, point) = self.rate_belief(known_buggy);
-        let (a, b) = (rate.a, rate.b);
-        let sd = (a * b / ((a + b) * (a + b) * (a + b + 1.0))).sqrt();
-        ((rate.mean() - 0.5 * sd).clamp(0.05, 0.999), point)
-    }
-
-    /// The Beta belief about the reproduction rate, and the plain estimate.
-    fn rate_belief(&self, known_buggy: &[Oid]) -> (model::Rate, f64) {
-        if let Some(p) = self.start.repro_rate {
-            return (model::Rate::known(p), p);
-        }
-        let (mut k, mut m) = (0.0, 0.0);
-        for o in known_buggy {
-            if let Some(f) = self.facts.by_commit.get(o) {
-                k += f.evidence.crashes as f64;
-                m += f.evidence.oks as f64;
-            }
-        }
-        // Counted at half weight: the start stops at its third crash, and a
-        // lucky start (3 crashes in 4 runs at a true 0.3) must not make a
-        // few ok runs look like proof. The wider belief costs a run or two.
-        (
-            model::Rate::from_counts(k / 2.0, m / 2.0),
-            k / (k + m).max(1.0),
-        )
-    }
-
-    /// What a build costs in VM runs, from the seconds this bisection's
-    /// builds (not the cached ones) and runs took: 2 until both are known.
-    fn build_cost_in_runs(&self) -> f64 {
-        let (mut build_s, mut builds, mut run_s, mut runs) = (0.0, 0u32, 0.0, 0u32);
-        for f in self.facts.by_commit.values() {
-            if f.builds > f.cached_builds {
-                build_s += f.build_seconds;
-                builds += f.builds - f.cached_builds;
-            }
-            run_s += f.run_seconds;
-            runs += f.vm_runs;
-        }
-        if builds == 0 || runs == 0 || run_s <= 0.0 {
-            return 2.0;
-        }
-        ((build_s / builds as f64) / (run_s / runs as f64)).clamp(0.5, 20.0)
-    }
-
-    /// The reproduction rate the next commit is chosen with. Answers given
-    /// as plain verdicts (a person or a script saying good or bad, no VM
-    /// run anywhere and no `--repro-rate`) are certain: choosing with the
-    /// posterior rate, which with no runs is the uniform prior's 0.5,
-    /// assumed a flaky reproducer and leaned to the good side, taking more
-    /// tests than `git bisect`. Then the choice halves like git, at the
-    /// clamp's top; `posterior_rate` stays the rate everywhere else.
-    fn choice_rate(&self, posterior_rate: f64) -> f64 {
-        let any_vm_run = self
-            .facts
-            .by_commit
-            .values()
-            .chain(std::iter::once(&self.facts.revert))
-            .any(|f| f.vm_runs > 0);
-        if self.start.repro_rate.is_none() && !any_vm_run {
-            RATE_CLAMP.1
-        } else {
-            posterior_rate
-        }
-    }
-
-    fn batch(p: f64) -> u32 {
-        ((0.5f64).ln() / (1.0 - p).ln()).ceil().clamp(1.0, 10.0) as u32
-    }
-
-    fn confirm_runs(p: f64) -> u32 {
-        ((0.01f64).ln() / (1.0 - p).ln()).ceil().clamp(1.0, 20.0) as u32
-    }
-
-    /// Runs of bad with the culprit reverted before the bug is called gone:
-    /// the one home of that count (kbisect takes it from the result's
-    /// `revert_runs` when it does the check itself).
-    fn revert_check_runs(&self) -> u32 {
-        let (p_cons, _) = self.repro_rate(&[self.start_commit()]);
-        Self::confirm_runs(p_cons)
     }
 
     fn next(&self, oid: Oid, reason: &str, runs: u32) -> Next {
@@ -379,7 +270,7 @@ impl Engine {
     /// Verdict records for commits with new records since their last verdict.
     fn verdicts(&mut self, log: &mut Vec<String>) -> Vec<Object> {
         let mut out = Vec::new();
-        let sigs = self.tested_signatures();
+        let sigs = self.policy().tested_signatures();
         for oid in self.facts.order.clone() {
             let f = self.f(oid);
             if !f.dirty {
@@ -415,7 +306,7 @@ impl Engine {
             } else if f.evidence.oks > 0 {
                 v.verdict = VerdictValue::Good;
                 v.reason = Some(format!("no target crash in {} runs", f.evidence.oks));
-            } else if let Some(other) = self.same_signature(oid, &f, &sigs) {
+            } else if let Some(other) = self.policy().same_signature(oid, &f, &sigs) {
                 let of = self.f(other);
                 v.verdict = if of.evidence.crashes > 0 {
                     VerdictValue::Bad
@@ -451,46 +342,6 @@ impl Engine {
         out
     }
 
-    /// Signatures of commits with evidence from their own runs.
-    fn tested_signatures(&self) -> HashMap<String, Oid> {
-        let mut m = HashMap::new();
-        for oid in &self.facts.order {
-            let f = &self.facts.by_commit[oid];
-            if let Some(s) = &f.signature {
-                if f.evidence.crashes + f.evidence.oks > 0 && f.evidence.hard.is_none() {
-                    m.entry(s.clone()).or_insert(*oid);
-                }
-            }
-        }
-        m
-    }
-
-    fn same_signature(
-        &self,
-        oid: Oid,
-        f: &CommitFacts,
-        sigs: &HashMap<String, Oid>,
-    ) -> Option<Oid> {
-        let s = f.signature.as_ref()?;
-        if f.evidence.crashes + f.evidence.oks > 0 {
-            return None;
-        }
-        sigs.get(s).copied().filter(|o| *o != oid)
-    }
-
-    /// The evidence a commit carries: its own, or, with none, that of a
-    /// tested commit with the same build signature.
-    fn evidence_of(&self, oid: Oid, sigs: &HashMap<String, Oid>) -> Evidence {
-        let f = self.f(oid);
-        if !f.evidence.is_empty() {
-            return f.evidence;
-        }
-        match self.same_signature(oid, &f, sigs) {
-            Some(o) => self.f(o).evidence,
-            None => f.evidence,
-        }
-    }
-
     fn decide_action(&mut self, log: &mut Vec<String>) -> Result<Decision> {
         let log0 = std::mem::take(log);
         if self.facts.infra_in_a_row >= MAX_INFRA_IN_A_ROW {
@@ -501,7 +352,7 @@ impl Engine {
             ));
         }
         // Phase 1: the buggy end reproduces, and how often.
-        let s = self.start_commit();
+        let s = self.policy().start_commit();
         let sf = self.f(s);
         if self.start.repro_rate.is_none() && sf.evidence.hard.is_none() {
             if let Some(why) = sf.untestable() {
@@ -555,8 +406,8 @@ impl Engine {
         }
         // Phase 2: releases, newest to oldest, until one is good.
         if self.goods.is_empty() {
-            let (p, _) = self.repro_rate(&[s]);
-            let confirm = Self::confirm_runs(p);
+            let (p, _) = self.policy().repro_rate(&[s]);
+            let confirm = Policy::confirm_runs(p);
             let tags = crate::releases::release_tags(
                 &self.repo,
                 self.start.releases.as_deref().unwrap_or("v*"),
@@ -634,10 +485,10 @@ impl Engine {
     }
 
     /// Phase 3 to 5: bisection, the parent, the revert check, the result.
-    fn bisect(&mut self, mut log: Vec<String>) -> Result<Decision> {
+    fn bisect(&mut self, log: Vec<String>) -> Result<Decision> {
         self.graph()?;
         let (_, g) = self.graph.take().expect("graph loaded");
-        let out = self.bisect_in(&g, &mut log);
+        let out = self.bisect_in(&g);
         self.graph = Some((self.goods.clone(), g));
         out.map(|mut d| {
             d.log.splice(0..0, log);
@@ -645,202 +496,73 @@ impl Engine {
         })
     }
 
-    fn bisect_in(&mut self, g: &Graph, _log: &mut Vec<String>) -> Result<Decision> {
-        let n = g.len();
-        if n == 0 {
-            return Ok(self.error_result(
-                "empty_range",
-                "no commit between good and bad".into(),
-                vec![],
-            ));
+    fn bisect_in(&mut self, g: &Graph) -> Result<Decision> {
+        match self.policy().bisect(g) {
+            BisectDecision::Error { error, message } => {
+                Ok(self.error_result(error, message, vec![]))
+            }
+            BisectDecision::Test(t) => Ok(self.bisect_action(t)),
+            BisectDecision::Inconclusive {
+                candidates,
+                confidence,
+                flaky,
+                repro_rate,
+            } => Ok(self.inconclusive(&candidates, confidence, flaky, repro_rate)),
+            BisectDecision::Settled {
+                culprit,
+                confidence,
+                flaky,
+                repro_rate,
+            } => self.conclude(culprit, confidence, flaky, repro_rate),
         }
-        let sigs = self.tested_signatures();
-        let mut walker = Walker::new(n);
-        // Tested commits in range, with their ancestor sets.
-        let mut tested: Vec<(u32, BitSet, Evidence)> = Vec::new();
-        let mut untestable = vec![false; n];
-        // Commits that failed to build or boot, and ones that gave evidence:
-        // where a broken stretch may reach (model::testable_odds).
-        let mut broken = vec![false; n];
-        let mut works = vec![false; n];
-        for oid in &self.facts.order {
-            let Some(x) = g.node(oid) else { continue };
-            if self.facts.by_commit[oid].untestable().is_some() {
-                untestable[x as usize] = true;
-                broken[x as usize] = true;
-            }
-            let own = self.facts.by_commit[oid].evidence;
-            works[x as usize] = !own.is_empty();
-            let ev = self.evidence_of(*oid, &sigs);
-            if own.is_empty() && !ev.is_empty() {
-                // Same kernel as a tested commit: testing it again is
-                // testing that one.
-                untestable[x as usize] = true;
-            }
-            if !ev.is_empty() {
-                tested.push((x, walker.ancestors(g, x), ev));
-            }
-        }
-        // The rate is learnt with the culprit (see model::posterior). Runs
-        // of the buggy end outside the range (a fix bisection's good
-        // commits) hold under every hypothesis, so they go into the prior.
-        let (_, p_point) = self.rate_belief(&[self.start_commit()]);
-        let prior = match self.start.repro_rate {
-            Some(p) => model::Rate::known(p),
-            None => {
-                let (mut k, mut m) = (0.0, 0.0);
-                if self.dir == Direction::Fix {
-                    for o in &self.goods {
-                        let ev = self.f(*o).evidence;
-                        if ev.hard.is_none() {
-                            k += ev.crashes as f64;
-                            m += ev.oks as f64;
-                        }
-                    }
-                }
-                model::Rate::from_counts(k, m)
-            }
-        };
-        let refs: Vec<(&BitSet, Evidence)> = tested.iter().map(|(_, a, e)| (a, *e)).collect();
-        let Some(post) = model::posterior(g, &refs, prior, self.dir) else {
-            return Ok(self.error_result(
-                "contradictory_verdicts",
-                "the verdicts contradict every candidate".into(),
-                vec![],
-            ));
-        };
-        let (w, p) = (post.weight, post.rate.clamp(RATE_CLAMP.0, RATE_CLAMP.1));
-        let (best, confidence) =
-            w.iter().enumerate().fold(
-                (0usize, -1.0f64),
-                |acc, (i, &x)| if x > acc.1 { (i, x) } else { acc },
-            );
-        let target = self.start.confidence.unwrap_or(DEFAULT_CONFIDENCE);
-        let total_runs: u32 = self.facts.by_commit.values().map(|f| f.vm_runs).sum();
-        let flaky = self
-            .facts
-            .by_commit
-            .values()
-            .any(|f| f.evidence.crashes > 0 && f.evidence.oks > 0)
-            || p_point < 0.95;
-        let choice = if confidence >= target || total_runs >= MAX_VM_RUNS {
-            None
-        } else {
-            let retest: Vec<u32> = tested
-                .iter()
-                .filter(|(x, _, e)| e.hard.is_none() && e.crashes == 0 && !untestable[*x as usize])
-                .map(|(x, _, _)| *x)
-                .collect();
-            let build_cost = self.build_cost_in_runs();
-            let mut testable = model::testable_odds(g, &broken, &works);
-            for (t, &u) in testable.iter_mut().zip(&untestable) {
-                if u {
-                    *t = 0.0;
-                }
-            }
-            model::choose(
-                g,
-                &w,
-                &testable,
-                &retest,
-                build_cost,
-                self.choice_rate(p),
-                self.dir,
-                &mut walker,
-            )
-        };
-        if let Some(c) = choice {
-            let oid = g.oids[c.node as usize];
-            let f = self.f(oid);
-            let reason = if f.vm_runs > 0 || f.builds > 0 {
-                "more_runs"
-            } else {
-                "bisect"
-            };
-            let mut next = self.next(oid, reason, Self::batch(p));
-            // A kernel identical to one already tested need not boot: ktest
-            // gives a build with one of these signatures no runs, and the
-            // verdict comes from the commit that had it.
-            if reason == "bisect" {
-                let mut known: Vec<String> = self.tested_signatures().into_keys().collect();
-                known.sort();
-                next.known_signatures = known;
-            }
-            // git's view: candidates not ruled out by a decided verdict.
-            let alive = self.discrete_alive(g, &tested);
-            let anc = walker.ancestors(g, c.node);
-            let all = alive.iter().filter(|&&a| a).count() as u64;
-            let below = (0..n).filter(|&i| alive[i] && anc.get(i as u32)).count() as u64;
-            let left = (below.saturating_sub(1)).max(all - below);
-            next.revisions_left = Some(left);
-            next.steps_left = Some(estimate_steps(all));
-            let mut l = vec![];
-            if reason == "bisect" {
-                l.push(format!(
-                    "Bisecting: {left} revisions left to test after this (roughly {} steps)",
-                    estimate_steps(all)
-                ));
-            } else {
-                l.push(format!("more runs at {oid} (P(bad)={:.3})", c.split));
-            }
-            l.push(format!("[{oid}] {}", self.subject(oid)));
-            return Ok(Self::action(next, l));
-        }
-        // Settled: found, or inconclusive.
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| w[b].total_cmp(&w[a]).then(a.cmp(&b)));
-        let mut mass = 0.0;
-        let mut set = Vec::new();
-        for i in order {
-            if mass >= target.min(0.99) || w[i] < model::LIVE {
-                break;
-            }
-            mass += w[i];
-            set.push(i);
-        }
-        if confidence < target && set.len() > 1 {
-            let mut r = self.result_base("inconclusive");
-            set.sort();
-            r.candidates = set
-                .iter()
-                .take(100)
-                .map(|&i| CommitRef {
-                    commit: g.oids[i].to_string(),
-                    subject: self.subject(g.oids[i]),
-                })
-                .collect();
-            r.confidence = confidence;
-            r.flaky = flaky;
-            r.repro_rate = Some(p_point);
-            let mut l = vec!["This means the bug could be in any of these commits (only skipped commits left to test):".to_string()];
-            l.extend(
-                r.candidates
-                    .iter()
-                    .map(|c| format!("{} {}", c.commit, c.subject)),
-            );
-            return Ok(Self::finish(r, l));
-        }
-        let culprit = g.oids[best];
-        self.conclude(culprit, confidence, flaky, p_point)
     }
 
-    /// Candidates not ruled out by any decided verdict (crash = bug present,
-    /// ok-only runs = taken as absent), as `git bisect` would count them.
-    fn discrete_alive(&self, g: &Graph, tested: &[(u32, BitSet, Evidence)]) -> Vec<bool> {
-        let mut alive = vec![true; g.len()];
-        for (_, anc, ev) in tested {
-            let present = ev.hard.unwrap_or(ev.crashes > 0);
-            let new_state = match self.dir {
-                Direction::Cause => present,
-                Direction::Fix => !present,
-            };
-            for (i, a) in alive.iter_mut().enumerate() {
-                if anc.get(i as u32) != new_state {
-                    *a = false;
-                }
-            }
+    /// The `next` record and log lines of a bisection test.
+    fn bisect_action(&self, t: Test) -> Decision {
+        let mut next = self.next(t.commit, t.reason, t.runs);
+        next.known_signatures = t.known_signatures;
+        next.revisions_left = Some(t.revisions_left);
+        next.steps_left = Some(t.steps_left);
+        let mut l = vec![];
+        if t.reason == "bisect" {
+            l.push(format!(
+                "Bisecting: {} revisions left to test after this (roughly {} steps)",
+                t.revisions_left, t.steps_left
+            ));
+        } else {
+            l.push(format!("more runs at {} (P(bad)={:.3})", t.commit, t.split));
         }
-        alive
+        l.push(format!("[{}] {}", t.commit, self.subject(t.commit)));
+        Self::action(next, l)
+    }
+
+    /// The inconclusive result: the culprit is one of `candidates`.
+    fn inconclusive(
+        &self,
+        candidates: &[Oid],
+        confidence: f64,
+        flaky: bool,
+        repro_rate: f64,
+    ) -> Decision {
+        let mut r = self.result_base("inconclusive");
+        r.candidates = candidates
+            .iter()
+            .take(100)
+            .map(|&c| CommitRef {
+                commit: c.to_string(),
+                subject: self.subject(c),
+            })
+            .collect();
+        r.confidence = confidence;
+        r.flaky = flaky;
+        r.repro_rate = Some(repro_rate);
+        let mut l = vec!["This means the bug could be in any of these commits (only skipped commits left to test):".to_string()];
+        l.extend(
+            r.candidates
+                .iter()
+                .map(|c| format!("{} {}", c.commit, c.subject)),
+        );
+        Self::finish(r, l)
     }
 
     /// The culprit is settled: check its parent, maybe revert it, and report.
@@ -865,7 +587,7 @@ impl Engine {
             }
         }
         let mut revert_check = None;
-        let confirm = self.revert_check_runs();
+        let confirm = self.policy().revert_check_runs();
         if self.start.revert_check && culprit != self.bad {
             let rf = &self.facts.revert;
             let verdict = if rf.build_ok == Some(false) {
@@ -936,20 +658,5 @@ impl Engine {
             confidence
         ));
         Ok(Self::finish(r, l))
-    }
-}
-
-/// git's estimate of the steps left for `all` candidates.
-pub fn estimate_steps(all: u64) -> u32 {
-    if all < 3 {
-        return 0;
-    }
-    let n = 63 - all.leading_zeros();
-    let e = 1u64 << n;
-    let x = all - e;
-    if e < 3 * x {
-        n
-    } else {
-        n - 1
     }
 }

@@ -4,7 +4,8 @@
 //! takes the new records on stdin (builds, runs, verdicts), appends them and
 //! what it decides to the journal, and prints the next action: a `next`
 //! record, or the `result`. See [`run`] for the contract, [`facts`] for where
-//! records are read, [`engine`] for the decisions, [`model`] for the
+//! records are read, [`policy`] for the decisions, [`engine`] for the
+//! wiring of repository, facts and policy, [`model`] for the
 //! posterior and the choice of commit, [`graph`] for the commit graph in
 //! compact arrays.
 
@@ -13,6 +14,7 @@ pub mod engine;
 pub mod facts;
 pub mod graph;
 pub mod model;
+pub mod policy;
 pub mod releases;
 #[cfg(feature = "sim")]
 pub mod sim;
