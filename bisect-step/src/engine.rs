@@ -1,6 +1,7 @@
 //! The bisection state machine: the repository, the facts
 //! ([`crate::facts`] is where the records are read) and the policy
-//! ([`crate::policy`] is where the bisection phase is decided), wired.
+//! ([`crate::policy`] is where the bisection phase is decided) and the
+//! rendering ([`crate::render`] writes records and log lines), wired.
 //!
 //! The state is a pure function of the journal's input records (builds,
 //! runs, verdicts given from outside): nothing decided earlier is trusted on
@@ -14,26 +15,13 @@ use crate::facts::{oid_of, Facts};
 pub use crate::facts::{CommitFacts, RecordError};
 use crate::graph::Graph;
 use crate::model::Direction;
-use crate::policy::{
-    BisectDecision, Policy, Test, MAX_INFRA_IN_A_ROW, MAX_RELEASES, START_BATCH, START_CRASHES,
-    START_RUNS,
-};
+use crate::policy::{BisectDecision, Policy, MAX_RELEASES};
+pub use crate::render::Decision;
+use crate::render::{self, Render};
 use anyhow::{anyhow, Context, Result};
 use git2::{Oid, Repository};
-use kbisect_records::{BisectResult, CommitRef, Next, Object, Start, Verdict, VerdictValue};
+use kbisect_records::{CommitRef, Object, Start, Verdict, VerdictValue};
 use std::time::Instant;
-
-/// The action decided, and the records to append to the journal before it.
-pub struct Decision {
-    /// Verdicts on commits with new evidence.
-    pub verdicts: Vec<Object>,
-    /// A `next` or `result` record.
-    pub action: Object,
-    /// True when `action` is the result.
-    pub done: bool,
-    /// Human progress lines (seed style).
-    pub log: Vec<String>,
-}
 
 /// The bisection over one repository.
 pub struct Engine {
@@ -56,6 +44,14 @@ pub fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
         .peel_to_commit()
         .map_err(|_| anyhow!("{rev:?} does not name a commit"))?;
     Ok(commit.id())
+}
+
+/// A commit's subject line, empty when it has none.
+fn subject_of(repo: &Repository, oid: Oid) -> String {
+    repo.find_commit(oid)
+        .ok()
+        .and_then(|c| c.summary().map(str::to_string))
+        .unwrap_or_default()
 }
 
 impl Engine {
@@ -168,11 +164,17 @@ impl Engine {
     }
 
     fn subject(&self, oid: Oid) -> String {
-        self.repo
-            .find_commit(oid)
-            .ok()
-            .and_then(|c| c.summary().map(str::to_string))
-            .unwrap_or_default()
+        subject_of(&self.repo, oid)
+    }
+
+    /// The renderer over the facts as they stand, subjects from the repo.
+    fn render(&self) -> Render<'_, impl Fn(Oid) -> String + '_> {
+        let repo = &self.repo;
+        Render {
+            facts: &self.facts,
+            dir: self.dir,
+            subject: move |oid| subject_of(repo, oid),
+        }
     }
 
     fn f(&self, oid: Oid) -> CommitFacts {
@@ -190,16 +192,6 @@ impl Engine {
         }
     }
 
-    fn next(&self, oid: Oid, reason: &str, runs: u32) -> Next {
-        Next {
-            commit: oid.to_string(),
-            subject: Some(self.subject(oid)),
-            reason: reason.into(),
-            runs: Some(runs),
-            ..Default::default()
-        }
-    }
-
     /// Decide what to do now.
     pub fn decide(&mut self) -> Result<Decision> {
         let t0 = Instant::now();
@@ -213,58 +205,6 @@ impl Engine {
         d.verdicts = verdicts;
         d.log.splice(0..0, log);
         Ok(d)
-    }
-
-    fn result_base(&self, status: &str) -> BisectResult {
-        let mut r = BisectResult {
-            status: status.into(),
-            direction: self.dir.as_str().into(),
-            ..Default::default()
-        };
-        let mut tested = 0;
-        for f in self
-            .facts
-            .by_commit
-            .values()
-            .chain(std::iter::once(&self.facts.revert))
-        {
-            if f.vm_runs > 0 || !f.evidence.is_empty() {
-                tested += 1;
-            }
-            r.builds += f.builds - f.cached_builds;
-            r.vm_runs += f.vm_runs;
-            r.build_seconds += f.build_seconds;
-            r.test_seconds += f.run_seconds;
-        }
-        r.revisions_tested = tested;
-        r.seconds = r.build_seconds + r.test_seconds + self.facts.decide_seconds;
-        r
-    }
-
-    fn finish(r: BisectResult, log: Vec<String>) -> Decision {
-        Decision {
-            verdicts: vec![],
-            action: kbisect_records::to_object(&r),
-            done: true,
-            log,
-        }
-    }
-
-    fn error_result(&self, error: &str, message: String, mut log: Vec<String>) -> Decision {
-        let mut r = self.result_base("error");
-        r.error = Some(error.into());
-        log.push(format!("bisection stopped: {message}"));
-        r.message = Some(message);
-        Self::finish(r, log)
-    }
-
-    fn action(next: Next, log: Vec<String>) -> Decision {
-        Decision {
-            verdicts: vec![],
-            action: kbisect_records::to_object(&next),
-            done: false,
-            log,
-        }
     }
 
     /// Verdict records for commits with new records since their last verdict.
@@ -344,66 +284,10 @@ impl Engine {
 
     fn decide_action(&mut self, log: &mut Vec<String>) -> Result<Decision> {
         let log0 = std::mem::take(log);
-        if self.facts.infra_in_a_row >= MAX_INFRA_IN_A_ROW {
-            return Ok(self.error_result(
-                "too_many_infra_errors",
-                format!("{} infra errors in a row", self.facts.infra_in_a_row),
-                log0,
-            ));
+        if let Some(d) = self.policy().start_phase() {
+            return Ok(self.render().start_phase(d, log0));
         }
-        // Phase 1: the buggy end reproduces, and how often.
         let s = self.policy().start_commit();
-        let sf = self.f(s);
-        if self.start.repro_rate.is_none() && sf.evidence.hard.is_none() {
-            if let Some(why) = sf.untestable() {
-                return Ok(self.error_result(
-                    "start_commit_untestable",
-                    format!("the starting commit {s} cannot be tested: {why}"),
-                    log0,
-                ));
-            }
-            let ev = sf.evidence.crashes + sf.evidence.oks;
-            // No crash in 20 runs: 20 more before saying it does not reproduce.
-            let want = if sf.evidence.crashes == 0 {
-                2 * START_RUNS
-            } else {
-                START_RUNS
-            };
-            if sf.evidence.crashes < START_CRASHES && ev < want {
-                let reason = if sf.vm_runs > 0 || sf.builds > 0 {
-                    "more_runs"
-                } else {
-                    "start"
-                };
-                let runs = if ev < START_RUNS {
-                    START_RUNS - ev
-                } else {
-                    want - ev
-                };
-                // In batches: the start stops at its third target crash.
-                let runs = runs.min(START_BATCH);
-                // Every run counts while the rate is measured: ktest must not
-                // stop this batch at its first target crash.
-                let mut next = self.next(s, reason, runs);
-                next.stop_on_target = Some(false);
-                return Ok(Self::action(next, log0));
-            }
-            if sf.evidence.crashes == 0 {
-                let mut r = self.result_base(match self.dir {
-                    Direction::Cause => "no_bug_at_bad",
-                    Direction::Fix => "error",
-                });
-                if self.dir == Direction::Fix {
-                    r.error = Some("no_bug_at_good".into());
-                }
-                r.message = Some(format!(
-                    "the target bug did not reproduce at {s} in {ev} runs"
-                ));
-                let mut l = log0;
-                l.push(format!("the bug does not reproduce at {s}"));
-                return Ok(Self::finish(r, l));
-            }
-        }
         // Phase 2: releases, newest to oldest, until one is good.
         if self.goods.is_empty() {
             let (p, _) = self.policy().repro_rate(&[s]);
@@ -436,18 +320,20 @@ impl Engine {
                         break;
                     }
                     None => {
-                        let mut next = self.next(*oid, "release", confirm - f.evidence.oks);
+                        let mut next =
+                            self.render()
+                                .next(*oid, "release", confirm - f.evidence.oks);
                         next.release = Some(tag.clone());
                         let mut l = log0;
                         l.push(format!("testing release {tag}"));
-                        return Ok(Self::action(next, l));
+                        return Ok(render::action(next, l));
                     }
                 }
             }
             match good {
                 Some(g) => self.goods = vec![g],
                 None => {
-                    let mut r = self.result_base(if oldest_bad.is_some() {
+                    let mut r = self.render().result_base(if oldest_bad.is_some() {
                         "bug_at_oldest_release"
                     } else {
                         "error"
@@ -465,7 +351,7 @@ impl Engine {
                         r.extra
                             .insert("oldest_release".into(), serde_json::json!(t));
                     }
-                    return Ok(Self::finish(r, log0));
+                    return Ok(render::finish(r, log0));
                 }
             }
         }
@@ -499,15 +385,17 @@ impl Engine {
     fn bisect_in(&mut self, g: &Graph) -> Result<Decision> {
         match self.policy().bisect(g) {
             BisectDecision::Error { error, message } => {
-                Ok(self.error_result(error, message, vec![]))
+                Ok(self.render().error_result(error, message, vec![]))
             }
-            BisectDecision::Test(t) => Ok(self.bisect_action(t)),
+            BisectDecision::Test(t) => Ok(self.render().bisect_test(t)),
             BisectDecision::Inconclusive {
                 candidates,
                 confidence,
                 flaky,
                 repro_rate,
-            } => Ok(self.inconclusive(&candidates, confidence, flaky, repro_rate)),
+            } => Ok(self
+                .render()
+                .inconclusive(&candidates, confidence, flaky, repro_rate)),
             BisectDecision::Settled {
                 culprit,
                 confidence,
@@ -515,54 +403,6 @@ impl Engine {
                 repro_rate,
             } => self.conclude(culprit, confidence, flaky, repro_rate),
         }
-    }
-
-    /// The `next` record and log lines of a bisection test.
-    fn bisect_action(&self, t: Test) -> Decision {
-        let mut next = self.next(t.commit, t.reason, t.runs);
-        next.known_signatures = t.known_signatures;
-        next.revisions_left = Some(t.revisions_left);
-        next.steps_left = Some(t.steps_left);
-        let mut l = vec![];
-        if t.reason == "bisect" {
-            l.push(format!(
-                "Bisecting: {} revisions left to test after this (roughly {} steps)",
-                t.revisions_left, t.steps_left
-            ));
-        } else {
-            l.push(format!("more runs at {} (P(bad)={:.3})", t.commit, t.split));
-        }
-        l.push(format!("[{}] {}", t.commit, self.subject(t.commit)));
-        Self::action(next, l)
-    }
-
-    /// The inconclusive result: the culprit is one of `candidates`.
-    fn inconclusive(
-        &self,
-        candidates: &[Oid],
-        confidence: f64,
-        flaky: bool,
-        repro_rate: f64,
-    ) -> Decision {
-        let mut r = self.result_base("inconclusive");
-        r.candidates = candidates
-            .iter()
-            .take(100)
-            .map(|&c| CommitRef {
-                commit: c.to_string(),
-                subject: self.subject(c),
-            })
-            .collect();
-        r.confidence = confidence;
-        r.flaky = flaky;
-        r.repro_rate = Some(repro_rate);
-        let mut l = vec!["This means the bug could be in any of these commits (only skipped commits left to test):".to_string()];
-        l.extend(
-            r.candidates
-                .iter()
-                .map(|c| format!("{} {}", c.commit, c.subject)),
-        );
-        Self::finish(r, l)
     }
 
     /// The culprit is settled: check its parent, maybe revert it, and report.
@@ -573,8 +413,8 @@ impl Engine {
         if let Some(pa) = parent {
             let pf = self.f(pa);
             if pf.builds == 0 && pf.evidence.is_empty() {
-                let next = self.next(pa, "parent", 0);
-                return Ok(Self::action(
+                let next = self.render().next(pa, "parent", 0);
+                return Ok(render::action(
                     next,
                     vec![
                         format!(
@@ -604,16 +444,18 @@ impl Engine {
             match verdict {
                 Some(v) => revert_check = Some(v.to_string()),
                 None => {
-                    let mut next = self.next(self.bad, "revert_check", confirm - rf.evidence.oks);
+                    let mut next =
+                        self.render()
+                            .next(self.bad, "revert_check", confirm - rf.evidence.oks);
                     next.revert = Some(culprit.to_string());
-                    return Ok(Self::action(
+                    return Ok(render::action(
                         next,
                         vec![format!("testing {} with {culprit} reverted", self.bad)],
                     ));
                 }
             }
         }
-        let mut r = self.result_base("found");
+        let mut r = self.render().result_base("found");
         r.culprit = Some(CommitRef {
             commit: culprit.to_string(),
             subject: commit.summary().unwrap_or("").to_string(),
@@ -657,6 +499,6 @@ impl Engine {
             commit.summary().unwrap_or(""),
             confidence
         ));
-        Ok(Self::finish(r, l))
+        Ok(render::finish(r, l))
     }
 }

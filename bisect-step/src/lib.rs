@@ -5,7 +5,7 @@
 //! what it decides to the journal, and prints the next action: a `next`
 //! record, or the `result`. See [`run`] for the contract, [`facts`] for where
 //! records are read, [`policy`] for the decisions, [`engine`] for the
-//! wiring of repository, facts and policy, [`model`] for the
+//! wiring of repository, facts, policy and [`render`], [`model`] for the
 //! posterior and the choice of commit, [`graph`] for the commit graph in
 //! compact arrays.
 
@@ -16,6 +16,7 @@ pub mod graph;
 pub mod model;
 pub mod policy;
 pub mod releases;
+pub mod render;
 #[cfg(feature = "sim")]
 pub mod sim;
 

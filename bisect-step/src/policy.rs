@@ -459,6 +459,82 @@ impl Policy<'_> {
     }
 }
 
+/// The start phase's decision, when it has not settled yet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartDecision {
+    /// Runs at the start commit, every one counted: ktest must not stop
+    /// the batch at its first target crash while the rate is measured.
+    Measure {
+        commit: Oid,
+        reason: &'static str,
+        runs: u32,
+    },
+    /// The bug did not reproduce at the start commit in `runs` runs.
+    NoBug { commit: Oid, runs: u32 },
+    /// The bisection cannot go on.
+    Error {
+        error: &'static str,
+        message: String,
+    },
+}
+
+impl Policy<'_> {
+    /// Phase 1: the buggy end reproduces, and how often. None once it is
+    /// known to (or the rate was given, or a verdict settled it).
+    pub fn start_phase(&self) -> Option<StartDecision> {
+        if self.facts.infra_in_a_row >= MAX_INFRA_IN_A_ROW {
+            return Some(StartDecision::Error {
+                error: "too_many_infra_errors",
+                message: format!("{} infra errors in a row", self.facts.infra_in_a_row),
+            });
+        }
+        let s = self.start_commit();
+        let sf = self.f(s);
+        if self.start.repro_rate.is_some() || sf.evidence.hard.is_some() {
+            return None;
+        }
+        if let Some(why) = sf.untestable() {
+            return Some(StartDecision::Error {
+                error: "start_commit_untestable",
+                message: format!("the starting commit {s} cannot be tested: {why}"),
+            });
+        }
+        let ev = sf.evidence.crashes + sf.evidence.oks;
+        // No crash in 20 runs: 20 more before saying it does not reproduce.
+        let want = if sf.evidence.crashes == 0 {
+            2 * START_RUNS
+        } else {
+            START_RUNS
+        };
+        if sf.evidence.crashes < START_CRASHES && ev < want {
+            let reason = if sf.vm_runs > 0 || sf.builds > 0 {
+                "more_runs"
+            } else {
+                "start"
+            };
+            let runs = if ev < START_RUNS {
+                START_RUNS - ev
+            } else {
+                want - ev
+            };
+            // In batches: the start stops at its third target crash.
+            let runs = runs.min(START_BATCH);
+            return Some(StartDecision::Measure {
+                commit: s,
+                reason,
+                runs,
+            });
+        }
+        if sf.evidence.crashes == 0 {
+            return Some(StartDecision::NoBug {
+                commit: s,
+                runs: ev,
+            });
+        }
+        None
+    }
+}
+
 /// What the records say of the range, by graph node.
 struct RangeEvidence {
     /// Tested commits in range, with their ancestor sets.
