@@ -15,12 +15,12 @@ use crate::facts::{oid_of, Facts};
 pub use crate::facts::{CommitFacts, RecordError};
 use crate::graph::Graph;
 use crate::model::Direction;
-use crate::policy::{BisectDecision, Policy, MAX_RELEASES};
+use crate::policy::{BisectDecision, CulpritRepoFacts, Policy, MAX_RELEASES};
 pub use crate::render::Decision;
 use crate::render::{self, Render};
 use anyhow::{anyhow, Context, Result};
 use git2::{Oid, Repository};
-use kbisect_records::{CommitRef, Object, Start, Verdict, VerdictValue};
+use kbisect_records::{Object, Start, Verdict, VerdictValue};
 use std::time::Instant;
 
 /// The bisection over one repository.
@@ -161,10 +161,6 @@ impl Engine {
     /// Take one record (from the journal or stdin); see [`Facts::ingest`].
     pub fn ingest(&mut self, obj: &Object, from_journal: bool) -> bool {
         self.facts.ingest(obj, from_journal)
-    }
-
-    fn subject(&self, oid: Oid) -> String {
-        subject_of(&self.repo, oid)
     }
 
     /// The renderer over the facts as they stand, subjects from the repo.
@@ -406,99 +402,16 @@ impl Engine {
     }
 
     /// The culprit is settled: check its parent, maybe revert it, and report.
-    fn conclude(&mut self, culprit: Oid, confidence: f64, flaky: bool, p: f64) -> Result<Decision> {
+    fn conclude(&self, culprit: Oid, confidence: f64, flaky: bool, p: f64) -> Result<Decision> {
         let commit = self.repo.find_commit(culprit)?;
-        let parent = commit.parent_id(0).ok();
-        let cf = self.f(culprit);
-        if let Some(pa) = parent {
-            let pf = self.f(pa);
-            if pf.builds == 0 && pf.evidence.is_empty() {
-                let next = self.render().next(pa, "parent", 0);
-                return Ok(render::action(
-                    next,
-                    vec![
-                        format!(
-                            "first bad commit candidate: {culprit} {}",
-                            self.subject(culprit)
-                        ),
-                        format!("parent commit {pa} wasn't tested"),
-                    ],
-                ));
-            }
-        }
-        let mut revert_check = None;
-        let confirm = self.policy().revert_check_runs();
-        if self.start.revert_check && culprit != self.bad {
-            let rf = &self.facts.revert;
-            let verdict = if rf.build_ok == Some(false) {
-                Some("revert_failed")
-            } else if rf.evidence.crashes > 0 {
-                Some("bug_remains")
-            } else if rf.evidence.oks >= confirm {
-                Some("bug_gone")
-            } else if rf.untestable().is_some() {
-                Some("not_tested")
-            } else {
-                None
-            };
-            match verdict {
-                Some(v) => revert_check = Some(v.to_string()),
-                None => {
-                    let mut next =
-                        self.render()
-                            .next(self.bad, "revert_check", confirm - rf.evidence.oks);
-                    next.revert = Some(culprit.to_string());
-                    return Ok(render::action(
-                        next,
-                        vec![format!("testing {} with {culprit} reverted", self.bad)],
-                    ));
-                }
-            }
-        }
-        let mut r = self.render().result_base("found");
-        r.culprit = Some(CommitRef {
-            commit: culprit.to_string(),
-            subject: commit.summary().unwrap_or("").to_string(),
-        });
-        r.confidence = confidence;
-        r.flaky = flaky;
-        r.repro_rate = Some(p);
-        r.merge = commit.parent_count() > 1;
-        r.release = crate::releases::is_release_commit(&self.repo, &commit);
-        r.culprit_signature = cf.signature.clone();
-        r.parent_signature = parent.and_then(|pa| self.f(pa).signature);
-        r.noop =
-            matches!((&r.culprit_signature, &r.parent_signature), (Some(a), Some(b)) if a == b);
-        if revert_check.is_none() {
-            // kbisect runs the check itself then: with this many runs.
-            r.extra
-                .insert("revert_runs".into(), serde_json::json!(confirm));
-        }
-        r.revert_check = revert_check;
-        let mut l = Vec::new();
-        if let (Some(a), Some(b)) = (&r.culprit_signature, &r.parent_signature) {
-            l.push(format!("culprit signature: {a}"));
-            l.push(format!("parent  signature: {b}"));
-        }
-        if r.noop {
-            l.push("culprit and parent build the same kernel: the result is suspect (noop)".into());
-        }
-        if flaky {
-            l.push("Reproducer flagged being flaky".into());
-        }
-        l.push(format!(
-            "revisions tested: {}, total time: {:.0}s (build: {:.0}s, test: {:.0}s)",
-            r.revisions_tested, r.seconds, r.build_seconds, r.test_seconds
-        ));
-        let word = match self.dir {
-            Direction::Cause => "first bad commit",
-            Direction::Fix => "first fixed commit",
+        let repo_facts = CulpritRepoFacts {
+            first_parent: commit.parent_id(0).ok(),
+            merge: commit.parent_count() > 1,
+            release: crate::releases::is_release_commit(&self.repo, &commit),
         };
-        l.push(format!(
-            "{word}: {culprit} {} (confidence {:.3})",
-            commit.summary().unwrap_or(""),
-            confidence
-        ));
-        Ok(render::finish(r, l))
+        let d = self
+            .policy()
+            .conclude(culprit, confidence, flaky, p, repo_facts);
+        Ok(self.render().conclude(d, self.bad))
     }
 }

@@ -535,6 +535,114 @@ impl Policy<'_> {
     }
 }
 
+/// What the conclusion needs from git about the settled culprit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CulpritRepoFacts {
+    pub first_parent: Option<Oid>,
+    pub merge: bool,
+    /// A release commit (a version bump): a suspect culprit.
+    pub release: bool,
+}
+
+/// The culprit found, as the result reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub culprit: Oid,
+    pub confidence: f64,
+    pub flaky: bool,
+    pub repro_rate: f64,
+    pub merge: bool,
+    pub release: bool,
+    pub culprit_signature: Option<String>,
+    pub parent_signature: Option<String>,
+    /// Culprit and parent build the same kernel: the result is suspect.
+    pub noop: bool,
+    pub revert_check: Option<&'static str>,
+    /// Runs for the revert check when kbisect is to do it itself.
+    pub revert_runs: Option<u32>,
+}
+
+/// The conclusion's decision, once the culprit is settled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConcludeDecision {
+    /// Build the culprit's untested parent (its signature, noop).
+    Parent {
+        culprit: Oid,
+        parent: Oid,
+    },
+    /// Run bad with the culprit reverted.
+    RevertCheck {
+        culprit: Oid,
+        runs: u32,
+    },
+    Found(Found),
+}
+
+impl Policy<'_> {
+    /// Phases 4 and 5: the culprit's parent, the revert check, the result.
+    pub fn conclude(
+        &self,
+        culprit: Oid,
+        confidence: f64,
+        flaky: bool,
+        repro_rate: f64,
+        repo: CulpritRepoFacts,
+    ) -> ConcludeDecision {
+        let parent = repo.first_parent;
+        if let Some(pa) = parent {
+            let pf = self.f(pa);
+            if pf.builds == 0 && pf.evidence.is_empty() {
+                return ConcludeDecision::Parent {
+                    culprit,
+                    parent: pa,
+                };
+            }
+        }
+        let mut revert_check = None;
+        let confirm = self.revert_check_runs();
+        if self.start.revert_check && culprit != self.bad {
+            let rf = &self.facts.revert;
+            let verdict = if rf.build_ok == Some(false) {
+                Some("revert_failed")
+            } else if rf.evidence.crashes > 0 {
+                Some("bug_remains")
+            } else if rf.evidence.oks >= confirm {
+                Some("bug_gone")
+            } else if rf.untestable().is_some() {
+                Some("not_tested")
+            } else {
+                None
+            };
+            match verdict {
+                Some(v) => revert_check = Some(v),
+                None => {
+                    return ConcludeDecision::RevertCheck {
+                        culprit,
+                        runs: confirm - rf.evidence.oks,
+                    }
+                }
+            }
+        }
+        let culprit_signature = self.f(culprit).signature;
+        let parent_signature = parent.and_then(|pa| self.f(pa).signature);
+        let noop = matches!((&culprit_signature, &parent_signature), (Some(a), Some(b)) if a == b);
+        ConcludeDecision::Found(Found {
+            culprit,
+            confidence,
+            flaky,
+            repro_rate,
+            merge: repo.merge,
+            release: repo.release,
+            culprit_signature,
+            parent_signature,
+            noop,
+            // kbisect runs the check itself when it was not done here.
+            revert_runs: revert_check.is_none().then_some(confirm),
+            revert_check,
+        })
+    }
+}
+
 /// What the records say of the range, by graph node.
 struct RangeEvidence {
     /// Tested commits in range, with their ancestor sets.

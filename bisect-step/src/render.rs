@@ -7,7 +7,7 @@
 
 use crate::facts::Facts;
 use crate::model::Direction;
-use crate::policy::{StartDecision, Test};
+use crate::policy::{ConcludeDecision, Found, StartDecision, Test};
 use git2::Oid;
 use kbisect_records::{BisectResult, CommitRef, Next, Object};
 
@@ -175,5 +175,77 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
             }
             StartDecision::Error { error, message } => self.error_result(error, message, log),
         }
+    }
+
+    /// The records and log lines of the conclusion (`bad`: the bad end).
+    pub fn conclude(&self, d: ConcludeDecision, bad: Oid) -> Decision {
+        match d {
+            ConcludeDecision::Parent { culprit, parent } => {
+                let next = self.next(parent, "parent", 0);
+                action(
+                    next,
+                    vec![
+                        format!(
+                            "first bad commit candidate: {culprit} {}",
+                            (self.subject)(culprit)
+                        ),
+                        format!("parent commit {parent} wasn't tested"),
+                    ],
+                )
+            }
+            ConcludeDecision::RevertCheck { culprit, runs } => {
+                let mut next = self.next(bad, "revert_check", runs);
+                next.revert = Some(culprit.to_string());
+                action(next, vec![format!("testing {bad} with {culprit} reverted")])
+            }
+            ConcludeDecision::Found(f) => self.found(f),
+        }
+    }
+
+    /// The result naming the culprit.
+    fn found(&self, f: Found) -> Decision {
+        let subject = (self.subject)(f.culprit);
+        let mut r = self.result_base("found");
+        r.culprit = Some(CommitRef {
+            commit: f.culprit.to_string(),
+            subject: subject.clone(),
+        });
+        r.confidence = f.confidence;
+        r.flaky = f.flaky;
+        r.repro_rate = Some(f.repro_rate);
+        r.merge = f.merge;
+        r.release = f.release;
+        r.culprit_signature = f.culprit_signature;
+        r.parent_signature = f.parent_signature;
+        r.noop = f.noop;
+        if let Some(runs) = f.revert_runs {
+            r.extra
+                .insert("revert_runs".into(), serde_json::json!(runs));
+        }
+        r.revert_check = f.revert_check.map(str::to_string);
+        let mut l = Vec::new();
+        if let (Some(a), Some(b)) = (&r.culprit_signature, &r.parent_signature) {
+            l.push(format!("culprit signature: {a}"));
+            l.push(format!("parent  signature: {b}"));
+        }
+        if r.noop {
+            l.push("culprit and parent build the same kernel: the result is suspect (noop)".into());
+        }
+        if f.flaky {
+            l.push("Reproducer flagged being flaky".into());
+        }
+        l.push(format!(
+            "revisions tested: {}, total time: {:.0}s (build: {:.0}s, test: {:.0}s)",
+            r.revisions_tested, r.seconds, r.build_seconds, r.test_seconds
+        ));
+        let word = match self.dir {
+            Direction::Cause => "first bad commit",
+            Direction::Fix => "first fixed commit",
+        };
+        l.push(format!(
+            "{word}: {} {subject} (confidence {:.3})",
+            f.culprit, f.confidence
+        ));
+        finish(r, l)
     }
 }
