@@ -15,9 +15,9 @@ use crate::facts::{oid_of, Facts};
 pub use crate::facts::{CommitFacts, RecordError};
 use crate::graph::Graph;
 use crate::model::Direction;
-use crate::policy::{BisectDecision, CulpritRepoFacts, Policy, MAX_RELEASES};
+use crate::policy::{BisectDecision, CulpritRepoFacts, Policy, ReleaseDecision, MAX_RELEASES};
 pub use crate::render::Decision;
-use crate::render::{self, Render};
+use crate::render::Render;
 use anyhow::{anyhow, Context, Result};
 use git2::{Oid, Repository};
 use kbisect_records::{Object, Start, Verdict, VerdictValue};
@@ -283,71 +283,21 @@ impl Engine {
         if let Some(d) = self.policy().start_phase() {
             return Ok(self.render().start_phase(d, log0));
         }
-        let s = self.policy().start_commit();
         // Phase 2: releases, newest to oldest, until one is good.
         if self.goods.is_empty() {
-            let (p, _) = self.policy().repro_rate(&[s]);
-            let confirm = Policy::confirm_runs(p);
             let tags = crate::releases::release_tags(
                 &self.repo,
                 self.start.releases.as_deref().unwrap_or("v*"),
                 self.bad,
                 MAX_RELEASES,
             )?;
-            let mut oldest_bad = None;
-            let mut good = None;
-            for (tag, oid) in &tags {
-                let f = self.f(*oid);
-                let state = if let Some(h) = f.evidence.hard {
-                    Some(h)
-                } else if f.untestable().is_some() {
-                    continue;
-                } else if f.evidence.crashes > 0 {
-                    Some(true)
-                } else if f.evidence.oks >= confirm {
-                    Some(false)
-                } else {
-                    None
-                };
-                match state {
-                    Some(true) => oldest_bad = Some(tag.clone()),
-                    Some(false) => {
-                        good = Some(*oid);
-                        break;
-                    }
-                    None => {
-                        let mut next =
-                            self.render()
-                                .next(*oid, "release", confirm - f.evidence.oks);
-                        next.release = Some(tag.clone());
-                        let mut l = log0;
-                        l.push(format!("testing release {tag}"));
-                        return Ok(render::action(next, l));
-                    }
+            match self.policy().releases_phase(&tags) {
+                ReleaseDecision::Good(g) => self.goods = vec![g],
+                ReleaseDecision::Test { commit, tag, runs } => {
+                    return Ok(self.render().release_test(commit, tag, runs, log0));
                 }
-            }
-            match good {
-                Some(g) => self.goods = vec![g],
-                None => {
-                    let mut r = self.render().result_base(if oldest_bad.is_some() {
-                        "bug_at_oldest_release"
-                    } else {
-                        "error"
-                    });
-                    if oldest_bad.is_none() {
-                        r.error = Some("no_testable_release".into());
-                    }
-                    r.message = Some(match &oldest_bad {
-                        Some(t) => {
-                            format!("the bug is already present at the oldest tested release {t}")
-                        }
-                        None => "no release tag could be tested".into(),
-                    });
-                    if let Some(t) = &oldest_bad {
-                        r.extra
-                            .insert("oldest_release".into(), serde_json::json!(t));
-                    }
-                    return Ok(render::finish(r, log0));
+                ReleaseDecision::NoGood { oldest_bad } => {
+                    return Ok(self.render().no_good_release(oldest_bad, log0));
                 }
             }
         }

@@ -643,6 +643,53 @@ impl Policy<'_> {
     }
 }
 
+/// The release phase's decision (no good commit given).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReleaseDecision {
+    /// The newest good release: the bisection's good end.
+    Good(Oid),
+    /// Test a release tag.
+    Test { commit: Oid, tag: String, runs: u32 },
+    /// No release is good: the bug is present at the oldest one tested
+    /// (None: no release could be tested).
+    NoGood { oldest_bad: Option<String> },
+}
+
+impl Policy<'_> {
+    /// Phase 2: releases (`tags`, newest first), until one is good.
+    pub fn releases_phase(&self, tags: &[(String, Oid)]) -> ReleaseDecision {
+        let (p, _) = self.repro_rate(&[self.start_commit()]);
+        let confirm = Self::confirm_runs(p);
+        let mut oldest_bad = None;
+        for (tag, oid) in tags {
+            let f = self.f(*oid);
+            let state = if let Some(h) = f.evidence.hard {
+                Some(h)
+            } else if f.untestable().is_some() {
+                continue;
+            } else if f.evidence.crashes > 0 {
+                Some(true)
+            } else if f.evidence.oks >= confirm {
+                Some(false)
+            } else {
+                None
+            };
+            match state {
+                Some(true) => oldest_bad = Some(tag.clone()),
+                Some(false) => return ReleaseDecision::Good(*oid),
+                None => {
+                    return ReleaseDecision::Test {
+                        commit: *oid,
+                        tag: tag.clone(),
+                        runs: confirm - f.evidence.oks,
+                    }
+                }
+            }
+        }
+        ReleaseDecision::NoGood { oldest_bad }
+    }
+}
+
 /// What the records say of the range, by graph node.
 struct RangeEvidence {
     /// Tested commits in range, with their ancestor sets.

@@ -248,4 +248,39 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
         ));
         finish(r, l)
     }
+
+    /// The `next` record of a release test.
+    pub fn release_test(
+        &self,
+        commit: Oid,
+        tag: String,
+        runs: u32,
+        mut log: Vec<String>,
+    ) -> Decision {
+        let mut next = self.next(commit, "release", runs);
+        log.push(format!("testing release {tag}"));
+        next.release = Some(tag);
+        action(next, log)
+    }
+
+    /// The result when no release is good.
+    pub fn no_good_release(&self, oldest_bad: Option<String>, log: Vec<String>) -> Decision {
+        let mut r = self.result_base(if oldest_bad.is_some() {
+            "bug_at_oldest_release"
+        } else {
+            "error"
+        });
+        if oldest_bad.is_none() {
+            r.error = Some("no_testable_release".into());
+        }
+        r.message = Some(match &oldest_bad {
+            Some(t) => format!("the bug is already present at the oldest tested release {t}"),
+            None => "no release tag could be tested".into(),
+        });
+        if let Some(t) = &oldest_bad {
+            r.extra
+                .insert("oldest_release".into(), serde_json::json!(t));
+        }
+        finish(r, log)
+    }
 }
