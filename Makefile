@@ -57,7 +57,9 @@ test: deps lint build unit e2e
 demo: deps build
 	examples/demo/run
 
+# The bench binary carries the simulator, kept out of the shipped tools.
 bench: deps build
+	$(CARGO) build -p bisect-step --features sim --bin bisect-step-bench $(CARGO_FLAGS)
 	./bench/run
 
 fuzz:

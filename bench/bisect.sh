@@ -12,7 +12,9 @@
 #     scenarios (default 200) and $CASES_AT03 at reproduction rate 0.3
 #     (default 1000), our policy against syzbot's fixed policy and plain
 #     one-run bisection. BENCH_SEED=N (default 7) draws another set.
-# Usage: bench/bisect.sh   (binaries from PATH, else target/release)
+# Usage: bench/bisect.sh   (binaries from PATH, else target/release; the
+# bench binary needs `cargo build --release -p bisect-step --features sim`,
+# which make bench does)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 PATH="$PATH:$here/../target/release"

@@ -6,12 +6,26 @@
 //! the parent positions (CDAT, EDGE). Split graphs (chains) and files that
 //! do not hold the bad or good commits are left to the libgit2 walk.
 
-use crate::graph::Graph;
 use git2::Oid;
 use std::path::Path;
 
 const NO_PARENT: u32 = 0x7000_0000;
 const EXTRA_EDGES: u32 = 0x8000_0000;
+
+/// A range in node numbering (children before parents), the arrays
+/// [`crate::graph::Graph`] is made of: this module reads the file and knows
+/// nothing of the graph type, so the dependency runs one way.
+pub struct RangeArrays {
+    pub oids: Vec<Oid>,
+    pub parent_start: Vec<u32>,
+    pub parents: Vec<u32>,
+    /// The first parent's node, or [`NOT_IN_RANGE`].
+    pub first_parent: Vec<u32>,
+    pub parent_count: Vec<u8>,
+}
+
+/// A first parent outside the range.
+pub const NOT_IN_RANGE: u32 = u32::MAX;
 
 /// A parsed commit-graph file.
 pub struct CommitGraph {
@@ -128,9 +142,9 @@ impl CommitGraph {
         Some(())
     }
 
-    /// `ancestors(bad) - ancestors(goods)` in topological order, as
-    /// [`Graph::load`] gives it; None when a commit is missing from the file.
-    pub fn range(&self, bad: Oid, goods: &[Oid]) -> Option<Graph> {
+    /// `ancestors(bad) - ancestors(goods)` in topological order, as the
+    /// libgit2 walk gives it; None when a commit is missing from the file.
+    pub fn range(&self, bad: Oid, goods: &[Oid]) -> Option<RangeArrays> {
         let n = self.n as usize;
         // 0 = unseen, 1 = ancestor of a good, 2 = candidate.
         let mut mark = vec![0u8; n];
@@ -211,7 +225,7 @@ impl CommitGraph {
             ps.clear();
             self.parents(v, &mut ps)?;
             parent_count.push(ps.len().min(255) as u8);
-            let mut fp = crate::graph::NONE;
+            let mut fp = NOT_IN_RANGE;
             for (k, &q) in ps.iter().enumerate() {
                 let j = node[q as usize];
                 if j != u32::MAX {
@@ -224,12 +238,12 @@ impl CommitGraph {
             first_parent.push(fp);
             parent_start.push(parents.len() as u32);
         }
-        Some(Graph::from_parts(
+        Some(RangeArrays {
             oids,
             parent_start,
             parents,
             first_parent,
             parent_count,
-        ))
+        })
     }
 }

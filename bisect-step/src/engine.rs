@@ -1,5 +1,7 @@
-//! The bisection state machine: what the records say about each commit, and
-//! what to do next.
+//! The bisection state machine: the repository, the facts
+//! ([`crate::facts`] is where the records are read) and the policy
+//! ([`crate::policy`] is where the bisection phase is decided) and the
+//! rendering ([`crate::render`] writes records and log lines), wired.
 //!
 //! The state is a pure function of the journal's input records (builds,
 //! runs, verdicts given from outside): nothing decided earlier is trusted on
@@ -9,115 +11,17 @@
 //! there is no good commit, bisection over the posterior, the culprit's
 //! parent (signature, noop), an optional revert check, the result.
 
-use crate::graph::{BitSet, Graph, Walker};
-use crate::model::{self, Direction, Evidence};
+use crate::facts::{oid_of, Facts};
+pub use crate::facts::{CommitFacts, RecordError};
+use crate::graph::Graph;
+use crate::model::Direction;
+use crate::policy::{BisectDecision, CulpritRepoFacts, Policy, ReleaseDecision, MAX_RELEASES};
+pub use crate::render::Decision;
+use crate::render::Render;
 use anyhow::{anyhow, Context, Result};
 use git2::{Oid, Repository};
-use kbisect_records::{
-    kind_of, parse, BisectResult, Build, CommitRef, Next, Object, Outcome, Run, Start, Verdict,
-    VerdictValue,
-};
-use std::collections::HashMap;
+use kbisect_records::{Object, Start, Verdict, VerdictValue};
 use std::time::Instant;
-
-/// Runs at the start commit: until this many target crashes…
-///
-/// The start only has to show that the bug reproduces and roughly how
-/// often: the rate is learnt from every run of the bisection after it (see
-/// [`model::posterior`]). In simulation at rate 0.3, stopping at the third
-/// crash took 112 VM runs a bisection where 8 crashes or 20 runs took 119,
-/// and 30 runs 124, at the same accuracy.
-pub const START_CRASHES: u32 = 3;
-/// …or this many runs with evidence…
-pub const START_RUNS: u32 = 20;
-/// …asked for this many at a time.
-pub const START_BATCH: u32 = 5;
-/// Consecutive infra errors that stop the bisection.
-pub const MAX_INFRA_IN_A_ROW: u32 = 10;
-/// VM runs after which the bisection stops with what it has.
-pub const MAX_VM_RUNS: u32 = 1000;
-/// The culprit's posterior probability at which the bisection stops. The
-/// posterior holds up as a probability of being right: in the simulator,
-/// bisections stopping at 0.99 named the culprit 98.9-99.2% of the time at
-/// a flaky 0.3 reproduction rate (three sets of 1000); 0.995 took 7% more
-/// VM runs for 99.6%.
-pub const DEFAULT_CONFIDENCE: f64 = 0.99;
-/// Release tags tested at most.
-pub const MAX_RELEASES: usize = 12;
-
-/// What is known of one commit.
-#[derive(Debug, Clone, Default)]
-pub struct CommitFacts {
-    pub builds: u32,
-    pub build_ok: Option<bool>,
-    pub build_error: Option<String>,
-    pub signature: Option<String>,
-    pub build_seconds: f64,
-    pub cached_builds: u32,
-    pub evidence: Evidence,
-    pub boot_failures: u32,
-    pub test_failures: u32,
-    pub infra_errors: u32,
-    pub unrelated: u32,
-    pub other_crashes: Vec<String>,
-    pub vm_runs: u32,
-    pub run_seconds: f64,
-    /// A person said skip.
-    pub skip_verdict: bool,
-    /// New records since the last verdict written for it.
-    pub dirty: bool,
-}
-
-impl CommitFacts {
-    fn no_evidence_runs(&self) -> u32 {
-        self.boot_failures + self.test_failures + self.unrelated
-    }
-
-    /// Why the commit cannot be tested, if it cannot.
-    pub fn untestable(&self) -> Option<String> {
-        if self.skip_verdict {
-            return Some("skipped by verdict".into());
-        }
-        if self.build_ok == Some(false) {
-            return Some(format!(
-                "build failed: {}",
-                self.build_error.as_deref().unwrap_or("error")
-            ));
-        }
-        let ev = self.evidence.crashes + self.evidence.oks;
-        if ev == 0 && (self.boot_failures + self.test_failures >= 2 || self.no_evidence_runs() >= 8)
-        {
-            let mut why = Vec::new();
-            if self.boot_failures > 0 {
-                why.push(format!("{} boot failures", self.boot_failures));
-            }
-            if self.test_failures > 0 {
-                why.push(format!("{} test failures", self.test_failures));
-            }
-            if self.unrelated > 0 {
-                why.push(format!("{} unrelated crashes", self.unrelated));
-            }
-            return Some(format!("no run carried evidence: {}", why.join(", ")));
-        }
-        None
-    }
-}
-
-/// The action decided, and the records to append to the journal before it.
-pub struct Decision {
-    /// Verdicts on commits with new evidence.
-    pub verdicts: Vec<Object>,
-    /// A `next` or `result` record.
-    pub action: Object,
-    /// True when `action` is the result.
-    pub done: bool,
-    /// Human progress lines (seed style).
-    pub log: Vec<String>,
-}
-
-/// Bad input: a record the bisection cannot take.
-#[derive(Debug)]
-pub struct RecordError(pub String);
 
 /// The bisection over one repository.
 pub struct Engine {
@@ -126,23 +30,9 @@ pub struct Engine {
     pub dir: Direction,
     pub bad: Oid,
     pub goods: Vec<Oid>,
-    pub facts: HashMap<Oid, CommitFacts>,
-    order: Vec<Oid>,
-    revert: CommitFacts,
-    revert_seen: bool,
-    infra_in_a_row: u32,
-    decide_seconds: f64,
-    /// The commit (and revert) the latest build record was for: runs follow it.
-    context: Option<(Oid, Option<Oid>)>,
+    /// What the records say: the only state read from records.
+    pub facts: Facts,
     graph: Option<(Vec<Oid>, Graph)>,
-}
-
-fn oid_of(s: &str) -> Option<Oid> {
-    if kbisect_records::is_full_sha(s) {
-        Oid::from_str(s).ok()
-    } else {
-        None
-    }
 }
 
 /// Resolve a revision (sha, tag, branch, HEAD~2…) to a commit id.
@@ -154,6 +44,14 @@ pub fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
         .peel_to_commit()
         .map_err(|_| anyhow!("{rev:?} does not name a commit"))?;
     Ok(commit.id())
+}
+
+/// A commit's subject line, empty when it has none.
+fn subject_of(repo: &Repository, oid: Oid) -> String {
+    repo.find_commit(oid)
+        .ok()
+        .and_then(|c| c.summary().map(str::to_string))
+        .unwrap_or_default()
 }
 
 impl Engine {
@@ -189,18 +87,12 @@ impl Engine {
             ));
         }
         Ok(Engine {
+            facts: Facts::new(start.target.clone()),
             repo,
             start,
             dir,
             bad,
             goods,
-            facts: HashMap::new(),
-            order: Vec::new(),
-            revert: CommitFacts::default(),
-            revert_seen: false,
-            infra_in_a_row: 0,
-            decide_seconds: 0.0,
-            context: None,
             graph: None,
         })
     }
@@ -226,22 +118,10 @@ impl Engine {
         Ok(())
     }
 
-    fn facts_mut(&mut self, oid: Oid) -> &mut CommitFacts {
-        if !self.facts.contains_key(&oid) {
-            self.order.push(oid);
-        }
-        self.facts.entry(oid).or_default()
-    }
-
     /// The commit a record names, checked to be in the range: the bad commit
     /// or one of its ancestors.
     pub fn check_commit(&mut self, obj: &Object) -> Result<Oid, RecordError> {
-        let s = obj
-            .get("commit")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| RecordError("record has no `commit`".into()))?;
-        let oid =
-            oid_of(s).ok_or_else(|| RecordError(format!("commit {s:?} is not a full sha")))?;
+        let oid = crate::facts::named_commit(obj)?;
         if oid == self.bad {
             return Ok(oid);
         }
@@ -269,258 +149,42 @@ impl Engine {
     }
 
     /// Check a record from stdin before it is taken (nothing is taken when
-    /// any record of the input is bad).
+    /// any record of the input is bad): it reads as its kind, and the commit
+    /// it names is in the range.
     pub fn validate(&mut self, obj: &Object) -> Result<(), RecordError> {
-        match kind_of(obj) {
-            Some("build") => {
-                parse::<Build>(obj).map_err(|e| RecordError(format!("bad build record: {e}")))?;
-                self.check_commit(obj)?;
-            }
-            Some("run") => {
-                parse::<Run>(obj).map_err(|e| RecordError(format!("bad run record: {e}")))?;
-                self.check_commit(obj)?;
-            }
-            Some("verdict") => {
-                parse::<Verdict>(obj)
-                    .map_err(|e| RecordError(format!("bad verdict record: {e}")))?;
-                self.check_commit(obj)?;
-            }
-            None => return Err(RecordError("record has no `kind`".into())),
-            _ => {}
+        if crate::facts::check_record(obj)? {
+            self.check_commit(obj)?;
         }
         Ok(())
     }
 
-    /// Take one record (from the journal or stdin). Returns false for
-    /// records that are not kept (our own `next`/`result` echoed back).
+    /// Take one record (from the journal or stdin); see [`Facts::ingest`].
     pub fn ingest(&mut self, obj: &Object, from_journal: bool) -> bool {
-        match kind_of(obj) {
-            Some("start") => false,
-            Some("next") => {
-                if from_journal {
-                    self.decide_seconds +=
-                        obj.get("seconds").and_then(|v| v.as_f64()).unwrap_or(0.0);
-                }
-                from_journal
-            }
-            Some("result") => from_journal,
-            Some("build") => {
-                let Ok(b) = parse::<Build>(obj) else {
-                    return true;
-                };
-                let Some(oid) = oid_of(&b.commit) else {
-                    return true;
-                };
-                let revert = obj.get("revert").and_then(|v| v.as_str()).and_then(oid_of);
-                self.context = Some((oid, revert));
-                let f = if revert.is_some() {
-                    self.revert_seen = true;
-                    &mut self.revert
-                } else {
-                    self.facts_mut(oid)
-                };
-                f.builds += 1;
-                if b.cached {
-                    f.cached_builds += 1;
-                }
-                f.build_ok = Some(b.ok);
-                f.build_error = b.error.clone();
-                if b.signature.is_some() {
-                    f.signature = b.signature.clone();
-                }
-                f.build_seconds += b.seconds;
-                f.dirty = true;
-                true
-            }
-            Some("run") => {
-                let Ok(r) = parse::<Run>(obj) else {
-                    return true;
-                };
-                let Some(oid) = oid_of(&r.commit) else {
-                    return true;
-                };
-                if r.outcome == Outcome::Skipped {
-                    return true;
-                }
-                let revert = match obj.get("revert").and_then(|v| v.as_str()) {
-                    Some(s) => oid_of(s),
-                    None => match self.context {
-                        Some((c, rev)) if c == oid => rev,
-                        _ => None,
-                    },
-                };
-                let target = self.is_target(&r);
-                if r.outcome == Outcome::InfraError {
-                    self.infra_in_a_row += 1;
-                } else {
-                    self.infra_in_a_row = 0;
-                }
-                let f = if revert.is_some() {
-                    self.revert_seen = true;
-                    &mut self.revert
-                } else {
-                    self.facts_mut(oid)
-                };
-                f.vm_runs += 1;
-                f.run_seconds += r.seconds;
-                if f.signature.is_none() {
-                    f.signature = r.signature.clone();
-                }
-                f.dirty = true;
-                match r.outcome {
-                    Outcome::Ok => f.evidence.oks += 1,
-                    Outcome::Crashed if target => f.evidence.crashes += 1,
-                    Outcome::Crashed => {
-                        f.unrelated += 1;
-                        if let Some(t) = &r.class.title {
-                            if !f.other_crashes.contains(t) {
-                                f.other_crashes.push(t.clone());
-                            }
-                        }
-                    }
-                    Outcome::BootFailed => f.boot_failures += 1,
-                    Outcome::TestFailed => f.test_failures += 1,
-                    Outcome::InfraError => f.infra_errors += 1,
-                    Outcome::Skipped => {}
-                }
-                true
-            }
-            Some("verdict") => {
-                let Ok(v) = parse::<Verdict>(obj) else {
-                    return true;
-                };
-                let Some(oid) = oid_of(&v.commit) else {
-                    return true;
-                };
-                if v.by.is_some() {
-                    // Our own verdict: its commit is judged up to here.
-                    if from_journal {
-                        self.facts_mut(oid).dirty = false;
-                    }
-                    return from_journal;
-                }
-                let f = self.facts_mut(oid);
-                match v.verdict {
-                    VerdictValue::Good => f.evidence.hard = Some(false),
-                    VerdictValue::Bad => f.evidence.hard = Some(true),
-                    VerdictValue::Skip => f.skip_verdict = true,
-                }
-                true
-            }
-            Some("error") => {
-                if let Some(oid) = obj.get("commit").and_then(|v| v.as_str()).and_then(oid_of) {
-                    self.infra_in_a_row += 1;
-                    let f = self.facts_mut(oid);
-                    f.infra_errors += 1;
-                }
-                true
-            }
-            _ => true,
-        }
+        self.facts.ingest(obj, from_journal)
     }
 
-    /// A crash is the target bug when crashclass says so (`same_bug`), or,
-    /// without that, when its title is one of the target titles; with
-    /// neither, every crash after boot counts.
-    fn is_target(&self, r: &Run) -> bool {
-        if let Some(same) = r.class.same_bug {
-            return same;
+    /// The renderer over the facts as they stand, subjects from the repo.
+    fn render(&self) -> Render<'_, impl Fn(Oid) -> String + '_> {
+        let repo = &self.repo;
+        Render {
+            facts: &self.facts,
+            dir: self.dir,
+            subject: move |oid| subject_of(repo, oid),
         }
-        if self.start.target.is_empty() {
-            return true;
-        }
-        let titles = r.class.title.iter().chain(r.class.alt_titles.iter());
-        titles
-            .into_iter()
-            .any(|t| self.start.target.iter().any(|x| x == t))
-    }
-
-    fn subject(&self, oid: Oid) -> String {
-        self.repo
-            .find_commit(oid)
-            .ok()
-            .and_then(|c| c.summary().map(str::to_string))
-            .unwrap_or_default()
     }
 
     fn f(&self, oid: Oid) -> CommitFacts {
-        self.facts.get(&oid).cloned().unwrap_or_default()
+        self.facts.of(oid)
     }
 
-    /// The commit whose runs measure the reproduction rate: the buggy end.
-    fn start_commit(&self) -> Oid {
-        match self.dir {
-            Direction::Cause => self.bad,
-            Direction::Fix => self.goods[0],
-        }
-    }
-
-    /// A cautious reproduction rate for the fixed run counts (a release tag
-    /// or the revert check is called good after enough ok runs): a Beta(1,1)
-    /// posterior from the runs of commits known buggy, taken half a standard
-    /// deviation low, so ok runs are not over-trusted; and the plain rate.
-    /// The bisection itself learns the rate with the culprit instead.
-    fn repro_rate(&self, known_buggy: &[Oid]) -> (f64, f64) {
-        let (rate, point) = self.rate_belief(known_buggy);
-        let (a, b) = (rate.a, rate.b);
-        let sd = (a * b / ((a + b) * (a + b) * (a + b + 1.0))).sqrt();
-        ((rate.mean() - 0.5 * sd).clamp(0.05, 0.999), point)
-    }
-
-    /// The Beta belief about the reproduction rate, and the plain estimate.
-    fn rate_belief(&self, known_buggy: &[Oid]) -> (model::Rate, f64) {
-        if let Some(p) = self.start.repro_rate {
-            return (model::Rate::known(p), p);
-        }
-        let (mut k, mut m) = (0.0, 0.0);
-        for o in known_buggy {
-            if let Some(f) = self.facts.get(o) {
-                k += f.evidence.crashes as f64;
-                m += f.evidence.oks as f64;
-            }
-        }
-        // Counted at half weight: the start stops at its third crash, and a
-        // lucky start (3 crashes in 4 runs at a true 0.3) must not make a
-        // few ok runs look like proof. The wider belief costs a run or two.
-        (
-            model::Rate::from_counts(k / 2.0, m / 2.0),
-            k / (k + m).max(1.0),
-        )
-    }
-
-    /// What a build costs in VM runs, from the seconds this bisection's
-    /// builds (not the cached ones) and runs took: 2 until both are known.
-    fn build_cost_in_runs(&self) -> f64 {
-        let (mut build_s, mut builds, mut run_s, mut runs) = (0.0, 0u32, 0.0, 0u32);
-        for f in self.facts.values() {
-            if f.builds > f.cached_builds {
-                build_s += f.build_seconds;
-                builds += f.builds - f.cached_builds;
-            }
-            run_s += f.run_seconds;
-            runs += f.vm_runs;
-        }
-        if builds == 0 || runs == 0 || run_s <= 0.0 {
-            return 2.0;
-        }
-        ((build_s / builds as f64) / (run_s / runs as f64)).clamp(0.5, 20.0)
-    }
-
-    fn batch(p: f64) -> u32 {
-        ((0.5f64).ln() / (1.0 - p).ln()).ceil().clamp(1.0, 10.0) as u32
-    }
-
-    fn confirm_runs(p: f64) -> u32 {
-        ((0.01f64).ln() / (1.0 - p).ln()).ceil().clamp(1.0, 20.0) as u32
-    }
-
-    fn next(&self, oid: Oid, reason: &str, runs: u32) -> Next {
-        Next {
-            commit: oid.to_string(),
-            subject: Some(self.subject(oid)),
-            reason: reason.into(),
-            runs: Some(runs),
-            ..Default::default()
+    /// The policy over the facts as they stand.
+    fn policy(&self) -> Policy<'_> {
+        Policy {
+            facts: &self.facts,
+            start: &self.start,
+            dir: self.dir,
+            bad: self.bad,
+            goods: &self.goods,
         }
     }
 
@@ -539,58 +203,11 @@ impl Engine {
         Ok(d)
     }
 
-    fn result_base(&self, status: &str) -> BisectResult {
-        let mut r = BisectResult {
-            status: status.into(),
-            direction: self.dir.as_str().into(),
-            ..Default::default()
-        };
-        let mut tested = 0;
-        for f in self.facts.values().chain(std::iter::once(&self.revert)) {
-            if f.vm_runs > 0 || !f.evidence.is_empty() {
-                tested += 1;
-            }
-            r.builds += f.builds - f.cached_builds;
-            r.vm_runs += f.vm_runs;
-            r.build_seconds += f.build_seconds;
-            r.test_seconds += f.run_seconds;
-        }
-        r.revisions_tested = tested;
-        r.seconds = r.build_seconds + r.test_seconds + self.decide_seconds;
-        r
-    }
-
-    fn finish(r: BisectResult, log: Vec<String>) -> Decision {
-        Decision {
-            verdicts: vec![],
-            action: kbisect_records::to_object(&r),
-            done: true,
-            log,
-        }
-    }
-
-    fn error_result(&self, error: &str, message: String, mut log: Vec<String>) -> Decision {
-        let mut r = self.result_base("error");
-        r.error = Some(error.into());
-        log.push(format!("bisection stopped: {message}"));
-        r.message = Some(message);
-        Self::finish(r, log)
-    }
-
-    fn action(next: Next, log: Vec<String>) -> Decision {
-        Decision {
-            verdicts: vec![],
-            action: kbisect_records::to_object(&next),
-            done: false,
-            log,
-        }
-    }
-
     /// Verdict records for commits with new records since their last verdict.
     fn verdicts(&mut self, log: &mut Vec<String>) -> Vec<Object> {
         let mut out = Vec::new();
-        let sigs = self.tested_signatures();
-        for oid in self.order.clone() {
+        let sigs = self.policy().tested_signatures();
+        for oid in self.facts.order.clone() {
             let f = self.f(oid);
             if !f.dirty {
                 continue;
@@ -625,7 +242,7 @@ impl Engine {
             } else if f.evidence.oks > 0 {
                 v.verdict = VerdictValue::Good;
                 v.reason = Some(format!("no target crash in {} runs", f.evidence.oks));
-            } else if let Some(other) = self.same_signature(oid, &f, &sigs) {
+            } else if let Some(other) = self.policy().same_signature(oid, &f, &sigs) {
                 let of = self.f(other);
                 v.verdict = if of.evidence.crashes > 0 {
                     VerdictValue::Bad
@@ -636,12 +253,12 @@ impl Engine {
                 v.reason = Some(format!("same build signature as {other}, not booted"));
             } else {
                 // Nothing to judge yet (only infra errors, or a build).
-                if let Some(f) = self.facts.get_mut(&oid) {
+                if let Some(f) = self.facts.by_commit.get_mut(&oid) {
                     f.dirty = false;
                 }
                 continue;
             }
-            if let Some(f) = self.facts.get_mut(&oid) {
+            if let Some(f) = self.facts.by_commit.get_mut(&oid) {
                 f.dirty = false;
             }
             if !f.other_crashes.is_empty() {
@@ -661,170 +278,26 @@ impl Engine {
         out
     }
 
-    /// Signatures of commits with evidence from their own runs.
-    fn tested_signatures(&self) -> HashMap<String, Oid> {
-        let mut m = HashMap::new();
-        for oid in &self.order {
-            let f = &self.facts[oid];
-            if let Some(s) = &f.signature {
-                if f.evidence.crashes + f.evidence.oks > 0 && f.evidence.hard.is_none() {
-                    m.entry(s.clone()).or_insert(*oid);
-                }
-            }
-        }
-        m
-    }
-
-    fn same_signature(
-        &self,
-        oid: Oid,
-        f: &CommitFacts,
-        sigs: &HashMap<String, Oid>,
-    ) -> Option<Oid> {
-        let s = f.signature.as_ref()?;
-        if f.evidence.crashes + f.evidence.oks > 0 {
-            return None;
-        }
-        sigs.get(s).copied().filter(|o| *o != oid)
-    }
-
-    /// The evidence a commit carries: its own, or, with none, that of a
-    /// tested commit with the same build signature.
-    fn evidence_of(&self, oid: Oid, sigs: &HashMap<String, Oid>) -> Evidence {
-        let f = self.f(oid);
-        if !f.evidence.is_empty() {
-            return f.evidence;
-        }
-        match self.same_signature(oid, &f, sigs) {
-            Some(o) => self.f(o).evidence,
-            None => f.evidence,
-        }
-    }
-
     fn decide_action(&mut self, log: &mut Vec<String>) -> Result<Decision> {
         let log0 = std::mem::take(log);
-        if self.infra_in_a_row >= MAX_INFRA_IN_A_ROW {
-            return Ok(self.error_result(
-                "too_many_infra_errors",
-                format!("{} infra errors in a row", self.infra_in_a_row),
-                log0,
-            ));
-        }
-        // Phase 1: the buggy end reproduces, and how often.
-        let s = self.start_commit();
-        let sf = self.f(s);
-        if self.start.repro_rate.is_none() && sf.evidence.hard.is_none() {
-            if let Some(why) = sf.untestable() {
-                return Ok(self.error_result(
-                    "start_commit_untestable",
-                    format!("the starting commit {s} cannot be tested: {why}"),
-                    log0,
-                ));
-            }
-            let ev = sf.evidence.crashes + sf.evidence.oks;
-            // No crash in 20 runs: 20 more before saying it does not reproduce.
-            let want = if sf.evidence.crashes == 0 {
-                2 * START_RUNS
-            } else {
-                START_RUNS
-            };
-            if sf.evidence.crashes < START_CRASHES && ev < want {
-                let reason = if sf.vm_runs > 0 || sf.builds > 0 {
-                    "more_runs"
-                } else {
-                    "start"
-                };
-                let runs = if ev < START_RUNS {
-                    START_RUNS - ev
-                } else {
-                    want - ev
-                };
-                // In batches: the start stops at its third target crash.
-                let runs = runs.min(START_BATCH);
-                // Every run counts while the rate is measured: ktest must not
-                // stop this batch at its first target crash.
-                let mut next = self.next(s, reason, runs);
-                next.stop_on_target = Some(false);
-                return Ok(Self::action(next, log0));
-            }
-            if sf.evidence.crashes == 0 {
-                let mut r = self.result_base(match self.dir {
-                    Direction::Cause => "no_bug_at_bad",
-                    Direction::Fix => "error",
-                });
-                if self.dir == Direction::Fix {
-                    r.error = Some("no_bug_at_good".into());
-                }
-                r.message = Some(format!(
-                    "the target bug did not reproduce at {s} in {ev} runs"
-                ));
-                let mut l = log0;
-                l.push(format!("the bug does not reproduce at {s}"));
-                return Ok(Self::finish(r, l));
-            }
+        if let Some(d) = self.policy().start_phase() {
+            return Ok(self.render().start_phase(d, log0));
         }
         // Phase 2: releases, newest to oldest, until one is good.
         if self.goods.is_empty() {
-            let (p, _) = self.repro_rate(&[s]);
-            let confirm = Self::confirm_runs(p);
             let tags = crate::releases::release_tags(
                 &self.repo,
                 self.start.releases.as_deref().unwrap_or("v*"),
                 self.bad,
                 MAX_RELEASES,
             )?;
-            let mut oldest_bad = None;
-            let mut good = None;
-            for (tag, oid) in &tags {
-                let f = self.f(*oid);
-                let state = if let Some(h) = f.evidence.hard {
-                    Some(h)
-                } else if f.untestable().is_some() {
-                    continue;
-                } else if f.evidence.crashes > 0 {
-                    Some(true)
-                } else if f.evidence.oks >= confirm {
-                    Some(false)
-                } else {
-                    None
-                };
-                match state {
-                    Some(true) => oldest_bad = Some(tag.clone()),
-                    Some(false) => {
-                        good = Some(*oid);
-                        break;
-                    }
-                    None => {
-                        let mut next = self.next(*oid, "release", confirm - f.evidence.oks);
-                        next.release = Some(tag.clone());
-                        let mut l = log0;
-                        l.push(format!("testing release {tag}"));
-                        return Ok(Self::action(next, l));
-                    }
+            match self.policy().releases_phase(&tags) {
+                ReleaseDecision::Good(g) => self.goods = vec![g],
+                ReleaseDecision::Test { commit, tag, runs } => {
+                    return Ok(self.render().release_test(commit, tag, runs, log0));
                 }
-            }
-            match good {
-                Some(g) => self.goods = vec![g],
-                None => {
-                    let mut r = self.result_base(if oldest_bad.is_some() {
-                        "bug_at_oldest_release"
-                    } else {
-                        "error"
-                    });
-                    if oldest_bad.is_none() {
-                        r.error = Some("no_testable_release".into());
-                    }
-                    r.message = Some(match &oldest_bad {
-                        Some(t) => {
-                            format!("the bug is already present at the oldest tested release {t}")
-                        }
-                        None => "no release tag could be tested".into(),
-                    });
-                    if let Some(t) = &oldest_bad {
-                        r.extra
-                            .insert("oldest_release".into(), serde_json::json!(t));
-                    }
-                    return Ok(Self::finish(r, log0));
+                ReleaseDecision::NoGood { oldest_bad } => {
+                    return Ok(self.render().no_good_release(oldest_bad, log0));
                 }
             }
         }
@@ -844,10 +317,10 @@ impl Engine {
     }
 
     /// Phase 3 to 5: bisection, the parent, the revert check, the result.
-    fn bisect(&mut self, mut log: Vec<String>) -> Result<Decision> {
+    fn bisect(&mut self, log: Vec<String>) -> Result<Decision> {
         self.graph()?;
         let (_, g) = self.graph.take().expect("graph loaded");
-        let out = self.bisect_in(&g, &mut log);
+        let out = self.bisect_in(&g);
         self.graph = Some((self.goods.clone(), g));
         out.map(|mut d| {
             d.log.splice(0..0, log);
@@ -855,306 +328,40 @@ impl Engine {
         })
     }
 
-    fn bisect_in(&mut self, g: &Graph, _log: &mut Vec<String>) -> Result<Decision> {
-        let n = g.len();
-        if n == 0 {
-            return Ok(self.error_result(
-                "empty_range",
-                "no commit between good and bad".into(),
-                vec![],
-            ));
+    fn bisect_in(&mut self, g: &Graph) -> Result<Decision> {
+        match self.policy().bisect(g) {
+            BisectDecision::Error { error, message } => {
+                Ok(self.render().error_result(error, message, vec![]))
+            }
+            BisectDecision::Test(t) => Ok(self.render().bisect_test(t)),
+            BisectDecision::Inconclusive {
+                candidates,
+                confidence,
+                flaky,
+                repro_rate,
+            } => Ok(self
+                .render()
+                .inconclusive(&candidates, confidence, flaky, repro_rate)),
+            BisectDecision::Settled {
+                culprit,
+                confidence,
+                flaky,
+                repro_rate,
+            } => self.conclude(culprit, confidence, flaky, repro_rate),
         }
-        let sigs = self.tested_signatures();
-        let mut walker = Walker::new(n);
-        // Tested commits in range, with their ancestor sets.
-        let mut tested: Vec<(u32, BitSet, Evidence)> = Vec::new();
-        let mut untestable = vec![false; n];
-        // Commits that failed to build or boot, and ones that gave evidence:
-        // where a broken stretch may reach (model::testable_odds).
-        let mut broken = vec![false; n];
-        let mut works = vec![false; n];
-        for oid in &self.order {
-            let Some(x) = g.node(oid) else { continue };
-            if self.facts[oid].untestable().is_some() {
-                untestable[x as usize] = true;
-                broken[x as usize] = true;
-            }
-            let own = self.facts[oid].evidence;
-            works[x as usize] = !own.is_empty();
-            let ev = self.evidence_of(*oid, &sigs);
-            if own.is_empty() && !ev.is_empty() {
-                // Same kernel as a tested commit: testing it again is
-                // testing that one.
-                untestable[x as usize] = true;
-            }
-            if !ev.is_empty() {
-                tested.push((x, walker.ancestors(g, x), ev));
-            }
-        }
-        // The rate is learnt with the culprit (see model::posterior). Runs
-        // of the buggy end outside the range (a fix bisection's good
-        // commits) hold under every hypothesis, so they go into the prior.
-        let (_, p_point) = self.rate_belief(&[self.start_commit()]);
-        let prior = match self.start.repro_rate {
-            Some(p) => model::Rate::known(p),
-            None => {
-                let (mut k, mut m) = (0.0, 0.0);
-                if self.dir == Direction::Fix {
-                    for o in &self.goods {
-                        let ev = self.f(*o).evidence;
-                        if ev.hard.is_none() {
-                            k += ev.crashes as f64;
-                            m += ev.oks as f64;
-                        }
-                    }
-                }
-                model::Rate::from_counts(k, m)
-            }
-        };
-        let refs: Vec<(&BitSet, Evidence)> = tested.iter().map(|(_, a, e)| (a, *e)).collect();
-        let Some(post) = model::posterior(g, &refs, prior, self.dir) else {
-            return Ok(self.error_result(
-                "contradictory_verdicts",
-                "the verdicts contradict every candidate".into(),
-                vec![],
-            ));
-        };
-        let (w, p) = (post.weight, post.rate.clamp(0.02, 0.999));
-        let (best, confidence) =
-            w.iter().enumerate().fold(
-                (0usize, -1.0f64),
-                |acc, (i, &x)| if x > acc.1 { (i, x) } else { acc },
-            );
-        let target = self.start.confidence.unwrap_or(DEFAULT_CONFIDENCE);
-        let total_runs: u32 = self.facts.values().map(|f| f.vm_runs).sum();
-        let flaky = self
-            .facts
-            .values()
-            .any(|f| f.evidence.crashes > 0 && f.evidence.oks > 0)
-            || p_point < 0.95;
-        let choice = if confidence >= target || total_runs >= MAX_VM_RUNS {
-            None
-        } else {
-            let retest: Vec<u32> = tested
-                .iter()
-                .filter(|(x, _, e)| e.hard.is_none() && e.crashes == 0 && !untestable[*x as usize])
-                .map(|(x, _, _)| *x)
-                .collect();
-            let build_cost = self.build_cost_in_runs();
-            let mut testable = model::testable_odds(g, &broken, &works);
-            for (t, &u) in testable.iter_mut().zip(&untestable) {
-                if u {
-                    *t = 0.0;
-                }
-            }
-            model::choose(
-                g,
-                &w,
-                &testable,
-                &retest,
-                build_cost,
-                p,
-                self.dir,
-                &mut walker,
-            )
-        };
-        if let Some(c) = choice {
-            let oid = g.oids[c.node as usize];
-            let f = self.f(oid);
-            let reason = if f.vm_runs > 0 || f.builds > 0 {
-                "more_runs"
-            } else {
-                "bisect"
-            };
-            let mut next = self.next(oid, reason, Self::batch(p));
-            // A kernel identical to one already tested need not boot: ktest
-            // gives a build with one of these signatures no runs, and the
-            // verdict comes from the commit that had it.
-            if reason == "bisect" {
-                let mut known: Vec<String> = self.tested_signatures().into_keys().collect();
-                known.sort();
-                next.known_signatures = known;
-            }
-            // git's view: candidates not ruled out by a decided verdict.
-            let alive = self.discrete_alive(g, &tested);
-            let anc = walker.ancestors(g, c.node);
-            let all = alive.iter().filter(|&&a| a).count() as u64;
-            let below = (0..n).filter(|&i| alive[i] && anc.get(i as u32)).count() as u64;
-            let left = (below.saturating_sub(1)).max(all - below);
-            next.revisions_left = Some(left);
-            next.steps_left = Some(estimate_steps(all));
-            let mut l = vec![];
-            if reason == "bisect" {
-                l.push(format!(
-                    "Bisecting: {left} revisions left to test after this (roughly {} steps)",
-                    estimate_steps(all)
-                ));
-            } else {
-                l.push(format!("more runs at {oid} (P(bad)={:.3})", c.split));
-            }
-            l.push(format!("[{oid}] {}", self.subject(oid)));
-            return Ok(Self::action(next, l));
-        }
-        // Settled: found, or inconclusive.
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| w[b].total_cmp(&w[a]).then(a.cmp(&b)));
-        let mut mass = 0.0;
-        let mut set = Vec::new();
-        for i in order {
-            if mass >= target.min(0.99) || w[i] < model::LIVE {
-                break;
-            }
-            mass += w[i];
-            set.push(i);
-        }
-        if confidence < target && set.len() > 1 {
-            let mut r = self.result_base("inconclusive");
-            set.sort();
-            r.candidates = set
-                .iter()
-                .take(100)
-                .map(|&i| CommitRef {
-                    commit: g.oids[i].to_string(),
-                    subject: self.subject(g.oids[i]),
-                })
-                .collect();
-            r.confidence = confidence;
-            r.flaky = flaky;
-            r.repro_rate = Some(p_point);
-            let mut l = vec!["This means the bug could be in any of these commits (only skipped commits left to test):".to_string()];
-            l.extend(
-                r.candidates
-                    .iter()
-                    .map(|c| format!("{} {}", c.commit, c.subject)),
-            );
-            return Ok(Self::finish(r, l));
-        }
-        let culprit = g.oids[best];
-        self.conclude(culprit, confidence, flaky, p_point)
-    }
-
-    /// Candidates not ruled out by any decided verdict (crash = bug present,
-    /// ok-only runs = taken as absent), as `git bisect` would count them.
-    fn discrete_alive(&self, g: &Graph, tested: &[(u32, BitSet, Evidence)]) -> Vec<bool> {
-        let mut alive = vec![true; g.len()];
-        for (_, anc, ev) in tested {
-            let present = ev.hard.unwrap_or(ev.crashes > 0);
-            let new_state = match self.dir {
-                Direction::Cause => present,
-                Direction::Fix => !present,
-            };
-            for (i, a) in alive.iter_mut().enumerate() {
-                if anc.get(i as u32) != new_state {
-                    *a = false;
-                }
-            }
-        }
-        alive
     }
 
     /// The culprit is settled: check its parent, maybe revert it, and report.
-    fn conclude(&mut self, culprit: Oid, confidence: f64, flaky: bool, p: f64) -> Result<Decision> {
+    fn conclude(&self, culprit: Oid, confidence: f64, flaky: bool, p: f64) -> Result<Decision> {
         let commit = self.repo.find_commit(culprit)?;
-        let parent = commit.parent_id(0).ok();
-        let cf = self.f(culprit);
-        if let Some(pa) = parent {
-            let pf = self.f(pa);
-            if pf.builds == 0 && pf.evidence.is_empty() {
-                let next = self.next(pa, "parent", 0);
-                return Ok(Self::action(
-                    next,
-                    vec![
-                        format!(
-                            "first bad commit candidate: {culprit} {}",
-                            self.subject(culprit)
-                        ),
-                        format!("parent commit {pa} wasn't tested"),
-                    ],
-                ));
-            }
-        }
-        let mut revert_check = None;
-        if self.start.revert_check && culprit != self.bad {
-            let rf = &self.revert;
-            let (p_cons, _) = self.repro_rate(&[self.start_commit()]);
-            let confirm = Self::confirm_runs(p_cons);
-            let verdict = if rf.build_ok == Some(false) {
-                Some("revert_failed")
-            } else if rf.evidence.crashes > 0 {
-                Some("bug_remains")
-            } else if rf.evidence.oks >= confirm {
-                Some("bug_gone")
-            } else if rf.untestable().is_some() {
-                Some("not_tested")
-            } else {
-                None
-            };
-            match verdict {
-                Some(v) => revert_check = Some(v.to_string()),
-                None => {
-                    let mut next = self.next(self.bad, "revert_check", confirm - rf.evidence.oks);
-                    next.revert = Some(culprit.to_string());
-                    return Ok(Self::action(
-                        next,
-                        vec![format!("testing {} with {culprit} reverted", self.bad)],
-                    ));
-                }
-            }
-        }
-        let mut r = self.result_base("found");
-        r.culprit = Some(CommitRef {
-            commit: culprit.to_string(),
-            subject: commit.summary().unwrap_or("").to_string(),
-        });
-        r.confidence = confidence;
-        r.flaky = flaky;
-        r.repro_rate = Some(p);
-        r.merge = commit.parent_count() > 1;
-        r.release = crate::releases::is_release_commit(&self.repo, &commit);
-        r.culprit_signature = cf.signature.clone();
-        r.parent_signature = parent.and_then(|pa| self.f(pa).signature);
-        r.noop =
-            matches!((&r.culprit_signature, &r.parent_signature), (Some(a), Some(b)) if a == b);
-        r.revert_check = revert_check;
-        let mut l = Vec::new();
-        if let (Some(a), Some(b)) = (&r.culprit_signature, &r.parent_signature) {
-            l.push(format!("culprit signature: {a}"));
-            l.push(format!("parent  signature: {b}"));
-        }
-        if r.noop {
-            l.push("culprit and parent build the same kernel: the result is suspect (noop)".into());
-        }
-        if flaky {
-            l.push("Reproducer flagged being flaky".into());
-        }
-        l.push(format!(
-            "revisions tested: {}, total time: {:.0}s (build: {:.0}s, test: {:.0}s)",
-            r.revisions_tested, r.seconds, r.build_seconds, r.test_seconds
-        ));
-        let word = match self.dir {
-            Direction::Cause => "first bad commit",
-            Direction::Fix => "first fixed commit",
+        let repo_facts = CulpritRepoFacts {
+            first_parent: commit.parent_id(0).ok(),
+            merge: commit.parent_count() > 1,
+            release: crate::releases::is_release_commit(&self.repo, &commit),
         };
-        l.push(format!(
-            "{word}: {culprit} {} (confidence {:.3})",
-            commit.summary().unwrap_or(""),
-            confidence
-        ));
-        Ok(Self::finish(r, l))
-    }
-}
-
-/// git's estimate of the steps left for `all` candidates.
-pub fn estimate_steps(all: u64) -> u32 {
-    if all < 3 {
-        return 0;
-    }
-    let n = 63 - all.leading_zeros();
-    let e = 1u64 << n;
-    let x = all - e;
-    if e < 3 * x {
-        n
-    } else {
-        n - 1
+        let d = self
+            .policy()
+            .conclude(culprit, confidence, flaky, p, repo_facts);
+        Ok(self.render().conclude(d, self.bad))
     }
 }

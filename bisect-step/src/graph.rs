@@ -33,7 +33,7 @@ impl Hasher for OidHasher {
 pub type OidMap = HashMap<Oid, u32, BuildHasherDefault<OidHasher>>;
 
 /// "No node": a first parent outside the range.
-pub const NONE: u32 = u32::MAX;
+pub const NONE: u32 = crate::commitgraph::NOT_IN_RANGE;
 
 /// The candidate commits and their parent links.
 pub struct Graph {
@@ -60,7 +60,7 @@ impl Graph {
             if let Some(g) = crate::commitgraph::CommitGraph::open(repo.commondir())
                 .and_then(|cg| cg.range(bad, goods))
             {
-                return Ok(g);
+                return Ok(Self::from_parts(g));
             }
         }
         let mut walk = repo.revwalk().context("revwalk")?;
@@ -120,13 +120,14 @@ impl Graph {
     }
 
     /// Assemble from arrays already in node numbering.
-    pub fn from_parts(
-        oids: Vec<Oid>,
-        parent_start: Vec<u32>,
-        parents: Vec<u32>,
-        first_parent: Vec<u32>,
-        parent_count: Vec<u8>,
-    ) -> Graph {
+    pub fn from_parts(arrays: crate::commitgraph::RangeArrays) -> Graph {
+        let crate::commitgraph::RangeArrays {
+            oids,
+            parent_start,
+            parents,
+            first_parent,
+            parent_count,
+        } = arrays;
         let index = index_of(&oids);
         Graph {
             oids,

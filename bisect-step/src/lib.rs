@@ -3,15 +3,21 @@
 //! One invocation reads the journal (every record of the bisection so far),
 //! takes the new records on stdin (builds, runs, verdicts), appends them and
 //! what it decides to the journal, and prints the next action: a `next`
-//! record, or the `result`. See [`run`] for the contract, [`engine`] for the
-//! decisions, [`model`] for the posterior and the choice of commit, [`graph`]
-//! for the commit graph in compact arrays.
+//! record, or the `result`. See [`run`] for the contract, [`facts`] for where
+//! records are read, [`policy`] for the decisions, [`engine`] for the
+//! wiring of repository, facts, policy and [`render`], [`model`] for the
+//! posterior and the choice of commit, [`graph`] for the commit graph in
+//! compact arrays.
 
 pub mod commitgraph;
 pub mod engine;
+pub mod facts;
 pub mod graph;
 pub mod model;
+pub mod policy;
 pub mod releases;
+pub mod render;
+#[cfg(feature = "sim")]
 pub mod sim;
 
 use engine::{Engine, RecordError};
@@ -37,6 +43,7 @@ pub struct Options {
 
 /// A journal read back: its records, and whether its file needs a newline
 /// before the next append.
+#[derive(Default)]
 struct Journal {
     records: Vec<Object>,
     needs_newline: bool,
@@ -45,7 +52,7 @@ struct Journal {
 /// Read the journal. A last line cut short by a kill (no newline, not JSON)
 /// is cut off the file and named on stderr; bad JSON anywhere else is bad
 /// input (exit 2) and the file is left as it is.
-fn read_journal(path: &PathBuf, err: &mut dyn Write) -> Result<Journal, String> {
+fn read_journal(path: &PathBuf, err: &mut dyn Write) -> Result<Journal, Failure> {
     let name = path.display().to_string();
     let data = match fs::read(path) {
         Ok(d) => d,
@@ -55,7 +62,7 @@ fn read_journal(path: &PathBuf, err: &mut dyn Write) -> Result<Journal, String> 
                 needs_newline: false,
             })
         }
-        Err(e) => return Err(format!("{name}: cannot read journal: {e}")),
+        Err(e) => return Err(usage(format!("{name}: cannot read journal: {e}"))),
     };
     let mut records = Vec::new();
     let mut needs_newline = false;
@@ -80,19 +87,27 @@ fn read_journal(path: &PathBuf, err: &mut dyn Write) -> Result<Journal, String> 
                     needs_newline = !complete;
                 }
                 Ok(_) | Err(_) if !complete => {
+                    // Only under the journal's lock (see lock_journal): no
+                    // other call can be writing this line.
+                    let f = fs::OpenOptions::new().write(true).open(path);
+                    if let Err(e) = f.and_then(|f| f.set_len(pos as u64)) {
+                        return Err(Failure(
+                            EXIT_FAILURE,
+                            format!(
+                                "{name}:{line_no}: torn last line ({} bytes, no newline) cannot be dropped: {e}; the journal is unchanged",
+                                line.len()
+                            ),
+                        ));
+                    }
                     let _ = writeln!(
                         err,
                         "bisect-step: {name}:{line_no}: torn last line ({} bytes, no newline) dropped from the journal",
                         line.len()
                     );
-                    let f = fs::OpenOptions::new().write(true).open(path);
-                    if let Err(e) = f.and_then(|f| f.set_len(pos as u64)) {
-                        return Err(format!("{name}: cannot truncate torn last line: {e}"));
-                    }
                     needs_newline = false;
                 }
-                Ok(_) => return Err(format!("{name}:{line_no}: expected a JSON object")),
-                Err(e) => return Err(format!("{name}:{line_no}: invalid JSON: {e}")),
+                Ok(_) => return Err(usage(format!("{name}:{line_no}: expected a JSON object"))),
+                Err(e) => return Err(usage(format!("{name}:{line_no}: invalid JSON: {e}"))),
             }
         }
         pos = match end {
@@ -189,80 +204,183 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    macro_rules! fail {
-        ($code:expr, $($arg:tt)*) => {{
-            let _ = writeln!(err, "bisect-step: {}", format!($($arg)*));
-            return $code;
-        }};
+    match step(opts, input, input_name, out, err) {
+        Ok(()) => EXIT_OK,
+        Err(Failure(code, msg)) => {
+            let _ = writeln!(err, "bisect-step: {msg}");
+            code
+        }
     }
-    // 1. Input records, all of them, before anything is touched.
-    let mut new_records: Vec<(usize, Object)> = Vec::new();
+}
+
+/// Why a step stopped: the exit status, and the message for stderr.
+struct Failure(i32, String);
+
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure(EXIT_USAGE, msg.into())
+}
+
+/// The step in order: input, journal and start, replay, take the input,
+/// decide, append, answer.
+fn step(
+    opts: &Options,
+    input: Option<&mut dyn BufRead>,
+    input_name: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Failure> {
+    let new_records = read_input(input, input_name)?;
+    let Some(path) = &opts.journal else {
+        return locked_step(opts, new_records, input_name, out, err);
+    };
+    // Held until the step has appended and answered.
+    let (_lock, created) = lock_journal(path, err)?;
+    let res = locked_step(opts, new_records, input_name, out, err);
+    if res.is_err() && created && fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+        // A first call that failed leaves no journal behind.
+        let _ = fs::remove_file(path);
+    }
+    res
+}
+
+/// The step once the journal (if any) is locked.
+fn locked_step(
+    opts: &Options,
+    new_records: Vec<(usize, Object)>,
+    input_name: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Failure> {
+    let journal = match &opts.journal {
+        Some(path) => read_journal(path, err)?,
+        None => Journal::default(),
+    };
+    let (start, fresh) = start_of(&journal, opts)?;
+    let mut engine = Engine::new(start.clone()).map_err(|e| usage(format!("{e:#}")))?;
+    if fresh {
+        engine.check_range().map_err(|e| usage(format!("{e:#}")))?;
+    }
+    let pending = replay(&mut engine, &journal);
+    for (line, obj) in &new_records {
+        if let Err(RecordError(msg)) = engine.validate(obj) {
+            return Err(usage(format!("{input_name}:{line}: {msg}")));
+        }
+    }
+    let mut to_append: Vec<Object> = Vec::new();
+    if fresh {
+        to_append.push(kbisect_records::to_object(&start));
+    }
+    let took_new = take_input(&mut engine, &new_records, &pending, &mut to_append, err);
+    let last = journal.records.last();
+    if !took_new {
+        if let Some(last) = last.filter(|l| kind_of(l) == Some("result")) {
+            return write_record(out, last);
+        }
+    }
+    let decision = engine
+        .decide()
+        .map_err(|e| Failure(EXIT_FAILURE, format!("{e:#}")))?;
+    to_append.extend(decision.verdicts.iter().cloned());
+    let repeat = !took_new
+        && decision.verdicts.is_empty()
+        && last.is_some_and(|l| same_next(l, &decision.action));
+    if !repeat {
+        to_append.push(decision.action.clone());
+    }
+    if let Some(path) = &opts.journal {
+        append(path, journal.needs_newline, &to_append)?;
+    }
+    for line in &decision.log {
+        let _ = writeln!(err, "{line}");
+    }
+    write_record(out, &decision.action)
+}
+
+/// Take the journal's lock for the whole read-decide-append of one call, so
+/// that a second call on the same journal waits instead of reading a line
+/// still being appended (and cutting it off as a torn tail). An advisory
+/// `flock` on the journal itself: it needs no lock file and works on a
+/// read-only journal; a journal not made yet is created empty.
+/// True with the file when this call created the journal.
+fn lock_journal(path: &PathBuf, err: &mut dyn Write) -> Result<(fs::File, bool), Failure> {
+    let name = path.display();
+    let mut created = false;
+    let file = match fs::File::open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            created = true;
+            fs::OpenOptions::new().append(true).create(true).open(path)
+        }
+        other => other,
+    }
+    .map_err(|e| usage(format!("{name}: cannot open journal: {e}")))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let _ = writeln!(
+                err,
+                "bisect-step: {name}: journal is in use by another bisect-step call; waiting"
+            );
+            file.lock()
+                .map_err(|e| Failure(EXIT_FAILURE, format!("{name}: cannot lock journal: {e}")))?;
+        }
+        Err(fs::TryLockError::Error(e)) => {
+            return Err(Failure(
+                EXIT_FAILURE,
+                format!("{name}: cannot lock journal: {e}"),
+            ))
+        }
+    }
+    Ok((file, created))
+}
+
+/// Every input record, before anything is touched: a malformed line is
+/// bad input.
+fn read_input(
+    input: Option<&mut dyn BufRead>,
+    input_name: &str,
+) -> Result<Vec<(usize, Object)>, Failure> {
+    let mut new_records = Vec::new();
     if let Some(input) = input {
         let mut reader = jsonl::Reader::new(input, input_name);
         while let Some(rec) = reader.next() {
-            match rec {
-                Ok(obj) => new_records.push((reader.line(), obj)),
-                Err(e) => fail!(EXIT_USAGE, "{e}"),
-            }
+            new_records.push((reader.line(), rec.map_err(|e| usage(e.to_string()))?));
         }
     }
-    // 2. The journal and its start record.
-    let journal = match &opts.journal {
-        Some(path) => match read_journal(path, err) {
-            Ok(j) => j,
-            Err(e) => fail!(EXIT_USAGE, "{e}"),
-        },
-        None => Journal {
-            records: vec![],
-            needs_newline: false,
-        },
+    Ok(new_records)
+}
+
+/// The journal's start record (checked against the command line), or a new
+/// one from the command line; true when new.
+fn start_of(journal: &Journal, opts: &Options) -> Result<(Start, bool), Failure> {
+    let Some(first) = journal.records.first() else {
+        return Ok((start_from_options(opts).map_err(usage)?, true));
     };
-    let (start, fresh) = match journal.records.first() {
-        Some(first) if kind_of(first) == Some("start") => match parse::<Start>(first) {
-            Ok(mut s) => {
-                if let Err(e) = check_against_journal(&s, opts) {
-                    fail!(EXIT_USAGE, "{e}");
-                }
-                if let Some(r) = &opts.repo {
-                    // The repository may have moved; the range has not.
-                    s.repo = fs::canonicalize(r)
-                        .map(|p| p.display().to_string())
-                        .unwrap_or(r.clone());
-                }
-                (s, false)
-            }
-            Err(e) => fail!(
-                EXIT_USAGE,
-                "{}:1: bad start record: {e}",
-                journal_name(opts)
-            ),
-        },
-        Some(_) => fail!(
-            EXIT_USAGE,
+    if kind_of(first) != Some("start") {
+        return Err(usage(format!(
             "{}:1: journal does not begin with a start record",
             journal_name(opts)
-        ),
-        None => match start_from_options(opts) {
-            Ok(s) => (s, true),
-            Err(e) => fail!(EXIT_USAGE, "{e}"),
-        },
-    };
-    let mut engine = match Engine::new(start.clone()) {
-        Ok(e) => e,
-        Err(e) => fail!(EXIT_USAGE, "{e:#}"),
-    };
-    if fresh {
-        if let Err(e) = engine.check_range() {
-            fail!(EXIT_USAGE, "{e:#}");
-        }
+        )));
     }
-    // 3. Replay the journal. Input records after the last decision are a
-    // batch whose step was interrupted (killed after appending them): when
-    // the same batch is fed again, its copy is not counted twice.
+    let mut s = parse::<Start>(first)
+        .map_err(|e| usage(format!("{}:1: bad start record: {e}", journal_name(opts))))?;
+    check_against_journal(&s, opts).map_err(usage)?;
+    if let Some(r) = &opts.repo {
+        // The repository may have moved; the range has not.
+        s.repo = fs::canonicalize(r)
+            .map(|p| p.display().to_string())
+            .unwrap_or(r.clone());
+    }
+    Ok((s, false))
+}
+
+/// Replay the journal into the engine. Returns the input records after the
+/// last decision: a batch whose step was interrupted (killed after
+/// appending them), so that the same batch fed again is not counted twice.
+fn replay<'j>(engine: &mut Engine, journal: &'j Journal) -> Vec<&'j Object> {
     for rec in journal.records.iter().skip(1) {
         engine.ingest(rec, true);
     }
-    let pending: Vec<&Object> = journal
+    journal
         .records
         .iter()
         .skip(1)
@@ -272,21 +390,21 @@ pub fn run(
         .into_iter()
         .rev()
         .filter(|r| !(kind_of(r) == Some("verdict") && r.contains_key("by")))
-        .collect();
-    // 4. Check, then take, the new records.
-    for (line, obj) in &new_records {
-        if let Err(RecordError(msg)) = engine.validate(obj) {
-            fail!(EXIT_USAGE, "{input_name}:{line}: {msg}");
-        }
-    }
-    let mut to_append: Vec<Object> = Vec::new();
-    if fresh {
-        to_append.push(kbisect_records::to_object(&start));
-    }
-    let mut took_new = false;
+        .collect()
+}
+
+/// Take the new records (less a repeat of the interrupted batch) and queue
+/// the kept ones for the journal. True when any was kept.
+fn take_input(
+    engine: &mut Engine,
+    new_records: &[(usize, Object)],
+    pending: &[&Object],
+    to_append: &mut Vec<Object>,
+    err: &mut dyn Write,
+) -> bool {
     let already = if !pending.is_empty()
         && new_records.len() >= pending.len()
-        && pending.iter().zip(&new_records).all(|(a, (_, b))| *a == b)
+        && pending.iter().zip(new_records).all(|(a, (_, b))| *a == b)
     {
         pending.len()
     } else {
@@ -295,64 +413,46 @@ pub fn run(
     if already > 0 {
         let _ = writeln!(err, "bisect-step: the first {already} input records are already in the journal (an interrupted step); not counted again");
     }
+    let mut took_new = false;
     for (_, obj) in new_records.iter().skip(already) {
         if engine.ingest(obj, false) {
             to_append.push(obj.clone());
             took_new = true;
         }
     }
-    let last = journal.records.last();
-    if !took_new {
-        if let Some(last) = last.filter(|l| kind_of(l) == Some("result")) {
-            let mut w = jsonl::Writer::new(&mut *out);
-            return match w.write(last) {
-                Ok(()) | Err(jsonl::WriteError::Closed) => EXIT_OK,
-                Err(e) => fail!(EXIT_FAILURE, "writing stdout: {e}"),
-            };
-        }
+    took_new
+}
+
+/// Append the records to the journal in one write, synced.
+fn append(path: &PathBuf, needs_newline: bool, records: &[Object]) -> Result<(), Failure> {
+    let mut text = Vec::new();
+    if needs_newline {
+        text.push(b'\n');
     }
-    // 5. Decide.
-    let decision = match engine.decide() {
-        Ok(d) => d,
-        Err(e) => fail!(EXIT_FAILURE, "{e:#}"),
-    };
-    to_append.extend(decision.verdicts.iter().cloned());
-    let repeat = !took_new
-        && decision.verdicts.is_empty()
-        && last.is_some_and(|l| same_next(l, &decision.action));
-    if !repeat {
-        to_append.push(decision.action.clone());
+    for rec in records {
+        let mut w = jsonl::Writer::new(&mut text);
+        let _ = w.write(rec);
     }
-    // 6. Append, then answer.
-    if let Some(path) = &opts.journal {
-        let mut text = Vec::new();
-        if journal.needs_newline {
-            text.push(b'\n');
-        }
-        for rec in &to_append {
-            let mut w = jsonl::Writer::new(&mut text);
-            let _ = w.write(rec);
-        }
-        let res = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(&text).and_then(|_| f.sync_data()));
-        if let Err(e) = res {
-            fail!(
+    fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(&text).and_then(|_| f.sync_data()))
+        .map_err(|e| {
+            Failure(
                 EXIT_FAILURE,
-                "{}: cannot append to journal: {e}",
-                path.display()
-            );
-        }
-    }
-    for line in &decision.log {
-        let _ = writeln!(err, "{line}");
-    }
-    let mut w = jsonl::Writer::new(&mut *out);
-    match w.write(&decision.action) {
-        Ok(()) | Err(jsonl::WriteError::Closed) => EXIT_OK,
-        Err(e) => fail!(EXIT_FAILURE, "writing stdout: {e}"),
+                format!("{}: cannot append to journal: {e}", path.display()),
+            )
+        })
+}
+
+/// The one record on stdout.
+/// Answer on stdout. A reader that closed the pipe has what it wanted: the
+/// journal already holds the step, so that is success.
+fn write_record(out: &mut dyn Write, rec: &Object) -> Result<(), Failure> {
+    match jsonl::Writer::new(out).write(rec) {
+        Ok(()) | Err(jsonl::WriteError::Closed) => Ok(()),
+        Err(e) => Err(Failure(EXIT_FAILURE, format!("writing stdout: {e}"))),
     }
 }
 

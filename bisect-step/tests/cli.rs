@@ -157,6 +157,49 @@ fn plain_verdicts_drive_it_like_git_bisect() {
     panic!("no result");
 }
 
+/// Plain verdicts with no `--repro-rate` are certain answers: over 16
+/// candidates in a line the choice halves like `git bisect`, 4 tests for
+/// every culprit (it once leaned to the good side, as for a flaky
+/// reproducer, and took more).
+#[test]
+fn plain_verdicts_halve_like_git_bisect() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = History::new(&dir.path().join("repo")).unwrap();
+    let line = h.chain(None, 17, "c").unwrap();
+    let (good, bad) = (line[0], line[16]);
+    for culprit in 1..=16 {
+        let o = opts(&h, &dir.path().join(format!("j{culprit}.jsonl")), bad, good);
+        let mut input = String::new();
+        let mut choices = 0;
+        let mut found = None;
+        for _ in 0..100 {
+            let (code, out, err) = step(&o, &input);
+            assert_eq!(code, 0, "{err}");
+            if kind_of(&out[0]) == Some("result") {
+                found = Some(out[0].clone());
+                break;
+            }
+            let next: Next = parse(&out[0]).unwrap();
+            if next.reason == "bisect" {
+                choices += 1;
+            }
+            let x = h.position[&git2::Oid::from_str(&next.commit).unwrap()];
+            let word = if h.is_ancestor(culprit, x) {
+                "bad"
+            } else {
+                "good"
+            };
+            input = format!(
+                "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"{word}\"}}\n",
+                next.commit
+            );
+        }
+        let result = found.expect("no result");
+        assert_eq!(result["culprit"]["commit"], h.commits[culprit].to_string());
+        assert_eq!(choices, 4, "culprit {culprit}");
+    }
+}
+
 #[test]
 fn same_signature_build_is_judged_without_runs() {
     let dir = tempfile::tempdir().unwrap();
@@ -273,4 +316,32 @@ fn the_binary_runs_a_step() {
         "{line}"
     );
     let _ = Direction::Cause;
+}
+
+/// A corrupted report is no evidence (crashclass's `counts_as_target`), even
+/// when it carries the target title and no `same_bug`: the start commit's
+/// verdict must not say "target bug in 1 of 1 runs".
+#[test]
+fn a_corrupted_report_with_the_target_title_is_not_the_target_bug() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    let mut o = opts(&h, &dir.path().join("j.jsonl"), bad, 0);
+    o.target = vec![bisect_step::sim::TARGET.into()];
+    let (_, out, _) = step(&o, "");
+    let first: Next = parse(&out[0]).unwrap();
+    assert_eq!(first.reason, "start");
+    let input = format!(
+        "{{\"kind\":\"build\",\"commit\":\"{c}\",\"ok\":true,\"signature\":\"{sig}\",\"seconds\":100}}\n\
+         {{\"kind\":\"run\",\"commit\":\"{c}\",\"run\":0,\"outcome\":\"crashed\",\"crashed\":true,\"corrupted\":true,\"title\":\"{t}\",\"seconds\":60}}\n",
+        c = first.commit,
+        sig = "cd".repeat(32),
+        t = bisect_step::sim::TARGET,
+    );
+    let (code, out, err) = step(&o, &input);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out[0]["reason"], "more_runs", "{:?}", out[0]);
+    let text = std::fs::read_to_string(o.journal.as_ref().unwrap()).unwrap();
+    assert!(!text.contains("target bug in 1 of 1 runs"), "{text}");
+    assert!(!err.contains("# git bisect bad"), "{err}");
 }

@@ -1,0 +1,282 @@
+//! Facts: the journal's records folded into what is known of each commit.
+//!
+//! This is the only code that reads records. Builds, runs, verdicts given
+//! from outside and errors become per-commit counts ([`CommitFacts`]); the
+//! runs of bad with the culprit reverted, the streak of infra errors and the
+//! time spent deciding are kept beside them. Nothing here decides: the
+//! engine asks these facts what to do next.
+
+use crate::model::Evidence;
+use git2::Oid;
+use kbisect_records::{kind_of, parse, Build, Object, Outcome, Run, Verdict, VerdictValue};
+use std::collections::HashMap;
+
+/// What is known of one commit.
+#[derive(Debug, Clone, Default)]
+pub struct CommitFacts {
+    pub builds: u32,
+    pub build_ok: Option<bool>,
+    pub build_error: Option<String>,
+    pub signature: Option<String>,
+    pub build_seconds: f64,
+    pub cached_builds: u32,
+    pub evidence: Evidence,
+    pub boot_failures: u32,
+    pub test_failures: u32,
+    pub infra_errors: u32,
+    pub unrelated: u32,
+    pub other_crashes: Vec<String>,
+    pub vm_runs: u32,
+    pub run_seconds: f64,
+    /// A person said skip.
+    pub skip_verdict: bool,
+    /// New records since the last verdict written for it.
+    pub dirty: bool,
+}
+
+impl CommitFacts {
+    fn no_evidence_runs(&self) -> u32 {
+        self.boot_failures + self.test_failures + self.unrelated
+    }
+
+    /// Why the commit cannot be tested, if it cannot.
+    pub fn untestable(&self) -> Option<String> {
+        if self.skip_verdict {
+            return Some("skipped by verdict".into());
+        }
+        if self.build_ok == Some(false) {
+            return Some(format!(
+                "build failed: {}",
+                self.build_error.as_deref().unwrap_or("error")
+            ));
+        }
+        let ev = self.evidence.crashes + self.evidence.oks;
+        if ev == 0 && (self.boot_failures + self.test_failures >= 2 || self.no_evidence_runs() >= 8)
+        {
+            let mut why = Vec::new();
+            if self.boot_failures > 0 {
+                why.push(format!("{} boot failures", self.boot_failures));
+            }
+            if self.test_failures > 0 {
+                why.push(format!("{} test failures", self.test_failures));
+            }
+            if self.unrelated > 0 {
+                why.push(format!("{} unrelated crashes", self.unrelated));
+            }
+            return Some(format!("no run carried evidence: {}", why.join(", ")));
+        }
+        None
+    }
+}
+
+/// Bad input: a record the bisection cannot take.
+#[derive(Debug)]
+pub struct RecordError(pub String);
+
+/// A full sha as a commit id; abbreviations are not ids in records.
+pub fn oid_of(s: &str) -> Option<Oid> {
+    if kbisect_records::is_full_sha(s) {
+        Oid::from_str(s).ok()
+    } else {
+        None
+    }
+}
+
+/// The commit a record names, as a full sha.
+pub fn named_commit(obj: &Object) -> Result<Oid, RecordError> {
+    let s = obj
+        .get("commit")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| RecordError("record has no `commit`".into()))?;
+    oid_of(s).ok_or_else(|| RecordError(format!("commit {s:?} is not a full sha")))
+}
+
+/// Check that a record from stdin reads as its kind. True when it names a
+/// commit the caller must check is in the range (build, run, verdict).
+pub fn check_record(obj: &Object) -> Result<bool, RecordError> {
+    match kind_of(obj) {
+        Some("build") => {
+            parse::<Build>(obj).map_err(|e| RecordError(format!("bad build record: {e}")))?;
+        }
+        Some("run") => {
+            parse::<Run>(obj).map_err(|e| RecordError(format!("bad run record: {e}")))?;
+        }
+        Some("verdict") => {
+            parse::<Verdict>(obj).map_err(|e| RecordError(format!("bad verdict record: {e}")))?;
+        }
+        None => return Err(RecordError("record has no `kind`".into())),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Everything the records say, folded.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// What is known of each commit with records.
+    pub by_commit: HashMap<Oid, CommitFacts>,
+    /// Commits in the order their first record came.
+    pub order: Vec<Oid>,
+    /// The runs of bad with the culprit reverted.
+    pub revert: CommitFacts,
+    pub revert_seen: bool,
+    pub infra_in_a_row: u32,
+    /// Seconds the journal's `next` records say deciding took.
+    pub decide_seconds: f64,
+    /// The commit (and revert) the latest build record was for: runs follow it.
+    context: Option<(Oid, Option<Oid>)>,
+    /// The start's target titles, for crashclass's target rule.
+    targets: Vec<String>,
+}
+
+impl Facts {
+    /// No records yet; `targets` are the start record's target titles.
+    pub fn new(targets: Vec<String>) -> Facts {
+        Facts {
+            targets,
+            ..Default::default()
+        }
+    }
+
+    /// What is known of `oid` (nothing, when it has no records).
+    pub fn of(&self, oid: Oid) -> CommitFacts {
+        self.by_commit.get(&oid).cloned().unwrap_or_default()
+    }
+
+    fn commit_mut(&mut self, oid: Oid) -> &mut CommitFacts {
+        if !self.by_commit.contains_key(&oid) {
+            self.order.push(oid);
+        }
+        self.by_commit.entry(oid).or_default()
+    }
+
+    /// Take one record (from the journal or stdin). Returns false for
+    /// records that are not kept (our own `next`/`result` echoed back).
+    pub fn ingest(&mut self, obj: &Object, from_journal: bool) -> bool {
+        match kind_of(obj) {
+            Some("start") => false,
+            Some("next") => {
+                if from_journal {
+                    self.decide_seconds +=
+                        obj.get("seconds").and_then(|v| v.as_f64()).unwrap_or(0.0);
+                }
+                from_journal
+            }
+            Some("result") => from_journal,
+            Some("build") => {
+                let Ok(b) = parse::<Build>(obj) else {
+                    return true;
+                };
+                let Some(oid) = oid_of(&b.commit) else {
+                    return true;
+                };
+                let revert = obj.get("revert").and_then(|v| v.as_str()).and_then(oid_of);
+                self.context = Some((oid, revert));
+                let f = if revert.is_some() {
+                    self.revert_seen = true;
+                    &mut self.revert
+                } else {
+                    self.commit_mut(oid)
+                };
+                f.builds += 1;
+                if b.cached {
+                    f.cached_builds += 1;
+                }
+                f.build_ok = Some(b.ok);
+                f.build_error = b.error.clone();
+                if b.signature.is_some() {
+                    f.signature = b.signature.clone();
+                }
+                f.build_seconds += b.seconds;
+                f.dirty = true;
+                true
+            }
+            Some("run") => {
+                let Ok(r) = parse::<Run>(obj) else {
+                    return true;
+                };
+                let Some(oid) = oid_of(&r.commit) else {
+                    return true;
+                };
+                if r.outcome == Outcome::Skipped {
+                    return true;
+                }
+                let revert = match obj.get("revert").and_then(|v| v.as_str()) {
+                    Some(s) => oid_of(s),
+                    None => match self.context {
+                        Some((c, rev)) if c == oid => rev,
+                        _ => None,
+                    },
+                };
+                // crashclass's one rule; None (no crash, or a corrupted
+                // report) is no evidence either way.
+                let target = crashclass::counts_as_target(&r.class, &self.targets);
+                if r.outcome == Outcome::InfraError {
+                    self.infra_in_a_row += 1;
+                } else {
+                    self.infra_in_a_row = 0;
+                }
+                let f = if revert.is_some() {
+                    self.revert_seen = true;
+                    &mut self.revert
+                } else {
+                    self.commit_mut(oid)
+                };
+                f.vm_runs += 1;
+                f.run_seconds += r.seconds;
+                if f.signature.is_none() {
+                    f.signature = r.signature.clone();
+                }
+                f.dirty = true;
+                match r.outcome {
+                    Outcome::Ok => f.evidence.oks += 1,
+                    Outcome::Crashed if target == Some(true) => f.evidence.crashes += 1,
+                    Outcome::Crashed => {
+                        f.unrelated += 1;
+                        if let Some(t) = &r.class.title {
+                            if !f.other_crashes.contains(t) {
+                                f.other_crashes.push(t.clone());
+                            }
+                        }
+                    }
+                    Outcome::BootFailed => f.boot_failures += 1,
+                    Outcome::TestFailed => f.test_failures += 1,
+                    Outcome::InfraError => f.infra_errors += 1,
+                    Outcome::Skipped => {}
+                }
+                true
+            }
+            Some("verdict") => {
+                let Ok(v) = parse::<Verdict>(obj) else {
+                    return true;
+                };
+                let Some(oid) = oid_of(&v.commit) else {
+                    return true;
+                };
+                if v.by.is_some() {
+                    // Our own verdict: its commit is judged up to here.
+                    if from_journal {
+                        self.commit_mut(oid).dirty = false;
+                    }
+                    return from_journal;
+                }
+                let f = self.commit_mut(oid);
+                match v.verdict {
+                    VerdictValue::Good => f.evidence.hard = Some(false),
+                    VerdictValue::Bad => f.evidence.hard = Some(true),
+                    VerdictValue::Skip => f.skip_verdict = true,
+                }
+                true
+            }
+            Some("error") => {
+                if let Some(oid) = obj.get("commit").and_then(|v| v.as_str()).and_then(oid_of) {
+                    self.infra_in_a_row += 1;
+                    let f = self.commit_mut(oid);
+                    f.infra_errors += 1;
+                }
+                true
+            }
+            _ => true,
+        }
+    }
+}

@@ -1,0 +1,718 @@
+//! The bisection policy: what to do next, decided from the facts, the
+//! start options and the commit graph alone.
+//!
+//! Nothing here holds a git repository or writes a human string: what the
+//! policy needs from git (the candidate graph) is handed in as plain data,
+//! and it answers with typed decisions that [`crate::engine`] turns into
+//! records and log lines. The rates, run counts and thresholds of the
+//! bisection live here, each in one place.
+
+use crate::facts::{CommitFacts, Facts};
+use crate::graph::{BitSet, Graph, Walker};
+use crate::model::{self, Direction, Evidence};
+use git2::Oid;
+use kbisect_records::Start;
+use std::collections::HashMap;
+
+/// Runs at the start commit: until this many target crashes…
+///
+/// The start only has to show that the bug reproduces and roughly how
+/// often: the rate is learnt from every run of the bisection after it (see
+/// [`model::posterior`]). In simulation at rate 0.3, stopping at the third
+/// crash took 112 VM runs a bisection where 8 crashes or 20 runs took 119,
+/// and 30 runs 124, at the same accuracy.
+pub const START_CRASHES: u32 = 3;
+/// …or this many runs with evidence…
+pub const START_RUNS: u32 = 20;
+/// …asked for this many at a time.
+pub const START_BATCH: u32 = 5;
+/// Consecutive infra errors that stop the bisection.
+pub const MAX_INFRA_IN_A_ROW: u32 = 10;
+/// VM runs after which the bisection stops with what it has.
+pub const MAX_VM_RUNS: u32 = 1000;
+/// The culprit's posterior probability at which the bisection stops. The
+/// posterior holds up as a probability of being right: in the simulator,
+/// bisections stopping at 0.99 named the culprit 98.9-99.2% of the time at
+/// a flaky 0.3 reproduction rate (three sets of 1000); 0.995 took 7% more
+/// VM runs for 99.6%.
+pub const DEFAULT_CONFIDENCE: f64 = 0.99;
+/// Release tags tested at most.
+pub const MAX_RELEASES: usize = 12;
+/// The bounds of the reproduction rate the bisection works with: never
+/// quite certain, never hopeless.
+const RATE_CLAMP: (f64, f64) = (0.02, 0.999);
+
+/// A commit to test, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Test {
+    pub commit: Oid,
+    /// Why this commit: "start", "more_runs", "bisect", "release", …
+    pub reason: &'static str,
+    pub runs: u32,
+    /// Signatures of kernels tested already (a build with one need not boot).
+    pub known_signatures: Vec<String>,
+    /// Where the bisection stands, as `git bisect` would count it: the
+    /// revisions left after this test, and the steps.
+    pub revisions_left: u64,
+    pub steps_left: u32,
+    /// The posterior chance that the commit is in the new state.
+    pub split: f64,
+}
+
+/// The bisection phase's decision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BisectDecision {
+    /// Test a commit.
+    Test(Test),
+    /// The culprit is settled: the parent and revert checks come next.
+    Settled {
+        culprit: Oid,
+        confidence: f64,
+        flaky: bool,
+        repro_rate: f64,
+    },
+    /// No single commit reached the confidence and none is left to test:
+    /// the culprit is one of `candidates` (in graph order).
+    Inconclusive {
+        candidates: Vec<Oid>,
+        confidence: f64,
+        flaky: bool,
+        repro_rate: f64,
+    },
+    /// The bisection cannot go on.
+    Error {
+        error: &'static str,
+        message: String,
+    },
+}
+
+/// The facts and start options a decision is made from.
+pub struct Policy<'a> {
+    pub facts: &'a Facts,
+    pub start: &'a Start,
+    pub dir: Direction,
+    pub bad: Oid,
+    pub goods: &'a [Oid],
+}
+
+impl Policy<'_> {
+    fn f(&self, oid: Oid) -> CommitFacts {
+        self.facts.of(oid)
+    }
+
+    /// The commit whose runs measure the reproduction rate: the buggy end.
+    pub fn start_commit(&self) -> Oid {
+        match self.dir {
+            Direction::Cause => self.bad,
+            Direction::Fix => self.goods[0],
+        }
+    }
+
+    /// A cautious reproduction rate for the fixed run counts (a release tag
+    /// or the revert check is called good after enough ok runs): a Beta(1,1)
+    /// posterior from the runs of commits known buggy, taken half a standard
+    /// deviation low, so ok runs are not over-trusted; and the plain rate.
+    /// The bisection itself learns the rate with the culprit instead.
+    pub fn repro_rate(&self, known_buggy: &[Oid]) -> (f64, f64) {
+        let (rate, point) = self.rate_belief(known_buggy);
+        let (a, b) = (rate.a, rate.b);
+        let sd = (a * b / ((a + b) * (a + b) * (a + b + 1.0))).sqrt();
+        ((rate.mean() - 0.5 * sd).clamp(0.05, 0.999), point)
+    }
+
+    /// The Beta belief about the reproduction rate, and the plain estimate.
+    fn rate_belief(&self, known_buggy: &[Oid]) -> (model::Rate, f64) {
+        if let Some(p) = self.start.repro_rate {
+            return (model::Rate::known(p), p);
+        }
+        let (mut k, mut m) = (0.0, 0.0);
+        for o in known_buggy {
+            if let Some(f) = self.facts.by_commit.get(o) {
+                k += f.evidence.crashes as f64;
+                m += f.evidence.oks as f64;
+            }
+        }
+        // Counted at half weight: the start stops at its third crash, and a
+        // lucky start (3 crashes in 4 runs at a true 0.3) must not make a
+        // few ok runs look like proof. The wider belief costs a run or two.
+        (
+            model::Rate::from_counts(k / 2.0, m / 2.0),
+            k / (k + m).max(1.0),
+        )
+    }
+
+    /// The reproduction rate the next commit is chosen with. Answers given
+    /// as plain verdicts (a person or a script saying good or bad, no VM
+    /// run anywhere and no `--repro-rate`) are certain: choosing with the
+    /// posterior rate, which with no runs is the uniform prior's 0.5,
+    /// assumed a flaky reproducer and leaned to the good side, taking more
+    /// tests than `git bisect`. Then the choice halves like git, at the
+    /// clamp's top; `posterior_rate` stays the rate everywhere else.
+    fn choice_rate(&self, posterior_rate: f64) -> f64 {
+        let any_vm_run = self
+            .facts
+            .by_commit
+            .values()
+            .chain(std::iter::once(&self.facts.revert))
+            .any(|f| f.vm_runs > 0);
+        if self.start.repro_rate.is_none() && !any_vm_run {
+            RATE_CLAMP.1
+        } else {
+            posterior_rate
+        }
+    }
+
+    /// What a build costs in VM runs, from the seconds this bisection's
+    /// builds (not the cached ones) and runs took: 2 until both are known.
+    fn build_cost_in_runs(&self) -> f64 {
+        let (mut build_s, mut builds, mut run_s, mut runs) = (0.0, 0u32, 0.0, 0u32);
+        for f in self.facts.by_commit.values() {
+            if f.builds > f.cached_builds {
+                build_s += f.build_seconds;
+                builds += f.builds - f.cached_builds;
+            }
+            run_s += f.run_seconds;
+            runs += f.vm_runs;
+        }
+        if builds == 0 || runs == 0 || run_s <= 0.0 {
+            return 2.0;
+        }
+        ((build_s / builds as f64) / (run_s / runs as f64)).clamp(0.5, 20.0)
+    }
+
+    /// Runs a batch at a bisection commit: a coin's chance to crash once.
+    pub fn batch(p: f64) -> u32 {
+        ((0.5f64).ln() / (1.0 - p).ln()).ceil().clamp(1.0, 10.0) as u32
+    }
+
+    /// Ok runs before a commit is called good: a bug left 1% likely.
+    pub fn confirm_runs(p: f64) -> u32 {
+        ((0.01f64).ln() / (1.0 - p).ln()).ceil().clamp(1.0, 20.0) as u32
+    }
+
+    /// Runs of bad with the culprit reverted before the bug is called gone:
+    /// the one home of that count (kbisect takes it from the result's
+    /// `revert_runs` when it does the check itself).
+    pub fn revert_check_runs(&self) -> u32 {
+        let (p_cons, _) = self.repro_rate(&[self.start_commit()]);
+        Self::confirm_runs(p_cons)
+    }
+
+    /// Signatures of commits with evidence from their own runs.
+    pub fn tested_signatures(&self) -> HashMap<String, Oid> {
+        let mut m = HashMap::new();
+        for oid in &self.facts.order {
+            let f = &self.facts.by_commit[oid];
+            if let Some(s) = &f.signature {
+                if f.evidence.crashes + f.evidence.oks > 0 && f.evidence.hard.is_none() {
+                    m.entry(s.clone()).or_insert(*oid);
+                }
+            }
+        }
+        m
+    }
+
+    /// The tested commit that built the same kernel as `oid`, when `oid`
+    /// has no evidence of its own.
+    pub fn same_signature(
+        &self,
+        oid: Oid,
+        f: &CommitFacts,
+        sigs: &HashMap<String, Oid>,
+    ) -> Option<Oid> {
+        let s = f.signature.as_ref()?;
+        if f.evidence.crashes + f.evidence.oks > 0 {
+            return None;
+        }
+        sigs.get(s).copied().filter(|o| *o != oid)
+    }
+
+    /// The evidence a commit carries: its own, or, with none, that of a
+    /// tested commit with the same build signature.
+    fn evidence_of(&self, oid: Oid, sigs: &HashMap<String, Oid>) -> Evidence {
+        let f = self.f(oid);
+        if !f.evidence.is_empty() {
+            return f.evidence;
+        }
+        match self.same_signature(oid, &f, sigs) {
+            Some(o) => self.f(o).evidence,
+            None => f.evidence,
+        }
+    }
+
+    /// Phase 3: bisection over the posterior, on the candidate graph.
+    pub fn bisect(&self, g: &Graph) -> BisectDecision {
+        let n = g.len();
+        if n == 0 {
+            return BisectDecision::Error {
+                error: "empty_range",
+                message: "no commit between good and bad".into(),
+            };
+        }
+        let mut walker = Walker::new(n);
+        let range = self.range_evidence(g, &mut walker);
+        let (_, p_point) = self.rate_belief(&[self.start_commit()]);
+        let refs: Vec<(&BitSet, Evidence)> = range.tested.iter().map(|(_, a, e)| (a, *e)).collect();
+        let Some(post) = model::posterior(g, &refs, self.rate_prior(), self.dir) else {
+            return BisectDecision::Error {
+                error: "contradictory_verdicts",
+                message: "the verdicts contradict every candidate".into(),
+            };
+        };
+        let (w, p) = (post.weight, post.rate.clamp(RATE_CLAMP.0, RATE_CLAMP.1));
+        let (best, confidence) =
+            w.iter().enumerate().fold(
+                (0usize, -1.0f64),
+                |acc, (i, &x)| if x > acc.1 { (i, x) } else { acc },
+            );
+        let target = self.start.confidence.unwrap_or(DEFAULT_CONFIDENCE);
+        let total_runs: u32 = self.facts.by_commit.values().map(|f| f.vm_runs).sum();
+        let flaky = self
+            .facts
+            .by_commit
+            .values()
+            .any(|f| f.evidence.crashes > 0 && f.evidence.oks > 0)
+            || p_point < 0.95;
+        if confidence < target && total_runs < MAX_VM_RUNS {
+            if let Some(c) = self.choose(g, &w, p, &range, &mut walker) {
+                return BisectDecision::Test(self.bisect_test(g, c, p, &range, &mut walker));
+            }
+        }
+        // Settled: found, or inconclusive.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| w[b].total_cmp(&w[a]).then(a.cmp(&b)));
+        let mut mass = 0.0;
+        let mut set = Vec::new();
+        for i in order {
+            if mass >= target.min(0.99) || w[i] < model::LIVE {
+                break;
+            }
+            mass += w[i];
+            set.push(i);
+        }
+        if confidence < target && set.len() > 1 {
+            set.sort();
+            return BisectDecision::Inconclusive {
+                candidates: set.iter().map(|&i| g.oids[i]).collect(),
+                confidence,
+                flaky,
+                repro_rate: p_point,
+            };
+        }
+        BisectDecision::Settled {
+            culprit: g.oids[best],
+            confidence,
+            flaky,
+            repro_rate: p_point,
+        }
+    }
+
+    /// The prior on the reproduction rate, learnt with the culprit (see
+    /// model::posterior). Runs of the buggy end outside the range (a fix
+    /// bisection's good commits) hold under every hypothesis, so they go
+    /// into the prior.
+    fn rate_prior(&self) -> model::Rate {
+        match self.start.repro_rate {
+            Some(p) => model::Rate::known(p),
+            None => {
+                let (mut k, mut m) = (0.0, 0.0);
+                if self.dir == Direction::Fix {
+                    for o in self.goods {
+                        let ev = self.f(*o).evidence;
+                        if ev.hard.is_none() {
+                            k += ev.crashes as f64;
+                            m += ev.oks as f64;
+                        }
+                    }
+                }
+                model::Rate::from_counts(k, m)
+            }
+        }
+    }
+
+    /// What the records say of the commits in the range, node by node.
+    fn range_evidence(&self, g: &Graph, walker: &mut Walker) -> RangeEvidence {
+        let n = g.len();
+        let sigs = self.tested_signatures();
+        let mut r = RangeEvidence {
+            tested: Vec::new(),
+            untestable: vec![false; n],
+            broken: vec![false; n],
+            works: vec![false; n],
+        };
+        for oid in &self.facts.order {
+            let Some(x) = g.node(oid) else { continue };
+            if self.facts.by_commit[oid].untestable().is_some() {
+                r.untestable[x as usize] = true;
+                r.broken[x as usize] = true;
+            }
+            let own = self.facts.by_commit[oid].evidence;
+            r.works[x as usize] = !own.is_empty();
+            let ev = self.evidence_of(*oid, &sigs);
+            if own.is_empty() && !ev.is_empty() {
+                // Same kernel as a tested commit: testing it again is
+                // testing that one.
+                r.untestable[x as usize] = true;
+            }
+            if !ev.is_empty() {
+                r.tested.push((x, walker.ancestors(g, x), ev));
+            }
+        }
+        r
+    }
+
+    /// The commit worth testing next, if any.
+    fn choose(
+        &self,
+        g: &Graph,
+        w: &[f64],
+        p: f64,
+        range: &RangeEvidence,
+        walker: &mut Walker,
+    ) -> Option<model::Choice> {
+        let retest: Vec<u32> = range
+            .tested
+            .iter()
+            .filter(|(x, _, e)| {
+                e.hard.is_none() && e.crashes == 0 && !range.untestable[*x as usize]
+            })
+            .map(|(x, _, _)| *x)
+            .collect();
+        let build_cost = self.build_cost_in_runs();
+        let mut testable = model::testable_odds(g, &range.broken, &range.works);
+        for (t, &u) in testable.iter_mut().zip(&range.untestable) {
+            if u {
+                *t = 0.0;
+            }
+        }
+        model::choose(
+            g,
+            w,
+            &testable,
+            &retest,
+            build_cost,
+            self.choice_rate(p),
+            self.dir,
+            walker,
+        )
+    }
+
+    /// The test of a chosen commit, with git's view of the progress.
+    fn bisect_test(
+        &self,
+        g: &Graph,
+        c: model::Choice,
+        p: f64,
+        range: &RangeEvidence,
+        walker: &mut Walker,
+    ) -> Test {
+        let oid = g.oids[c.node as usize];
+        let f = self.f(oid);
+        let reason = if f.vm_runs > 0 || f.builds > 0 {
+            "more_runs"
+        } else {
+            "bisect"
+        };
+        // A kernel identical to one already tested need not boot: ktest
+        // gives a build with one of these signatures no runs, and the
+        // verdict comes from the commit that had it.
+        let mut known_signatures = Vec::new();
+        if reason == "bisect" {
+            known_signatures = self.tested_signatures().into_keys().collect();
+            known_signatures.sort();
+        }
+        // git's view: candidates not ruled out by a decided verdict.
+        let alive = self.discrete_alive(g, &range.tested);
+        let anc = walker.ancestors(g, c.node);
+        let all = alive.iter().filter(|&&a| a).count() as u64;
+        let below = (0..g.len())
+            .filter(|&i| alive[i] && anc.get(i as u32))
+            .count() as u64;
+        Test {
+            commit: oid,
+            reason,
+            runs: Self::batch(p),
+            known_signatures,
+            revisions_left: (below.saturating_sub(1)).max(all - below),
+            steps_left: estimate_steps(all),
+            split: c.split,
+        }
+    }
+
+    /// Candidates not ruled out by any decided verdict (crash = bug present,
+    /// ok-only runs = taken as absent), as `git bisect` would count them.
+    fn discrete_alive(&self, g: &Graph, tested: &[(u32, BitSet, Evidence)]) -> Vec<bool> {
+        let mut alive = vec![true; g.len()];
+        for (_, anc, ev) in tested {
+            let present = ev.hard.unwrap_or(ev.crashes > 0);
+            let new_state = match self.dir {
+                Direction::Cause => present,
+                Direction::Fix => !present,
+            };
+            for (i, a) in alive.iter_mut().enumerate() {
+                if anc.get(i as u32) != new_state {
+                    *a = false;
+                }
+            }
+        }
+        alive
+    }
+}
+
+/// The start phase's decision, when it has not settled yet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartDecision {
+    /// Runs at the start commit, every one counted: ktest must not stop
+    /// the batch at its first target crash while the rate is measured.
+    Measure {
+        commit: Oid,
+        reason: &'static str,
+        runs: u32,
+    },
+    /// The bug did not reproduce at the start commit in `runs` runs.
+    NoBug { commit: Oid, runs: u32 },
+    /// The bisection cannot go on.
+    Error {
+        error: &'static str,
+        message: String,
+    },
+}
+
+impl Policy<'_> {
+    /// Phase 1: the buggy end reproduces, and how often. None once it is
+    /// known to (or the rate was given, or a verdict settled it).
+    pub fn start_phase(&self) -> Option<StartDecision> {
+        if self.facts.infra_in_a_row >= MAX_INFRA_IN_A_ROW {
+            return Some(StartDecision::Error {
+                error: "too_many_infra_errors",
+                message: format!("{} infra errors in a row", self.facts.infra_in_a_row),
+            });
+        }
+        let s = self.start_commit();
+        let sf = self.f(s);
+        if self.start.repro_rate.is_some() || sf.evidence.hard.is_some() {
+            return None;
+        }
+        if let Some(why) = sf.untestable() {
+            return Some(StartDecision::Error {
+                error: "start_commit_untestable",
+                message: format!("the starting commit {s} cannot be tested: {why}"),
+            });
+        }
+        let ev = sf.evidence.crashes + sf.evidence.oks;
+        // No crash in 20 runs: 20 more before saying it does not reproduce.
+        let want = if sf.evidence.crashes == 0 {
+            2 * START_RUNS
+        } else {
+            START_RUNS
+        };
+        if sf.evidence.crashes < START_CRASHES && ev < want {
+            let reason = if sf.vm_runs > 0 || sf.builds > 0 {
+                "more_runs"
+            } else {
+                "start"
+            };
+            let runs = if ev < START_RUNS {
+                START_RUNS - ev
+            } else {
+                want - ev
+            };
+            // In batches: the start stops at its third target crash.
+            let runs = runs.min(START_BATCH);
+            return Some(StartDecision::Measure {
+                commit: s,
+                reason,
+                runs,
+            });
+        }
+        if sf.evidence.crashes == 0 {
+            return Some(StartDecision::NoBug {
+                commit: s,
+                runs: ev,
+            });
+        }
+        None
+    }
+}
+
+/// What the conclusion needs from git about the settled culprit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CulpritRepoFacts {
+    pub first_parent: Option<Oid>,
+    pub merge: bool,
+    /// A release commit (a version bump): a suspect culprit.
+    pub release: bool,
+}
+
+/// The culprit found, as the result reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub culprit: Oid,
+    pub confidence: f64,
+    pub flaky: bool,
+    pub repro_rate: f64,
+    pub merge: bool,
+    pub release: bool,
+    pub culprit_signature: Option<String>,
+    pub parent_signature: Option<String>,
+    /// Culprit and parent build the same kernel: the result is suspect.
+    pub noop: bool,
+    pub revert_check: Option<&'static str>,
+    /// Runs for the revert check when kbisect is to do it itself.
+    pub revert_runs: Option<u32>,
+}
+
+/// The conclusion's decision, once the culprit is settled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConcludeDecision {
+    /// Build the culprit's untested parent (its signature, noop).
+    Parent {
+        culprit: Oid,
+        parent: Oid,
+    },
+    /// Run bad with the culprit reverted.
+    RevertCheck {
+        culprit: Oid,
+        runs: u32,
+    },
+    Found(Found),
+}
+
+impl Policy<'_> {
+    /// Phases 4 and 5: the culprit's parent, the revert check, the result.
+    pub fn conclude(
+        &self,
+        culprit: Oid,
+        confidence: f64,
+        flaky: bool,
+        repro_rate: f64,
+        repo: CulpritRepoFacts,
+    ) -> ConcludeDecision {
+        let parent = repo.first_parent;
+        if let Some(pa) = parent {
+            let pf = self.f(pa);
+            if pf.builds == 0 && pf.evidence.is_empty() {
+                return ConcludeDecision::Parent {
+                    culprit,
+                    parent: pa,
+                };
+            }
+        }
+        let mut revert_check = None;
+        let confirm = self.revert_check_runs();
+        if self.start.revert_check && culprit != self.bad {
+            let rf = &self.facts.revert;
+            let verdict = if rf.build_ok == Some(false) {
+                Some("revert_failed")
+            } else if rf.evidence.crashes > 0 {
+                Some("bug_remains")
+            } else if rf.evidence.oks >= confirm {
+                Some("bug_gone")
+            } else if rf.untestable().is_some() {
+                Some("not_tested")
+            } else {
+                None
+            };
+            match verdict {
+                Some(v) => revert_check = Some(v),
+                None => {
+                    return ConcludeDecision::RevertCheck {
+                        culprit,
+                        runs: confirm - rf.evidence.oks,
+                    }
+                }
+            }
+        }
+        let culprit_signature = self.f(culprit).signature;
+        let parent_signature = parent.and_then(|pa| self.f(pa).signature);
+        let noop = matches!((&culprit_signature, &parent_signature), (Some(a), Some(b)) if a == b);
+        ConcludeDecision::Found(Found {
+            culprit,
+            confidence,
+            flaky,
+            repro_rate,
+            merge: repo.merge,
+            release: repo.release,
+            culprit_signature,
+            parent_signature,
+            noop,
+            // kbisect runs the check itself when it was not done here.
+            revert_runs: revert_check.is_none().then_some(confirm),
+            revert_check,
+        })
+    }
+}
+
+/// The release phase's decision (no good commit given).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReleaseDecision {
+    /// The newest good release: the bisection's good end.
+    Good(Oid),
+    /// Test a release tag.
+    Test { commit: Oid, tag: String, runs: u32 },
+    /// No release is good: the bug is present at the oldest one tested
+    /// (None: no release could be tested).
+    NoGood { oldest_bad: Option<String> },
+}
+
+impl Policy<'_> {
+    /// Phase 2: releases (`tags`, newest first), until one is good.
+    pub fn releases_phase(&self, tags: &[(String, Oid)]) -> ReleaseDecision {
+        let (p, _) = self.repro_rate(&[self.start_commit()]);
+        let confirm = Self::confirm_runs(p);
+        let mut oldest_bad = None;
+        for (tag, oid) in tags {
+            let f = self.f(*oid);
+            let state = if let Some(h) = f.evidence.hard {
+                Some(h)
+            } else if f.untestable().is_some() {
+                continue;
+            } else if f.evidence.crashes > 0 {
+                Some(true)
+            } else if f.evidence.oks >= confirm {
+                Some(false)
+            } else {
+                None
+            };
+            match state {
+                Some(true) => oldest_bad = Some(tag.clone()),
+                Some(false) => return ReleaseDecision::Good(*oid),
+                None => {
+                    return ReleaseDecision::Test {
+                        commit: *oid,
+                        tag: tag.clone(),
+                        runs: confirm - f.evidence.oks,
+                    }
+                }
+            }
+        }
+        ReleaseDecision::NoGood { oldest_bad }
+    }
+}
+
+/// What the records say of the range, by graph node.
+struct RangeEvidence {
+    /// Tested commits in range, with their ancestor sets.
+    tested: Vec<(u32, BitSet, Evidence)>,
+    /// Commits not to test: they cannot be, or are a tested kernel.
+    untestable: Vec<bool>,
+    /// Commits that failed to build or boot, and ones that gave evidence:
+    /// where a broken stretch may reach (model::testable_odds).
+    broken: Vec<bool>,
+    works: Vec<bool>,
+}
+
+/// git's estimate of the steps left for `all` candidates.
+pub fn estimate_steps(all: u64) -> u32 {
+    if all < 3 {
+        return 0;
+    }
+    let n = 63 - all.leading_zeros();
+    let e = 1u64 << n;
+    let x = all - e;
+    if e < 3 * x {
+        n
+    } else {
+        n - 1
+    }
+}
