@@ -110,6 +110,21 @@ fn journal_loop_finds_the_culprit_and_resumes_to_the_same_result() {
     assert_eq!(result2["culprit"], result["culprit"]);
 }
 
+/// The plain verdict a person would give `next` when `culprit` is the
+/// culprit: bad when the commit contains it.
+fn verdict_on(h: &History, culprit: usize, next: &Next) -> String {
+    let x = h.position[&git2::Oid::from_str(&next.commit).unwrap()];
+    let word = if h.is_ancestor(culprit, x) {
+        "bad"
+    } else {
+        "good"
+    };
+    format!(
+        "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"{word}\"}}\n",
+        next.commit
+    )
+}
+
 #[test]
 fn plain_verdicts_drive_it_like_git_bisect() {
     let dir = tempfile::tempdir().unwrap();
@@ -127,32 +142,8 @@ fn plain_verdicts_drive_it_like_git_bisect() {
             return;
         }
         let next: Next = parse(&out[0]).unwrap();
-        let x = h.position[&git2::Oid::from_str(&next.commit).unwrap()];
-        input = if next.reason == "parent" {
-            String::new() // nothing to say: no build here
-        } else {
-            let word = if h.is_ancestor(culprit, x) {
-                "bad"
-            } else {
-                "good"
-            };
-            format!(
-                "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"{word}\"}}\n",
-                next.commit
-            )
-        };
-        if next.reason == "parent" {
-            // A person answers the parent with a verdict too.
-            let word = if h.is_ancestor(culprit, x) {
-                "bad"
-            } else {
-                "good"
-            };
-            input = format!(
-                "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"{word}\"}}\n",
-                next.commit
-            );
-        }
+        // A person answers the parent with a verdict too.
+        input = verdict_on(&h, culprit, &next);
     }
     panic!("no result");
 }
@@ -183,16 +174,7 @@ fn plain_verdicts_halve_like_git_bisect() {
             if next.reason == "bisect" {
                 choices += 1;
             }
-            let x = h.position[&git2::Oid::from_str(&next.commit).unwrap()];
-            let word = if h.is_ancestor(culprit, x) {
-                "bad"
-            } else {
-                "good"
-            };
-            input = format!(
-                "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"{word}\"}}\n",
-                next.commit
-            );
+            input = verdict_on(&h, culprit, &next);
         }
         let result = found.expect("no result");
         assert_eq!(result["culprit"]["commit"], h.commits[culprit].to_string());
