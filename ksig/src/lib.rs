@@ -41,6 +41,8 @@ pub struct Signature {
 pub enum SigError {
     /// The file could not be opened or read.
     Io(std::io::Error),
+    /// The path names a directory, a device or a pipe, not a file.
+    NotAFile(String),
     /// The file is not an ELF file.
     NotElf(String),
     /// An ELF file whose headers or sections do not add up.
@@ -52,6 +54,7 @@ impl SigError {
     pub fn name(&self) -> &'static str {
         match self {
             SigError::Io(_) => "unreadable",
+            SigError::NotAFile(_) => "not_a_file",
             SigError::NotElf(_) => "not_elf",
             SigError::BadElf(_) => "bad_elf",
         }
@@ -62,6 +65,7 @@ impl fmt::Display for SigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SigError::Io(e) => write!(f, "cannot read: {e}"),
+            SigError::NotAFile(what) => write!(f, "not a file: {what}"),
             SigError::NotElf(m) => write!(f, "not an ELF file: {m}"),
             SigError::BadElf(m) => write!(f, "malformed ELF file: {m}"),
         }
@@ -80,7 +84,23 @@ struct Range {
 /// The signature of the ELF file at `path`.
 pub fn signature(path: &Path) -> Result<Signature, SigError> {
     let file = File::open(path).map_err(SigError::Io)?;
-    let len = file.metadata().map_err(SigError::Io)?.len();
+    let meta = file.metadata().map_err(SigError::Io)?;
+    if meta.is_dir() {
+        return Err(SigError::NotAFile("it is a directory".into()));
+    }
+    if !meta.is_file() {
+        return Err(SigError::NotAFile("it is not a regular file".into()));
+    }
+    let len = meta.len();
+    // The ELF reader below turns a read error into "not ELF"; read the
+    // header here first so that a failing disk is named as such.
+    let mut head = [0u8; 64];
+    let got = file.read_at(&mut head, 0).map_err(SigError::Io)?;
+    if got < 4 || &head[..4] != b"\x7fELF" {
+        return Err(SigError::NotElf(format!(
+            "no ELF magic in its first bytes ({len} bytes long)"
+        )));
+    }
     let ranges = {
         let cache = ReadCache::new(&file);
         let ranges = hashed_ranges(&cache)?;
@@ -265,5 +285,30 @@ mod tests {
         assert!(signature(tmp.path()).is_err());
         let e = signature(Path::new("/nonexistent/vmlinux")).unwrap_err();
         assert_eq!(e.name(), "unreadable");
+    }
+
+    #[test]
+    fn a_directory_or_device_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = signature(dir.path()).unwrap_err();
+        assert_eq!(e.name(), "not_a_file");
+        assert_eq!(e.to_string(), "not a file: it is a directory");
+        let e = signature(Path::new("/dev/null")).unwrap_err();
+        assert_eq!(e.name(), "not_a_file");
+    }
+
+    #[test]
+    fn a_read_error_is_not_called_not_elf() {
+        // /proc/self/mem opens but fails every read at offset 0.
+        if let Ok(meta) = std::fs::metadata("/proc/self/mem") {
+            if meta.is_file() {
+                let e = signature(Path::new("/proc/self/mem")).unwrap_err();
+                assert_eq!(e.name(), "unreadable", "{e}");
+            }
+        }
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(tmp.path(), b"#!/bin/sh\n").unwrap();
+        let e = signature(tmp.path()).unwrap_err();
+        assert_eq!(e.name(), "not_elf");
     }
 }

@@ -16,7 +16,7 @@ The signature is the sha-256 of the sha-256 digests of the vmlinux's loaded sect
 code and data (a comment-only change, a version bump under kbuild), different otherwise.\n\n\
 With no PATH, reads JSON-lines records on stdin: each `build` record with ok:true and a \
 vmlinux gets a `signature` field; every other record is echoed unchanged. A vmlinux that \
-cannot be signed leaves its record unchanged and adds an `error` record (error: unreadable, \
+cannot be signed leaves its record unchanged and adds an `error` record (error: unreadable, not_a_file, \
 not_elf or bad_elf). With PATHs, prints one `signature` record per file.",
     after_help = "Examples:\n  \
 kbuild --repo ~/linux --commit v6.1 | ksig | ktest --repro repro.c\n  \
