@@ -123,13 +123,17 @@ impl Ctx {
         class.map_err(|e| ("unreadable_log", format!("reading log: {e}")))
     }
 
-    fn run_logs(&mut self) {
-        let files = if self.cli.files.is_empty() {
+    /// The FILE arguments, or `-` (stdin) when there are none.
+    fn inputs(&self) -> Vec<String> {
+        if self.cli.files.is_empty() {
             vec!["-".to_string()]
         } else {
             self.cli.files.clone()
-        };
-        for path in files {
+        }
+    }
+
+    fn run_logs(&mut self) {
+        for path in self.inputs() {
             if self.closed.is_some() {
                 return;
             }
@@ -158,12 +162,7 @@ impl Ctx {
     }
 
     fn run_jsonl(&mut self) {
-        let inputs = if self.cli.files.is_empty() {
-            vec!["-".to_string()]
-        } else {
-            self.cli.files.clone()
-        };
-        for input in inputs {
+        for input in self.inputs() {
             if input == "-" {
                 self.jsonl_stream(jsonl::Reader::stdin());
             } else {
