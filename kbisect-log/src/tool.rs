@@ -124,40 +124,72 @@ pub fn revert_check<R: BufRead, W: Write>(
     }
 }
 
-/// Records of a journal; a line that is not a record is skipped (the journal
-/// belongs to bisect-step, which checks it). A journal that cannot be
-/// opened gives no records; one that opens but cannot be read (a directory)
-/// is bad input (exit 2).
+/// Records of a journal. A line that is not a record is skipped with a
+/// warning (the journal belongs to bisect-step, which checks it; a report is
+/// still worth printing). A journal that cannot be opened or read (missing,
+/// a directory) is bad input (exit 2): the user named it.
 fn read_journal(path: &Path) -> Result<Vec<Object>, i32> {
     let f = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("{TOOL}: {}: {e}", path.display());
-            return Ok(Vec::new());
+            eprintln!("{TOOL}: journal {}: {e}", path.display());
+            return Err(EXIT_USAGE);
         }
     };
     let mut records = Vec::new();
+    let mut skipped = 0usize;
     let reader = jsonl::Reader::new(std::io::BufReader::new(f), path.display().to_string());
     for item in reader {
         match item {
             Ok(obj) => records.push(obj),
             Err(e) if e.kind == jsonl::InputErrorKind::Read => return Err(bad_input(&e)),
-            Err(_) => {}
+            Err(e) => {
+                skipped += 1;
+                if skipped <= SKIPPED_LINES_SHOWN {
+                    eprintln!("{TOOL}: skipping a journal line: {e}");
+                }
+            }
         }
+    }
+    if skipped > SKIPPED_LINES_SHOWN {
+        eprintln!(
+            "{TOOL}: {}: {skipped} journal lines skipped in all",
+            path.display()
+        );
     }
     Ok(records)
 }
 
-/// `git show --stat` of the culprit, as the seed's log has it.
+/// How many skipped journal lines are named one by one.
+const SKIPPED_LINES_SHOWN: usize = 3;
+
+/// `git show --stat` of the culprit, as the seed's log has it. When git
+/// cannot show it (not a repository, commit missing) the report goes on
+/// without it, and says why on stderr.
 fn git_show(repo: &Path, commit: &str) -> Option<String> {
-    duct::cmd(
+    let out = duct::cmd(
         "git",
         ["show", "--stat", "--no-decorate", "--format=medium", commit],
     )
     .dir(repo)
-    .stderr_null()
-    .read()
-    .ok()
+    .stdout_capture()
+    .stderr_capture()
+    .unchecked()
+    .run();
+    let why = match out {
+        Ok(o) if o.status.success() => return Some(String::from_utf8_lossy(&o.stdout).into()),
+        Ok(o) => String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .next()
+            .unwrap_or("git show failed")
+            .to_string(),
+        Err(e) => e.to_string(),
+    };
+    eprintln!(
+        "{TOOL}: no stat of the culprit from {}: {why}",
+        repo.display()
+    );
+    None
 }
 
 #[cfg(test)]
@@ -188,6 +220,38 @@ mod tests {
         );
         assert!(out.into_inner().is_empty());
         assert_eq!(revert_check(&[], dir_reader(), &mut Vec::new()), EXIT_USAGE);
+    }
+
+    #[test]
+    fn a_missing_journal_is_bad_input() {
+        let opts = ReportOptions {
+            journal: Some("/nonexistent/journal.jsonl".into()),
+            ..Default::default()
+        };
+        let mut out = jsonl::Writer::new(Vec::new());
+        let input = b"{\"kind\":\"result\",\"status\":\"found\"}\n";
+        assert_eq!(
+            report(&opts, jsonl::Reader::new(&input[..], "in"), &mut out),
+            EXIT_USAGE
+        );
+    }
+
+    #[test]
+    fn invalid_journal_lines_are_skipped_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = dir.path().join("j.jsonl");
+        std::fs::write(
+            &j,
+            b"{\"kind\":\"start\"}\nnot json\n[1]\n{\"kind\":\"run\"}\n",
+        )
+        .unwrap();
+        assert_eq!(read_journal(&j).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn no_stat_from_a_directory_that_is_not_a_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(git_show(dir.path(), &"a".repeat(40)), None);
     }
 
     #[test]
