@@ -26,6 +26,7 @@ pub mod title;
 pub mod tool;
 
 pub use kbisect_records::Classification;
+use kbisect_records::{BugKind, Outcome, EXIT_CANNOT_TEST};
 pub use parse::Parsed;
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -374,6 +375,57 @@ pub fn counts_as_target(class: &Classification, targets: &[String]) -> Option<bo
     is_same_bug(class, targets)
 }
 
+/// What one VM run says about the bug a bisection hunts: `Some(true)` it
+/// shows the bug, `Some(false)` it shows a kernel without it, `None` no
+/// evidence either way. The one rule for every kind of bug (`--bug`), which
+/// bisect-step's evidence and the culprit checks all ask.
+///
+/// - [`BugKind::Crash`]: a crash after boot that [`counts_as_target`] is
+///   the bug; a clean run is not; other crashes, boot and test failures
+///   are no evidence.
+/// - [`BugKind::Boot`]: a boot failure is the bug when its crash title is a
+///   target, or with no targets at all (a silent or hung boot included); a
+///   boot failure with another title is no evidence; a kernel that booted
+///   is good, whatever happened after.
+/// - [`BugKind::Exit`]: the test's exit status, as `git bisect run` reads
+///   it: 0 good, 125 ([`EXIT_CANNOT_TEST`]) no evidence, other 1–127 bad;
+///   no status (killed by a signal, by the run timeout, or the guest never
+///   got that far) is no evidence. A crash whose title is one of the given
+///   targets is bad as well; other crashes are no evidence.
+pub fn run_shows_bug(
+    bug: BugKind,
+    targets: &[String],
+    outcome: Outcome,
+    class: &Classification,
+    exit_status: Option<i32>,
+) -> Option<bool> {
+    match bug {
+        BugKind::Crash => match outcome {
+            Outcome::Ok => Some(false),
+            Outcome::Crashed => counts_as_target(class, targets).filter(|&bug| bug),
+            _ => None,
+        },
+        BugKind::Boot => match outcome {
+            Outcome::BootFailed if targets.is_empty() => Some(true),
+            Outcome::BootFailed => counts_as_target(class, targets).filter(|&bug| bug),
+            Outcome::Ok | Outcome::Crashed | Outcome::TestFailed => Some(false),
+            Outcome::InfraError | Outcome::Skipped => None,
+        },
+        BugKind::Exit => match outcome {
+            Outcome::Crashed if !targets.is_empty() => {
+                counts_as_target(class, targets).filter(|&bug| bug)
+            }
+            Outcome::Ok | Outcome::TestFailed => match exit_status {
+                Some(0) => Some(false),
+                Some(EXIT_CANNOT_TEST) => None,
+                Some(1..=127) => Some(true),
+                _ => None,
+            },
+            _ => None,
+        },
+    }
+}
+
 /// Where a live console stream stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiveState {
@@ -554,6 +606,63 @@ mod tests {
             ..class.clone()
         };
         assert_eq!(counts_as_target(&said, &targets), None);
+    }
+
+    #[test]
+    fn run_rule_for_each_kind_of_bug() {
+        use kbisect_records::{BugKind::*, Outcome::*};
+        let crash = |title: &str| Classification {
+            crashed: true,
+            title: Some(title.into()),
+            ..Default::default()
+        };
+        let target = vec!["WARNING in alloc_pid".to_string()];
+        let warn = crash("WARNING in alloc_pid");
+        let other = crash("BUG in foo");
+        let none = Classification::default();
+        // crash: today's rule.
+        assert_eq!(
+            run_shows_bug(Crash, &target, Crashed, &warn, None),
+            Some(true)
+        );
+        assert_eq!(run_shows_bug(Crash, &target, Crashed, &other, None), None);
+        assert_eq!(run_shows_bug(Crash, &target, Ok, &none, None), Some(false));
+        assert_eq!(run_shows_bug(Crash, &target, BootFailed, &warn, None), None);
+        // boot: a boot failure with the title is the bug, another is not evidence.
+        assert_eq!(
+            run_shows_bug(Boot, &target, BootFailed, &warn, None),
+            Some(true)
+        );
+        assert_eq!(run_shows_bug(Boot, &target, BootFailed, &other, None), None);
+        assert_eq!(
+            run_shows_bug(Boot, &[], BootFailed, &none, None),
+            Some(true)
+        );
+        assert_eq!(run_shows_bug(Boot, &target, Ok, &none, None), Some(false));
+        assert_eq!(
+            run_shows_bug(Boot, &target, Crashed, &warn, None),
+            Some(false)
+        );
+        assert_eq!(run_shows_bug(Boot, &[], InfraError, &none, None), None);
+        // exit: git bisect run's reading of the status.
+        assert_eq!(run_shows_bug(Exit, &[], Ok, &none, Some(0)), Some(false));
+        assert_eq!(
+            run_shows_bug(Exit, &[], TestFailed, &none, Some(1)),
+            Some(true)
+        );
+        assert_eq!(
+            run_shows_bug(Exit, &[], TestFailed, &none, Some(127)),
+            Some(true)
+        );
+        assert_eq!(run_shows_bug(Exit, &[], TestFailed, &none, Some(125)), None);
+        assert_eq!(run_shows_bug(Exit, &[], TestFailed, &none, Some(137)), None);
+        assert_eq!(run_shows_bug(Exit, &[], Ok, &none, None), None);
+        assert_eq!(run_shows_bug(Exit, &[], Crashed, &other, None), None);
+        assert_eq!(
+            run_shows_bug(Exit, &target, Crashed, &warn, None),
+            Some(true)
+        );
+        assert_eq!(run_shows_bug(Exit, &target, Crashed, &other, None), None);
     }
 
     #[test]

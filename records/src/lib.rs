@@ -7,9 +7,11 @@
 //! understands with [`parse`], and writes its answer back with [`merge`] so
 //! that fields it does not know pass through unchanged.
 
+pub mod bug;
 pub mod jsonl;
 pub mod kinds;
 
+pub use bug::{BugKind, EXIT_CANNOT_TEST};
 pub use kinds::*;
 
 use serde::de::DeserializeOwned;
