@@ -12,6 +12,7 @@
 pub mod commitgraph;
 pub mod engine;
 pub mod facts;
+pub mod gitlog;
 pub mod graph;
 pub mod model;
 pub mod policy;
