@@ -4,9 +4,10 @@
 # It talks to ktest on the serial console with lines that start with the
 # marker "@@kbisect@@": "booted", "sanity-ok", "sanity-failed: WHAT",
 # "repro-start", "repro-cannot-run rc=N", "alive" (heartbeat), "done
-# iterations=N". Run time and heartbeat period come from the kernel command
-# line (kbisect.run_seconds=, kbisect.heartbeat=) so the initramfs does not
-# depend on them and can be cached by content.
+# iterations=N", and with kbisect.bug=exit "exit status=N" or "timed-out".
+# Run time, heartbeat period and the kind of bug come from the kernel
+# command line (kbisect.run_seconds=, kbisect.heartbeat=, kbisect.bug=) so
+# the initramfs does not depend on them and can be cached by content.
 /bin/busybox --install -s
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -18,9 +19,11 @@ mount -t tmpfs tmpfs /tmp
 run_seconds=30
 heartbeat=10
 probe=0
+bug=crash
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         kbisect.run_seconds=*) run_seconds=${arg#*=} ;;
+        kbisect.bug=*) bug=${arg#*=} ;;
         kbisect.heartbeat=*) heartbeat=${arg#*=} ;;
         kbisect.probe=1) probe=1 ;;
     esac
@@ -44,6 +47,9 @@ if ! /bin/kbisect-sanity; then
 fi
 echo "@@kbisect@@ sanity-ok"
 
+# A boot bisection asks only whether the kernel boots: it did.
+[ "$bug" = boot ] && finish "done iterations=0"
+
 # A heartbeat keeps the console talking while a quiet reproducer runs, so
 # silence on the console means the kernel (not the reproducer) is stuck.
 (while :; do sleep "$heartbeat"; echo "@@kbisect@@ alive"; done) &
@@ -57,6 +63,21 @@ cd /tmp
 start=$(date +%s)
 n=0
 echo "@@kbisect@@ repro-start"
+
+# The reproducer is a test (git bisect run's contract): run it once, to its
+# end or the run time, and report its exit status.
+if [ "$bug" = exit ]; then
+    if [ -f /repro.sh ]; then
+        timeout -s KILL "$run_seconds" sh /repro.sh
+    else
+        timeout -s KILL "$run_seconds" /repro
+    fi
+    rc=$?
+    if [ $(($(date +%s) - start)) -ge "$run_seconds" ] && [ "$rc" -ge 128 ]; then
+        finish "timed-out"
+    fi
+    finish "exit status=$rc"
+fi
 while :; do
     now=$(date +%s)
     left=$((start + run_seconds - now))
