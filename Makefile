@@ -25,6 +25,7 @@ help:
 	@echo "make demo   build a demo kernel history and bisect it"
 	@echo "make bench  print throughput / speed / accuracy figures"
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
+	@echo "make fuzz   cargo-fuzz the report parser and the journal reader (FUZZ_SECONDS each; nightly)"
 
 # Idempotent: asks apt only for what dpkg does not already have.
 deps:
@@ -62,8 +63,11 @@ bench: deps build
 	$(CARGO) build -p bisect-step --features sim --bin bisect-step-bench $(CARGO_FLAGS)
 	./bench/run
 
+# FUZZ_SECONDS per target: crashclass's report parser, bisect-step's journal reader.
+FUZZ_SECONDS ?= 60
 fuzz:
-	cd crashclass/fuzz && $(CARGO) +nightly fuzz run parse -- -max_total_time=60
+	cd crashclass/fuzz && $(CARGO) +nightly fuzz run parse -- -max_total_time=$(FUZZ_SECONDS)
+	cd bisect-step/fuzz && $(CARGO) +nightly fuzz run journal -- -max_total_time=$(FUZZ_SECONDS)
 
 clean:
 	$(CARGO) clean

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod facts;
 pub mod gitlog;
 pub mod graph;
+pub mod journal;
 pub mod model;
 pub mod policy;
 pub mod releases;
@@ -65,60 +66,30 @@ fn read_journal(path: &PathBuf, err: &mut dyn Write) -> Result<Journal, Failure>
         }
         Err(e) => return Err(usage(format!("{name}: cannot read journal: {e}"))),
     };
-    let mut records = Vec::new();
-    let mut needs_newline = false;
-    let mut pos = 0usize;
-    let mut line_no = 0usize;
-    while pos < data.len() {
-        let end = data[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map(|i| pos + i);
-        let (line, complete) = match end {
-            Some(e) => (&data[pos..e], true),
-            None => (&data[pos..], false),
-        };
-        line_no += 1;
-        let text = String::from_utf8_lossy(line);
-        let text = text.trim();
-        if !text.is_empty() {
-            match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(serde_json::Value::Object(o)) => {
-                    records.push(o);
-                    needs_newline = !complete;
-                }
-                Ok(_) | Err(_) if !complete => {
-                    // Only under the journal's lock (see lock_journal): no
-                    // other call can be writing this line.
-                    let f = fs::OpenOptions::new().write(true).open(path);
-                    if let Err(e) = f.and_then(|f| f.set_len(pos as u64)) {
-                        return Err(Failure(
-                            EXIT_FAILURE,
-                            format!(
-                                "{name}:{line_no}: torn last line ({} bytes, no newline) cannot be dropped: {e}; the journal is unchanged",
-                                line.len()
-                            ),
-                        ));
-                    }
-                    let _ = writeln!(
-                        err,
-                        "bisect-step: {name}:{line_no}: torn last line ({} bytes, no newline) dropped from the journal",
-                        line.len()
-                    );
-                    needs_newline = false;
-                }
-                Ok(_) => return Err(usage(format!("{name}:{line_no}: expected a JSON object"))),
-                Err(e) => return Err(usage(format!("{name}:{line_no}: invalid JSON: {e}"))),
-            }
+    let parsed = journal::parse(&data)
+        .map_err(|bad| usage(format!("{name}:{}: {}", bad.line, bad.message)))?;
+    if let Some(torn) = &parsed.torn {
+        // Only under the journal's lock (see lock_journal): no other call
+        // can be writing this line.
+        let f = fs::OpenOptions::new().write(true).open(path);
+        if let Err(e) = f.and_then(|f| f.set_len(torn.offset)) {
+            return Err(Failure(
+                EXIT_FAILURE,
+                format!(
+                    "{name}:{}: torn last line ({} bytes, no newline) cannot be dropped: {e}; the journal is unchanged",
+                    torn.line, torn.len
+                ),
+            ));
         }
-        pos = match end {
-            Some(e) => e + 1,
-            None => data.len(),
-        };
+        let _ = writeln!(
+            err,
+            "bisect-step: {name}:{}: torn last line ({} bytes, no newline) dropped from the journal",
+            torn.line, torn.len
+        );
     }
     Ok(Journal {
-        records,
-        needs_newline,
+        records: parsed.records,
+        needs_newline: parsed.needs_newline,
     })
 }
 
