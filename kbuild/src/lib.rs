@@ -29,7 +29,7 @@ use config::{Base, ConfigSpec};
 use error::{ErrorKind, Failure};
 use kbisect_records::jsonl::{Reader, WriteError, Writer};
 use kbisect_records::{
-    kind_of, merge, parse, Build, Kind, Next, EXIT_FAILURE, EXIT_OK, EXIT_USAGE,
+    merge, parse_named, Build, Next, RecordKind, TestPlan, EXIT_FAILURE, EXIT_OK, EXIT_USAGE,
 };
 use make::{Limits, MakeSetup};
 use std::collections::{HashMap, HashSet};
@@ -155,13 +155,13 @@ pub fn build_records<R: BufRead, W: Write>(
                 return EXIT_USAGE;
             }
         };
-        if kind_of(&obj) != Some(Next::KIND) {
+        if RecordKind::of(&obj) != RecordKind::Next {
             if let Err(e) = out.write(&obj) {
                 return write_failed(e);
             }
             continue;
         }
-        let next: Next = match parse(&obj) {
+        let next: Next = match parse_named(&obj) {
             Ok(n) => n,
             Err(e) => {
                 eprintln!(
@@ -174,9 +174,15 @@ pub fn build_records<R: BufRead, W: Write>(
         };
         let req = Request {
             commit: next.commit.clone(),
-            revert: next.revert.clone(),
+            revert: next.plan.revert.clone(),
         };
-        let rec = builder.build(&req);
+        let mut rec = builder.build(&req);
+        // The plan goes on to ktest and bisect-step as it came, but for the
+        // revert, which is written resolved when it resolves.
+        rec.plan = TestPlan {
+            revert: rec.plan.revert.take().or(next.plan.revert),
+            ..next.plan
+        };
         if let Err(e) = out.write(&merge(&obj, &rec)) {
             return write_failed(e);
         }
@@ -235,9 +241,7 @@ impl Builder {
                 record.compiler = Some(plan.identity.clone());
                 record.cc = Some(plan.compiler.name.clone());
                 record.kernel_release = Some(self.opts.kernel_release.clone());
-                if let Some(r) = &plan.revert {
-                    record.extra.insert("revert".into(), r.clone().into());
-                }
+                record.plan.revert = plan.revert.clone();
                 match self.build_planned(&plan, started) {
                     Ok(done) => {
                         record.ok = true;

@@ -17,7 +17,7 @@ pub mod procs;
 pub mod vm;
 
 use kbisect_records::jsonl::{InputError, Reader, WriteError, Writer};
-use kbisect_records::{Build, Classification, Object, Outcome, Run};
+use kbisect_records::{Build, Classification, Object, Outcome, RecordKind, Run, TestPlan};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -95,11 +95,15 @@ struct Session {
     accel: Option<(Accel, String)>,
     /// Makes log names unique across ktest invocations.
     stamp: String,
+    /// A build record was bad input (answered with a `bad_input` error
+    /// record): the exit status is 2 at the end.
+    bad_input_seen: bool,
 }
 
 /// Read records from `input` and write records to `out` until the input
 /// ends. Returns the exit status: 0, or 2 when the input is not JSON lines
-/// (records before the bad line are still handled).
+/// (records before the bad line are still handled) or a build record was
+/// bad (its `bad_input` error record written, the other records handled).
 pub fn run<R: BufRead, W: Write + Send>(cfg: Config, input: Reader<R>, out: Output<W>) -> i32 {
     let scratch = match tempfile::Builder::new().prefix("ktest-").tempdir() {
         Ok(d) => d,
@@ -119,6 +123,7 @@ pub fn run<R: BufRead, W: Write + Send>(cfg: Config, input: Reader<R>, out: Outp
         guest: None,
         accel: None,
         stamp: format!("{now}-{}", std::process::id()),
+        bad_input_seen: false,
     };
     let status = session.process(input, &out);
     procs::forget_temp_dir(scratch.path());
@@ -135,12 +140,15 @@ impl Session {
         let source = input.source().to_string();
         loop {
             let obj = match input.next() {
+                // A bad build record was answered with an error record and
+                // the stream went on; the caller still learns of it.
+                None if self.bad_input_seen => return kbisect_records::EXIT_USAGE,
                 None => return kbisect_records::EXIT_OK,
                 Some(Err(e)) => return bad_input(&e),
                 Some(Ok(obj)) => obj,
             };
             let line = input.line();
-            let res = if kbisect_records::kind_of(&obj) == Some("build") {
+            let res = if RecordKind::of(&obj) == RecordKind::Build {
                 self.handle_build(&obj, &source, line, out)
             } else {
                 emit(out, &obj)
@@ -177,12 +185,17 @@ impl Session {
             };
             kbisect_records::to_object(&rec)
         };
-        let build: Build = match kbisect_records::parse(obj) {
+        let build: Build = match kbisect_records::parse_named(obj) {
             Ok(b) => b,
             Err(e) => {
                 emit(out, obj)?;
+                self.bad_input_seen = true;
                 eprintln!("{TOOL}: {source}:{line}: not a valid build record: {e}");
-                return emit(out, &error(format!("not a valid build record: {e}"), None));
+                let commit = obj.get("commit").and_then(|c| c.as_str()).map(String::from);
+                return emit(
+                    out,
+                    &error(format!("not a valid build record: {e}"), commit),
+                );
             }
         };
         emit(out, obj)?;
@@ -190,33 +203,23 @@ impl Session {
             return Ok(());
         }
         if !kbisect_records::is_full_sha(&build.commit) {
+            self.bad_input_seen = true;
             let msg = format!("commit {:?} is not a full 40-hex sha", build.commit);
             eprintln!("{TOOL}: {source}:{line}: {msg}");
             return emit(out, &error(msg, Some(build.commit.clone())));
         }
         let Some(kernel) = build.kernel.clone() else {
+            self.bad_input_seen = true;
             let msg = "build record with ok:true has no kernel field".to_string();
             eprintln!("{TOOL}: {source}:{line}: {msg}");
             return emit(out, &error(msg, Some(build.commit.clone())));
         };
-        // From the raw record: `runs` may or may not be a typed field of Build.
-        let runs = obj
-            .get("runs")
-            .and_then(|v| v.as_u64())
-            .map(|n| n.min(u32::MAX as u64) as u32)
-            .unwrap_or(self.cfg.runs);
-        let revert = obj.get("revert").filter(|v| !v.is_null()).cloned();
         // The same kernel as one already tested (bisect-step lists their
         // signatures): its verdict is known, booting it again proves nothing.
-        let known = obj
-            .get("known_signatures")
-            .and_then(|v| v.as_array())
-            .is_some_and(|list| {
-                build
-                    .signature
-                    .as_deref()
-                    .is_some_and(|sig| list.iter().any(|k| k.as_str() == Some(sig)))
-            });
+        let known = build
+            .signature
+            .as_ref()
+            .is_some_and(|sig| build.plan.known_signatures.contains(sig));
         if known {
             eprintln!(
                 "{TOOL}: {}: same signature as a kernel already tested: not booted",
@@ -224,37 +227,25 @@ impl Session {
             );
             return Ok(());
         }
-        // bisect-step sets `stop_on_target: false` while it measures the
-        // reproduction rate: then every run is wanted, crash or not.
-        let stop_on_target = obj
-            .get("stop_on_target")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(true);
-        self.test_kernel(
-            &build,
-            revert,
-            Path::new(&kernel),
-            runs,
-            stop_on_target,
-            out,
-        )
+        self.test_kernel(&build, Path::new(&kernel), out)
     }
 
     /// Boot `kernel` `runs` times and write a run record for each.
     fn test_kernel<W: Write + Send>(
         &mut self,
         build: &Build,
-        revert: Option<serde_json::Value>,
         kernel: &Path,
-        runs: u32,
-        stop_on_target: bool,
         out: &Output<W>,
     ) -> Result<(), WriteError> {
         let short = &build.commit[..12];
+        let runs = build.plan.runs.unwrap_or(self.cfg.runs);
+        // bisect-step sets `stop_on_target: false` while it measures the
+        // reproduction rate: then every run is wanted, crash or not.
+        let stop_on_target = build.plan.stop_on_target.unwrap_or(true);
         let base = RunBase {
             commit: build.commit.clone(),
             signature: build.signature.clone(),
-            revert,
+            revert: build.plan.revert.clone(),
         };
         // Problems that make every run fail the same way, without a VM.
         let mut problem: Option<(Outcome, String)> = None;
@@ -349,7 +340,12 @@ impl Session {
                         let log = log_dir.join(format!("run{i}-{stamp}.log"));
                         let rec =
                             one_run(spec, limits, base, i, &log, scratch, targets, target_seen);
-                        if stop_on_target && rec.class.same_bug == Some(true) {
+                        // Only --target stops early; the target rule is
+                        // the one bisect-step judges by.
+                        if stop_on_target
+                            && !targets.is_empty()
+                            && crashclass::counts_as_target(&rec.class, targets) == Some(true)
+                        {
                             target_seen.store(true, Ordering::SeqCst);
                         }
                         base.ran(&rec, !targets.is_empty())
@@ -509,7 +505,7 @@ struct RunBase {
     signature: Option<String>,
     /// The build record's `revert`, copied so that runs of a kernel with a
     /// revert are not mistaken for runs of the plain commit.
-    revert: Option<serde_json::Value>,
+    revert: Option<String>,
 }
 
 impl RunBase {
@@ -520,6 +516,10 @@ impl RunBase {
             signature: self.signature.clone(),
             run,
             outcome,
+            plan: TestPlan {
+                revert: self.revert.clone(),
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
@@ -540,13 +540,9 @@ impl RunBase {
         obj
     }
 
-    /// The record as written, with the build's `revert` carried over.
+    /// The record as written.
     fn object(&self, rec: &Run) -> Object {
-        let mut obj = kbisect_records::to_object(rec);
-        if let Some(r) = &self.revert {
-            obj.insert("revert".into(), r.clone());
-        }
-        obj
+        kbisect_records::to_object(rec)
     }
 }
 
@@ -611,5 +607,102 @@ mod tests {
         assert_eq!(heartbeat_seconds(Duration::from_secs(60)), 10);
         assert_eq!(heartbeat_seconds(Duration::from_secs(6)), 2);
         assert_eq!(heartbeat_seconds(Duration::from_secs(1)), 1);
+    }
+
+    fn test_config(dir: &Path) -> Config {
+        Config {
+            repro: None,
+            runs: 8,
+            jobs: 1,
+            targets: vec![],
+            timeout_boot: Duration::from_secs(1),
+            timeout_run: Duration::from_secs(1),
+            no_output_timeout: Duration::from_secs(1),
+            mem_mb: 64,
+            smp: 1,
+            accel: AccelChoice::Tcg,
+            cmdline: vec![],
+            qemu: dir.join("no-qemu"),
+            busybox: dir.join("no-busybox"),
+            cc: "false".into(),
+            log_dir: dir.join("logs"),
+            guest_cache: dir.join("guests"),
+        }
+    }
+
+    /// Run ktest over `input` (no VM is ever started: every record is bad
+    /// or not a build); returns the exit status and the records written.
+    fn run_over(input: &str) -> (i32, Vec<Object>) {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Arc::new(Mutex::new(Writer::new(Vec::new())));
+        let reader = Reader::new(std::io::Cursor::new(input.to_string()), "builds.jsonl");
+        let status = run(test_config(dir.path()), reader, out.clone());
+        let bytes = Arc::try_unwrap(out)
+            .ok()
+            .unwrap()
+            .into_inner()
+            .unwrap()
+            .into_inner();
+        let records = String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (status, records)
+    }
+
+    fn errors(records: &[Object]) -> Vec<&Object> {
+        records.iter().filter(|r| r["kind"] == "error").collect()
+    }
+
+    #[test]
+    fn bad_build_records_are_reported_and_exit_2() {
+        let sha = "a".repeat(40);
+        let input = format!(
+            "{{\"kind\":\"build\",\"commit\":42,\"ok\":true,\"kernel\":\"k\"}}\n\
+             {{\"kind\":\"build\",\"commit\":\"v6.2\",\"ok\":true,\"kernel\":\"k\"}}\n\
+             {{\"kind\":\"build\",\"commit\":\"{sha}\",\"ok\":true,\"kernel\":42}}\n\
+             {{\"kind\":\"build\",\"commit\":\"{sha}\",\"ok\":true}}\n\
+             {{\"kind\":\"verdict\",\"commit\":\"{sha}\",\"verdict\":\"good\"}}\n"
+        );
+        let (status, records) = run_over(&input);
+        assert_eq!(status, kbisect_records::EXIT_USAGE);
+        let errs = errors(&records);
+        assert_eq!(errs.len(), 4, "{records:?}");
+        for (e, line) in errs.iter().zip(1..) {
+            assert_eq!(e["error"], "bad_input");
+            assert_eq!(e["file"], "builds.jsonl");
+            assert_eq!(e["line"], line);
+        }
+        assert!(errs[0]["message"].as_str().unwrap().contains("`commit`"));
+        assert!(errs[2]["message"].as_str().unwrap().contains("`kernel`"));
+        // Every record is still echoed, the last one too.
+        assert_eq!(records.last().unwrap()["kind"], "verdict");
+    }
+
+    #[test]
+    fn bad_runs_is_named_bad_input_not_the_default() {
+        let sha = "b".repeat(40);
+        for runs in ["-1", "\"x\"", "1.5"] {
+            let input = format!(
+                "{{\"kind\":\"build\",\"commit\":\"{sha}\",\"ok\":true,\"kernel\":\"k\",\"runs\":{runs}}}\n"
+            );
+            let (status, records) = run_over(&input);
+            assert_eq!(status, kbisect_records::EXIT_USAGE, "runs {runs}");
+            let errs = errors(&records);
+            assert_eq!(errs.len(), 1, "runs {runs}: {records:?}");
+            let msg = errs[0]["message"].as_str().unwrap();
+            assert!(msg.contains("field `runs`"), "{msg}");
+            assert_eq!(errs[0]["line"], 1);
+            assert!(!records.iter().any(|r| r["kind"] == "run"), "{records:?}");
+        }
+    }
+
+    #[test]
+    fn good_input_exits_0() {
+        let input = "{\"kind\":\"next\",\"commit\":\"x\"}\n";
+        let (status, records) = run_over(input);
+        assert_eq!(status, kbisect_records::EXIT_OK);
+        assert_eq!(records.len(), 1);
     }
 }
