@@ -234,6 +234,14 @@ impl Builder {
             commit: req.commit.clone(),
             ..Default::default()
         };
+        // Records name commits by full sha, failed builds too (bisect-step
+        // rejects a ref), so resolve what resolves before anything can fail.
+        if let Ok(repo) = self.repo() {
+            if let Ok(commit) = repo.resolve(&req.commit) {
+                record.commit = commit;
+            }
+            record.plan.revert = req.revert.as_deref().and_then(|r| repo.resolve(r).ok());
+        }
         match self.plan(req) {
             Err(f) => fill_failure(&mut record, &f),
             Ok(plan) => {
@@ -269,6 +277,20 @@ impl Builder {
             record
                 .error_lines
                 .insert(0, "interrupted by a signal".into());
+        }
+        if !record.ok {
+            // The record says it for the pipe; a person running kbuild by
+            // hand reads stderr.
+            eprintln!(
+                "kbuild: {} failed: {}{}",
+                short(&record.commit),
+                record.error.as_deref().unwrap_or("error"),
+                record
+                    .error_lines
+                    .first()
+                    .map(|l| format!(": {l}"))
+                    .unwrap_or_default()
+            );
         }
         record.seconds = round_ms(started.elapsed().as_secs_f64());
         record
@@ -727,5 +749,70 @@ mod tests {
             .unwrap()
             .to_string_lossy()
             .starts_with("linux-"));
+    }
+
+    /// A repository with one commit tagged `v6.2`; returns its sha.
+    fn one_commit_repo(dir: &Path) -> String {
+        let repo = git2::Repository::init(dir).unwrap();
+        let tree = repo.treebuilder(None).unwrap().write().unwrap();
+        let tree = repo.find_tree(tree).unwrap();
+        let who = git2::Signature::now("t", "t@example.invalid").unwrap();
+        let oid = repo
+            .commit(Some("HEAD"), &who, &who, "first", &tree, &[])
+            .unwrap();
+        let commit = repo.find_object(oid, None).unwrap();
+        repo.tag_lightweight("v6.2", &commit, false).unwrap();
+        oid.to_string()
+    }
+
+    fn test_builder(tmp: &Path, repo: &Path) -> Builder {
+        let opts = Options {
+            repo: repo.to_path_buf(),
+            config: ConfigSpec::from_args(None, &[], true).unwrap(),
+            compiler: CompilerChoice::Fixed("kbisect-no-such-compiler".into()),
+            build_dir: tmp.join("build"),
+            cache_root: tmp.join("cache"),
+            ccache: false,
+            ccache_dir: tmp.join("ccache"),
+            jobs: 1,
+            timeout: None,
+            cache_max_bytes: 0,
+            use_cache: false,
+            kernel_release: DEFAULT_KERNEL_RELEASE.into(),
+        };
+        Builder::new(opts, Arc::new(AtomicBool::new(false)))
+    }
+
+    #[test]
+    fn failure_records_name_the_resolved_sha() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        let sha = one_commit_repo(&repo);
+        let mut builder = test_builder(tmp.path(), &repo);
+        for rev in ["v6.2", "HEAD"] {
+            let rec = builder.build(&Request {
+                commit: rev.into(),
+                revert: Some("HEAD".into()),
+            });
+            assert!(!rec.ok);
+            assert_eq!(rec.error.as_deref(), Some("compiler_missing"), "{rec:?}");
+            assert_eq!(rec.commit, sha, "{rev}");
+            assert_eq!(rec.plan.revert.as_deref(), Some(sha.as_str()));
+        }
+        // An unknown revert fails the build, but the commit still resolves.
+        let rec = builder.build(&Request {
+            commit: "v6.2".into(),
+            revert: Some("no-such-rev".into()),
+        });
+        assert_eq!(rec.error.as_deref(), Some("unknown_commit"));
+        assert_eq!(rec.commit, sha);
+        assert_eq!(rec.plan.revert, None);
+        // What does not resolve is named as it was given.
+        let rec = builder.build(&Request {
+            commit: "no-such-rev".into(),
+            revert: None,
+        });
+        assert_eq!(rec.error.as_deref(), Some("unknown_commit"));
+        assert_eq!(rec.commit, "no-such-rev");
     }
 }
