@@ -35,7 +35,7 @@ use make::{Limits, MakeSetup};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -147,7 +147,17 @@ pub fn build_records<R: BufRead, W: Write>(
     mut input: Reader<R>,
     out: &mut Writer<W>,
 ) -> i32 {
-    while let Some(item) = input.next() {
+    loop {
+        // While kbuild waits for input a signal ends it at once (main
+        // registers the exit on this flag): nothing is being built, and a
+        // record read after the signal must not start a build.
+        builder.waiting_for_input.store(true, Ordering::SeqCst);
+        let item = input.next();
+        builder.waiting_for_input.store(false, Ordering::SeqCst);
+        if builder.interrupted.load(Ordering::SeqCst) {
+            return EXIT_FAILURE;
+        }
+        let Some(item) = item else { break };
         let obj = match item {
             Ok(obj) => obj,
             Err(e) => {
@@ -187,9 +197,7 @@ pub fn build_records<R: BufRead, W: Write>(
             return write_failed(e);
         }
         if rec.error.as_deref() == Some(ErrorKind::Interrupted.as_str())
-            || builder
-                .interrupted
-                .load(std::sync::atomic::Ordering::SeqCst)
+            || builder.interrupted.load(Ordering::SeqCst)
         {
             return EXIT_FAILURE;
         }
@@ -204,6 +212,8 @@ pub struct Builder {
     identities: HashMap<String, Result<String, Failure>>,
     warned_revs: HashSet<String>,
     interrupted: Arc<AtomicBool>,
+    /// True while [`build_records`] waits for its next input record.
+    pub waiting_for_input: Arc<AtomicBool>,
 }
 
 /// What a resolved request is built with.
@@ -223,6 +233,7 @@ impl Builder {
             identities: HashMap::new(),
             warned_revs: HashSet::new(),
             interrupted,
+            waiting_for_input: Arc::new(AtomicBool::new(false)),
         }
     }
 
