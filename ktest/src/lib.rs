@@ -64,6 +64,17 @@ pub struct Config {
     pub guest_cache: PathBuf,
 }
 
+/// What is wrong with `--repro PATH`, if anything: it must be a file.
+pub fn repro_problem(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => None,
+        Ok(m) if m.is_dir() => Some("is a directory, not a reproducer file".into()),
+        Ok(_) => Some("is not a regular file".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("no such file".into()),
+        Err(e) => Some(format!("cannot be read: {e}")),
+    }
+}
+
 /// `$KBISECT_CACHE`, default `~/.cache/kbisect`.
 pub fn cache_root() -> PathBuf {
     if let Some(c) = std::env::var_os("KBISECT_CACHE").filter(|c| !c.is_empty()) {
@@ -546,6 +557,18 @@ impl RunBase {
     }
 }
 
+/// Why the console log of a run is missing or short, when it is: the
+/// guest printed but the log could not be written (a full `--log-dir`).
+/// Without this the run would say `log: null` and nobody would know why.
+fn log_lost(obs: &vm::Observation, log: &Path, kept: bool) -> Option<String> {
+    let error = obs.log_error.as_deref()?;
+    Some(format!(
+        "console log {} {}: {error}",
+        log.display(),
+        if kept { "is incomplete" } else { "was lost" }
+    ))
+}
+
 /// Boot one VM, classify its console and decide its outcome.
 #[allow(clippy::too_many_arguments)]
 fn one_run(
@@ -571,10 +594,20 @@ fn one_run(
     if !kept {
         let _ = std::fs::remove_file(log);
     }
+    let detail = match log_lost(&obs, log, kept) {
+        None => d.detail,
+        Some(lost) => {
+            eprintln!("{TOOL}: warning: run {i}: {lost}");
+            Some(match d.detail {
+                Some(detail) => format!("{detail}; {lost}"),
+                None => lost,
+            })
+        }
+    };
     Run {
         log: kept.then(|| log.display().to_string()),
         accel: Some(spec.accel.as_str().to_string()),
-        detail: d.detail,
+        detail,
         boot_seconds: obs.repro_start_seconds.map(round3),
         iterations: obs.iterations,
         class: d.class,
@@ -600,6 +633,22 @@ mod tests {
         let mut crashed = base.blank(1, Outcome::Crashed);
         crashed.class.same_bug = Some(false);
         assert_eq!(base.ran(&crashed, true)["same_bug"], false);
+    }
+
+    #[test]
+    fn a_repro_directory_is_named_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            repro_problem(dir.path()).as_deref(),
+            Some("is a directory, not a reproducer file")
+        );
+        assert_eq!(
+            repro_problem(&dir.path().join("gone.c")).as_deref(),
+            Some("no such file")
+        );
+        let file = dir.path().join("r.c");
+        std::fs::write(&file, "int main(void) { return 0; }\n").unwrap();
+        assert_eq!(repro_problem(&file), None);
     }
 
     #[test]

@@ -155,6 +155,9 @@ pub struct Observation {
     pub live_state: LiveState,
     /// Wall seconds of the run.
     pub seconds: f64,
+    /// The first error writing the console log (a full `--log-dir`): the
+    /// log on disk is then short or empty.
+    pub log_error: Option<String>,
 }
 
 impl Observation {
@@ -171,6 +174,7 @@ impl Observation {
             qemu_stderr: String::new(),
             live_state: LiveState::Quiet,
             seconds: 0.0,
+            log_error: None,
         }
     }
 }
@@ -248,12 +252,15 @@ fn watch(
         let mut line = Vec::new();
         let mut offset = 0u64;
         let mut line_start = 0u64;
+        let mut log_error: Option<String> = None;
         loop {
             let n = match (&*reader).read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            let _ = log.write_all(&buf[..n]);
+            if let Err(e) = log.write_all(&buf[..n]) {
+                log_error.get_or_insert_with(|| e.to_string());
+            }
             let mut partial = false;
             for &b in &buf[..n] {
                 offset += 1;
@@ -263,7 +270,7 @@ fn watch(
                         l.pop();
                     }
                     if tx.send(Event::Line(line_start, l)).is_err() {
-                        return;
+                        return log_error;
                     }
                     line_start = offset;
                     partial = false;
@@ -273,14 +280,17 @@ fn watch(
                 }
             }
             if partial && tx.send(Event::Partial).is_err() {
-                return;
+                return log_error;
             }
         }
         if !line.is_empty() {
             let _ = tx.send(Event::Line(line_start, line));
         }
-        let _ = log.flush();
+        if let Err(e) = log.flush() {
+            log_error.get_or_insert_with(|| e.to_string());
+        }
         let _ = tx.send(Event::Eof);
+        log_error
     });
 
     let mut obs = Observation::new(Ending::Exited);
@@ -368,7 +378,7 @@ fn watch(
         procs::kill_groups(&qemu.pids());
         let _ = qemu.kill();
     }
-    let _ = pump.join();
+    obs.log_error = pump.join().ok().flatten();
     // Lines the pump sent after we stopped listening still count as output.
     while let Ok(ev) = rx.try_recv() {
         if let Event::Line(offset, line) = ev {
@@ -560,5 +570,41 @@ mod tests {
         assert_eq!(at("-cpu"), "host");
         assert_eq!(at("-m"), "256M");
         assert!(a.contains(&"-no-reboot".to_string()));
+    }
+
+    #[test]
+    fn a_log_that_cannot_be_written_is_reported() {
+        let full = Path::new("/dev/full");
+        if std::fs::OpenOptions::new().write(true).open(full).is_err() {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let spec = VmSpec {
+            qemu: fake_qemu(
+                d.path(),
+                "echo 'Linux version 6.1'; echo '@@kbisect@@ booted'",
+            ),
+            kernel: "k".into(),
+            initrd: "i".into(),
+            cmdline: String::new(),
+            mem_mb: 64,
+            smp: 1,
+            accel: Accel::Tcg,
+        };
+        let limits = Limits {
+            boot: Duration::from_secs(20),
+            run: Duration::from_secs(20),
+            no_output: Duration::from_secs(10),
+        };
+        let obs = run(
+            &spec,
+            limits,
+            full,
+            &d.path().join("err"),
+            &AtomicBool::new(false),
+        );
+        assert!(obs.output_bytes > 0);
+        let err = obs.log_error.expect("the write error is kept");
+        assert!(err.contains("No space left"), "{err}");
     }
 }
