@@ -374,40 +374,52 @@ impl Builder {
         })
     }
 
+    /// Build a resolved request: from the cache when it has it, else
+    /// check out, configure and make, then keep the artifacts.
     fn build_planned(
         &mut self,
         plan: &Plan,
         started: Instant,
     ) -> Result<Done, (Failure, Option<PathBuf>)> {
-        let opts = &self.opts;
-        let config_hash = opts.config.hash();
-        let key = KeyParts {
+        let key = self.cache_key(plan);
+        let cache = Cache::new(
+            self.opts.cache_root.join("builds"),
+            self.opts.cache_max_bytes,
+        );
+        if self.opts.use_cache {
+            if let Some(done) = cached_build(&cache, &key, plan) {
+                return Ok(done);
+            }
+        }
+        let built = self.make_kernel(plan, started)?;
+        if !self.opts.use_cache {
+            return Ok(built.in_build_dir());
+        }
+        self.keep_in_cache(&cache, &key, plan, built)
+    }
+
+    /// The artifact cache key of a plan under these options.
+    fn cache_key(&self, plan: &Plan) -> String {
+        let config_hash = self.opts.config.hash();
+        KeyParts {
             commit: &plan.commit,
             revert: plan.revert.as_deref(),
             config_hash: &config_hash,
             compiler_identity: &plan.identity,
             cc: &plan.compiler.name,
-            kernel_release: &opts.kernel_release,
+            kernel_release: &self.opts.kernel_release,
         }
-        .key();
-        let cache = Cache::new(opts.cache_root.join("builds"), opts.cache_max_bytes);
-        if opts.use_cache {
-            if let Some(e) = cache.lookup(&key) {
-                eprintln!(
-                    "kbuild: {} cached ({})",
-                    short(&plan.commit),
-                    e.dir.display()
-                );
-                return Ok(Done {
-                    kernel: e.kernel(),
-                    vmlinux: e.vmlinux(),
-                    config: e.config(),
-                    log: e.log(),
-                    missing_options: e.meta.missing_options.clone(),
-                    cached: true,
-                });
-            }
-        }
+        .key()
+    }
+
+    /// Check the plan out in the build dir's worktree and make the kernel
+    /// there (holding the build dir's lock throughout).
+    fn make_kernel(
+        &self,
+        plan: &Plan,
+        started: Instant,
+    ) -> Result<Built, (Failure, Option<PathBuf>)> {
+        let opts = &self.opts;
         let d = &opts.build_dir;
         let no_log = |f: Failure| (f, None);
         std::fs::create_dir_all(d.join("logs"))
@@ -419,25 +431,7 @@ impl Builder {
         std::fs::create_dir_all(&obj)
             .map_err(|e| no_log(io_fail(ErrorKind::CheckoutFailed, &obj, e)))?;
         clean_after_unfinished_build(&obj);
-
-        eprintln!(
-            "kbuild: {}{} checking out",
-            short(&plan.commit),
-            plan.revert
-                .as_deref()
-                .map(|r| format!(" (revert {})", short(r)))
-                .unwrap_or_default()
-        );
-        let repo = match self.repo.as_ref() {
-            Some(Ok(r)) => r,
-            _ => {
-                return Err(no_log(Failure::new(
-                    ErrorKind::NotARepo,
-                    "repository not open",
-                )))
-            }
-        };
-        worktree::prepare(repo, &src, &plan.commit, plan.revert.as_deref()).map_err(no_log)?;
+        self.check_out(plan, &src).map_err(no_log)?;
 
         let log = d.join("logs").join(match &plan.revert {
             Some(r) => format!("{}-revert-{}.log", plan.commit, short(r)),
@@ -448,24 +442,11 @@ impl Builder {
         std::fs::write(&marker, format!("{}\n", std::process::id()))
             .map_err(|e| no_log(io_fail(ErrorKind::CheckoutFailed, &marker, e)))?;
 
-        let mut vars = MakeSetup::deterministic_vars(&opts.kernel_release);
-        vars.extend(plan.compiler.make_vars(opts.ccache));
-        let mut env = Vec::new();
-        if opts.ccache {
-            env.push(("CCACHE_DIR".to_string(), path_string(&opts.ccache_dir)));
-            // Paths under the worktree hash as relative, so two build dirs
-            // share ccache hits.
-            env.push(("CCACHE_BASEDIR".to_string(), path_string(d)));
-            env.push(("CCACHE_NOHASHDIR".to_string(), "1".to_string()));
-            // `gcc` and `gcc-12` are one binary under two names; hashing the
-            // compiler's content (not its path and mtime) lets them share hits.
-            env.push(("CCACHE_COMPILERCHECK".to_string(), "content".to_string()));
-        }
         let setup = MakeSetup {
-            src: src.clone(),
+            src,
             obj: obj.clone(),
-            vars,
-            env,
+            vars: self.make_vars(plan),
+            env: self.make_env(),
             jobs: opts.jobs,
             log: log.clone(),
         };
@@ -498,44 +479,92 @@ impl Builder {
         let _ = std::fs::remove_file(&marker);
         eprintln!("kbuild: {label} built in {build_seconds:.0}s");
 
-        let kernel = obj.join("arch/x86/boot/bzImage");
-        let vmlinux = obj.join("vmlinux");
-        let config = obj.join(".config");
-        if !kernel.is_file() || !vmlinux.is_file() {
+        let built = Built {
+            kernel: obj.join("arch/x86/boot/bzImage"),
+            vmlinux: obj.join("vmlinux"),
+            config: obj.join(".config"),
+            log,
+            missing_options,
+            build_seconds,
+        };
+        if !built.kernel.is_file() || !built.vmlinux.is_file() {
             return Err((
                 Failure::new(
                     ErrorKind::BuildFailed,
                     "make succeeded but left no bzImage/vmlinux",
                 ),
-                Some(log),
+                Some(built.log),
             ));
         }
-        if !opts.use_cache {
-            return Ok(Done {
-                kernel,
-                vmlinux,
-                config,
-                log,
-                missing_options,
-                cached: false,
-            });
+        Ok(built)
+    }
+
+    /// Detach the worktree at the plan's commit, with its revert applied.
+    fn check_out(&self, plan: &Plan, src: &Path) -> Result<(), Failure> {
+        eprintln!(
+            "kbuild: {}{} checking out",
+            short(&plan.commit),
+            plan.revert
+                .as_deref()
+                .map(|r| format!(" (revert {})", short(r)))
+                .unwrap_or_default()
+        );
+        let repo = match self.repo.as_ref() {
+            Some(Ok(r)) => r,
+            _ => return Err(Failure::new(ErrorKind::NotARepo, "repository not open")),
+        };
+        worktree::prepare(repo, src, &plan.commit, plan.revert.as_deref())
+    }
+
+    /// make's variables: the fixed environment, then the compiler's.
+    fn make_vars(&self, plan: &Plan) -> Vec<String> {
+        let mut vars = MakeSetup::deterministic_vars(&self.opts.kernel_release);
+        vars.extend(plan.compiler.make_vars(self.opts.ccache));
+        vars
+    }
+
+    /// The environment make runs with beyond the fixed one: ccache's.
+    fn make_env(&self) -> Vec<(String, String)> {
+        let opts = &self.opts;
+        let mut env = Vec::new();
+        if opts.ccache {
+            env.push(("CCACHE_DIR".to_string(), path_string(&opts.ccache_dir)));
+            // Paths under the worktree hash as relative, so two build dirs
+            // share ccache hits.
+            env.push(("CCACHE_BASEDIR".to_string(), path_string(&opts.build_dir)));
+            env.push(("CCACHE_NOHASHDIR".to_string(), "1".to_string()));
+            // `gcc` and `gcc-12` are one binary under two names; hashing the
+            // compiler's content (not its path and mtime) lets them share hits.
+            env.push(("CCACHE_COMPILERCHECK".to_string(), "content".to_string()));
         }
+        env
+    }
+
+    /// Store a fresh build in the artifact cache (evicting over its cap);
+    /// the record then points into the cache.
+    fn keep_in_cache(
+        &self,
+        cache: &Cache,
+        key: &str,
+        plan: &Plan,
+        built: Built,
+    ) -> Result<Done, (Failure, Option<PathBuf>)> {
         let meta = Meta {
             commit: plan.commit.clone(),
             revert: plan.revert.clone(),
             compiler: plan.identity.clone(),
             cc: plan.compiler.name.clone(),
-            kernel_release: opts.kernel_release.clone(),
-            missing_options: missing_options.clone(),
-            build_seconds,
+            kernel_release: self.opts.kernel_release.clone(),
+            missing_options: built.missing_options.clone(),
+            build_seconds: built.build_seconds,
         };
         let art = Artifacts {
-            kernel: &kernel,
-            vmlinux: &vmlinux,
-            config: &config,
-            log: &log,
+            kernel: &built.kernel,
+            vmlinux: &built.vmlinux,
+            config: &built.config,
+            log: &built.log,
         };
-        let entry = cache.store(&key, &art, &meta).map_err(|e| {
+        let entry = cache.store(key, &art, &meta).map_err(|e| {
             let kind = if error::is_disk_full(&e) {
                 ErrorKind::DiskFull
             } else {
@@ -546,10 +575,10 @@ impl Builder {
                     kind,
                     format!("storing artifacts in {}: {e}", cache.dir.display()),
                 ),
-                Some(log.clone()),
+                Some(built.log.clone()),
             )
         })?;
-        for gone in cache.evict(&key) {
+        for gone in cache.evict(key) {
             eprintln!("kbuild: cache over its cap, evicted {gone}");
         }
         Ok(Done {
@@ -557,9 +586,51 @@ impl Builder {
             vmlinux: entry.vmlinux(),
             config: entry.config(),
             log: entry.log(),
-            missing_options,
+            missing_options: built.missing_options,
             cached: false,
         })
+    }
+}
+
+/// The cached artifacts of this key, if the cache has them.
+fn cached_build(cache: &Cache, key: &str, plan: &Plan) -> Option<Done> {
+    let e = cache.lookup(key)?;
+    eprintln!(
+        "kbuild: {} cached ({})",
+        short(&plan.commit),
+        e.dir.display()
+    );
+    Some(Done {
+        kernel: e.kernel(),
+        vmlinux: e.vmlinux(),
+        config: e.config(),
+        log: e.log(),
+        missing_options: e.meta.missing_options.clone(),
+        cached: true,
+    })
+}
+
+/// What make left in the object dir.
+struct Built {
+    kernel: PathBuf,
+    vmlinux: PathBuf,
+    config: PathBuf,
+    log: PathBuf,
+    missing_options: Vec<String>,
+    build_seconds: f64,
+}
+
+impl Built {
+    /// The answer without the cache: paths into the build dir.
+    fn in_build_dir(self) -> Done {
+        Done {
+            kernel: self.kernel,
+            vmlinux: self.vmlinux,
+            config: self.config,
+            log: self.log,
+            missing_options: self.missing_options,
+            cached: false,
+        }
     }
 }
 
