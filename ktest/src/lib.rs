@@ -250,38 +250,18 @@ impl Session {
     ) -> Result<(), WriteError> {
         let short = &build.commit[..12];
         let runs = build.plan.runs.unwrap_or(self.cfg.runs);
-        // bisect-step sets `stop_on_target: false` while it measures the
-        // reproduction rate: then every run is wanted, crash or not.
-        let stop_on_target = build.plan.stop_on_target.unwrap_or(true);
         let base = RunBase {
             commit: build.commit.clone(),
             signature: build.signature.clone(),
             revert: build.plan.revert.clone(),
         };
-        // Problems that make every run fail the same way, without a VM.
-        let mut problem: Option<(Outcome, String)> = None;
-        if let Err(why) = image::check(kernel) {
-            problem = Some((Outcome::InfraError, why));
-        }
-        if problem.is_none() {
-            if let Err(e) = self.guest() {
-                let outcome = match e {
-                    guest::GuestError::ReproCompile { .. } => Outcome::TestFailed,
-                    guest::GuestError::Infra(_) => Outcome::InfraError,
-                };
-                problem = Some((outcome, e.to_string()));
-            }
-        }
-        if let Some((outcome, detail)) = problem {
+        if let Some((outcome, detail)) = self.problem_for_every_run(kernel) {
             eprintln!(
                 "{TOOL}: {short}: {} ({} runs): {detail}",
                 outcome_name(outcome),
                 runs
             );
-            for i in 0..runs {
-                emit(out, &base.failed(i, outcome, &detail))?;
-            }
-            return Ok(());
+            return fail_every_run(out, &base, runs, outcome, &detail);
         }
         let initrd = match &self.guest {
             Some(Ok(g)) => g.initrd.clone(),
@@ -291,107 +271,70 @@ impl Session {
         let log_dir = self.cfg.log_dir.join(&build.commit);
         if let Err(e) = std::fs::create_dir_all(&log_dir) {
             let detail = format!("cannot create log directory {}: {e}", log_dir.display());
-            for i in 0..runs {
-                emit(out, &base.failed(i, Outcome::InfraError, &detail))?;
-            }
-            return Ok(());
+            return fail_every_run(out, &base, runs, Outcome::InfraError, &detail);
         }
-
         let cfg = &self.cfg;
-        let heartbeat = heartbeat_seconds(cfg.no_output_timeout);
-        let spec = vm::VmSpec {
-            qemu: cfg.qemu.clone(),
-            kernel: kernel.to_path_buf(),
-            initrd,
-            cmdline: cmdline::build(
-                cfg.timeout_run.as_secs().max(1),
-                heartbeat,
-                false,
-                &cfg.cmdline,
-            ),
-            mem_mb: cfg.mem_mb,
-            smp: cfg.smp,
-            accel,
-        };
-        let limits = vm::Limits {
-            boot: cfg.timeout_boot,
-            run: cfg.timeout_run,
-            no_output: cfg.no_output_timeout,
-        };
         let jobs = cfg.jobs.max(1).min(runs.max(1) as usize);
         eprintln!(
             "{TOOL}: {short}: {runs} run(s), {jobs} at a time, {} ({})",
             accel.as_str(),
             self.accel.as_ref().map(|a| a.1.as_str()).unwrap_or("")
         );
-        let next = AtomicU32::new(0);
-        let target_seen = AtomicBool::new(false);
-        let (tx, rx) = mpsc::channel::<Object>();
-        let scratch = &self.scratch;
-        let stamp = &self.stamp;
-        let targets = &cfg.targets;
-        let mut write_error = None;
-        std::thread::scope(|s| {
-            for _ in 0..jobs {
-                let tx = tx.clone();
-                let (next, target_seen, spec, base, log_dir) =
-                    (&next, &target_seen, &spec, &base, &log_dir);
-                s.spawn(move || loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= runs || procs::is_interrupted() {
-                        return;
-                    }
-                    let rec = if target_seen.load(Ordering::SeqCst) {
-                        base.failed(
-                            i,
-                            Outcome::Skipped,
-                            "not started: another run showed the target bug",
-                        )
-                    } else {
-                        let log = log_dir.join(format!("run{i}-{stamp}.log"));
-                        let rec =
-                            one_run(spec, limits, base, i, &log, scratch, targets, target_seen);
-                        // Only --target stops early; the target rule is
-                        // the one bisect-step judges by.
-                        if stop_on_target
-                            && !targets.is_empty()
-                            && crashclass::counts_as_target(&rec.class, targets) == Some(true)
-                        {
-                            target_seen.store(true, Ordering::SeqCst);
-                        }
-                        base.ran(&rec, !targets.is_empty())
-                    };
-                    if tx.send(rec).is_err() {
-                        return;
-                    }
-                });
-            }
-            drop(tx);
-            for rec in rx {
-                eprintln!(
-                    "{TOOL}: {short}: run {}: {}{}",
-                    rec.get("run").and_then(|v| v.as_u64()).unwrap_or(0),
-                    rec.get("outcome").and_then(|v| v.as_str()).unwrap_or("?"),
-                    rec.get("title")
-                        .and_then(|v| v.as_str())
-                        .map(|t| format!(" ({t})"))
-                        .unwrap_or_default()
-                );
-                if write_error.is_none() {
-                    if let Err(e) = emit(out, &rec) {
-                        write_error = Some(e);
-                        // Stop the other VMs: nobody will read their records.
-                        target_seen.store(true, Ordering::SeqCst);
-                    }
-                }
-            }
-        });
-        match write_error {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        let batch = Batch {
+            spec: self.vm_spec(kernel, initrd, accel),
+            limits: vm::Limits {
+                boot: cfg.timeout_boot,
+                run: cfg.timeout_run,
+                no_output: cfg.no_output_timeout,
+            },
+            base,
+            runs,
+            jobs,
+            // bisect-step sets `stop_on_target: false` while it measures
+            // the reproduction rate: then every run is wanted, crash or not.
+            stop_on_target: build.plan.stop_on_target.unwrap_or(true),
+            log_dir,
+            scratch: &self.scratch,
+            stamp: &self.stamp,
+            targets: &cfg.targets,
+        };
+        run_batch(&batch, short, out)
     }
 
+    /// A problem that makes every run fail the same way, so that no VM is
+    /// started: a kernel image that is not one, a guest that cannot be made.
+    fn problem_for_every_run(&mut self, kernel: &Path) -> Option<(Outcome, String)> {
+        if let Err(why) = image::check(kernel) {
+            return Some((Outcome::InfraError, why));
+        }
+        if let Err(e) = self.guest() {
+            let outcome = match e {
+                guest::GuestError::ReproCompile { .. } => Outcome::TestFailed,
+                guest::GuestError::Infra(_) => Outcome::InfraError,
+            };
+            return Some((outcome, e.to_string()));
+        }
+        None
+    }
+
+    /// The VM every run of `kernel` boots.
+    fn vm_spec(&self, kernel: &Path, initrd: PathBuf, accel: Accel) -> vm::VmSpec {
+        let cfg = &self.cfg;
+        vm::VmSpec {
+            qemu: cfg.qemu.clone(),
+            kernel: kernel.to_path_buf(),
+            initrd,
+            cmdline: cmdline::build(
+                cfg.timeout_run.as_secs().max(1),
+                heartbeat_seconds(cfg.no_output_timeout),
+                false,
+                &cfg.cmdline,
+            ),
+            mem_mb: cfg.mem_mb,
+            smp: cfg.smp,
+            accel,
+        }
+    }
     /// The guest image, built on first use.
     fn guest(&mut self) -> Result<&guest::Guest, guest::GuestError> {
         if self.guest.is_none() {
@@ -435,6 +378,121 @@ impl Session {
         }
         self.accel.as_ref().map(|a| a.0).unwrap_or(Accel::Tcg)
     }
+}
+
+/// Write the same failed run record for every run index.
+fn fail_every_run<W: Write + Send>(
+    out: &Output<W>,
+    base: &RunBase,
+    runs: u32,
+    outcome: Outcome,
+    detail: &str,
+) -> Result<(), WriteError> {
+    for i in 0..runs {
+        emit(out, &base.failed(i, outcome, detail))?;
+    }
+    Ok(())
+}
+
+/// The runs of one kernel, as they are handed to the VM threads.
+struct Batch<'a> {
+    spec: vm::VmSpec,
+    limits: vm::Limits,
+    base: RunBase,
+    runs: u32,
+    jobs: usize,
+    stop_on_target: bool,
+    log_dir: PathBuf,
+    scratch: &'a Path,
+    stamp: &'a str,
+    targets: &'a [String],
+}
+
+/// Run the batch, `jobs` VMs at a time, and write each run record as it
+/// finishes. Once a run shows the target bug (with --target, unless the
+/// plan says not to stop), runs not started are written as skipped and
+/// running VMs are told to stop.
+fn run_batch<W: Write + Send>(
+    batch: &Batch,
+    short: &str,
+    out: &Output<W>,
+) -> Result<(), WriteError> {
+    let next = AtomicU32::new(0);
+    let target_seen = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<Object>();
+    let mut write_error = None;
+    std::thread::scope(|s| {
+        for _ in 0..batch.jobs {
+            let tx = tx.clone();
+            let (next, target_seen) = (&next, &target_seen);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= batch.runs || procs::is_interrupted() {
+                    return;
+                }
+                let rec = if target_seen.load(Ordering::SeqCst) {
+                    batch.base.failed(
+                        i,
+                        Outcome::Skipped,
+                        "not started: another run showed the target bug",
+                    )
+                } else {
+                    run_one_of(batch, i, target_seen)
+                };
+                if tx.send(rec).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(tx);
+        for rec in rx {
+            eprintln!(
+                "{TOOL}: {short}: run {}: {}{}",
+                rec.get("run").and_then(|v| v.as_u64()).unwrap_or(0),
+                rec.get("outcome").and_then(|v| v.as_str()).unwrap_or("?"),
+                rec.get("title")
+                    .and_then(|v| v.as_str())
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default()
+            );
+            if write_error.is_none() {
+                if let Err(e) = emit(out, &rec) {
+                    write_error = Some(e);
+                    // Stop the other VMs: nobody will read their records.
+                    target_seen.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+    });
+    match write_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Run `i` of the batch: boot it, and raise `target_seen` when it shows
+/// the target bug and the batch stops there.
+fn run_one_of(batch: &Batch, i: u32, target_seen: &AtomicBool) -> Object {
+    let log = batch.log_dir.join(format!("run{i}-{}.log", batch.stamp));
+    let rec = one_run(
+        &batch.spec,
+        batch.limits,
+        &batch.base,
+        i,
+        &log,
+        batch.scratch,
+        batch.targets,
+        target_seen,
+    );
+    // Only --target stops early; the target rule is the one bisect-step
+    // judges by.
+    if batch.stop_on_target
+        && !batch.targets.is_empty()
+        && crashclass::counts_as_target(&rec.class, batch.targets) == Some(true)
+    {
+        target_seen.store(true, Ordering::SeqCst);
+    }
+    batch.base.ran(&rec, !batch.targets.is_empty())
 }
 
 /// Does KVM work here? /dev/kvm must open, and a probe boot of the kernel
