@@ -170,7 +170,7 @@ impl Facts {
                 let Some(oid) = oid_of(&b.commit) else {
                     return true;
                 };
-                let revert = obj.get("revert").and_then(|v| v.as_str()).and_then(oid_of);
+                let revert = b.plan.revert.as_deref().and_then(oid_of);
                 self.context = Some((oid, revert));
                 let f = if revert.is_some() {
                     self.revert_seen = true;
@@ -201,7 +201,7 @@ impl Facts {
                 if r.outcome == Outcome::Skipped {
                     return true;
                 }
-                let revert = match obj.get("revert").and_then(|v| v.as_str()) {
+                let revert = match r.plan.revert.as_deref() {
                     Some(s) => oid_of(s),
                     None => match self.context {
                         Some((c, rev)) if c == oid => rev,

@@ -9,7 +9,7 @@ use crate::facts::Facts;
 use crate::model::Direction;
 use crate::policy::{ConcludeDecision, Found, StartDecision, Test};
 use git2::Oid;
-use kbisect_records::{BisectResult, CommitRef, Next, Object};
+use kbisect_records::{BisectResult, CommitRef, Next, Object, TestPlan};
 
 /// The action decided, and the records to append to the journal before it.
 pub struct Decision {
@@ -57,8 +57,11 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
         Next {
             commit: oid.to_string(),
             subject: Some((self.subject)(oid)),
-            reason: reason.into(),
-            runs: Some(runs),
+            plan: TestPlan {
+                reason: Some(reason.into()),
+                runs: Some(runs),
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
@@ -102,7 +105,7 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
     /// The `next` record and log lines of a bisection test.
     pub fn bisect_test(&self, t: Test) -> Decision {
         let mut next = self.next(t.commit, t.reason, t.runs);
-        next.known_signatures = t.known_signatures;
+        next.plan.known_signatures = t.known_signatures;
         next.revisions_left = Some(t.revisions_left);
         next.steps_left = Some(t.steps_left);
         let mut l = vec![];
@@ -156,7 +159,7 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
                 runs,
             } => {
                 let mut next = self.next(commit, reason, runs);
-                next.stop_on_target = Some(false);
+                next.plan.stop_on_target = Some(false);
                 action(next, log)
             }
             StartDecision::NoBug { commit, runs } => {
@@ -195,7 +198,7 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
             }
             ConcludeDecision::RevertCheck { culprit, runs } => {
                 let mut next = self.next(bad, "revert_check", runs);
-                next.revert = Some(culprit.to_string());
+                next.plan.revert = Some(culprit.to_string());
                 action(next, vec![format!("testing {bad} with {culprit} reverted")])
             }
             ConcludeDecision::Found(f) => self.found(f),
@@ -259,7 +262,7 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
     ) -> Decision {
         let mut next = self.next(commit, "release", runs);
         log.push(format!("testing release {tag}"));
-        next.release = Some(tag);
+        next.plan.release = Some(tag);
         action(next, log)
     }
 

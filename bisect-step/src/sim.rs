@@ -9,7 +9,7 @@ use crate::model::Direction;
 use anyhow::Result;
 use git2::{Oid, Repository, Signature, Time};
 use kbisect_records::{
-    kind_of, parse, BisectResult, Build, Classification, Next, Object, Outcome, Run, Start,
+    kind_of, parse, BisectResult, Build, Classification, Next, Object, Outcome, Reason, Run, Start,
     Verdict, VerdictValue,
 };
 use rand::rngs::StdRng;
@@ -276,6 +276,7 @@ impl<'h> Tester<'h> {
             return vec![];
         };
         let revert = next
+            .plan
             .revert
             .as_deref()
             .and_then(|r| Oid::from_str(r).ok())
@@ -303,9 +304,9 @@ impl<'h> Tester<'h> {
         if !build.ok {
             return out;
         }
-        let mut runs = next.runs.unwrap_or(default_runs);
+        let mut runs = next.plan.runs.unwrap_or(default_runs);
         // As ktest does: a kernel already tested is not booted again.
-        if next.known_signatures.contains(&sig) {
+        if next.plan.known_signatures.contains(&sig) {
             runs = 0;
         }
         if runs > 0 {
@@ -317,7 +318,7 @@ impl<'h> Tester<'h> {
             out.push(kbisect_records::to_object(&run));
             // As ktest does: --target stops the batch unless the next
             // record asks for every run.
-            if target && self.stop_at_target && next.stop_on_target != Some(false) {
+            if target && self.stop_at_target && next.plan.stop_on_target != Some(false) {
                 break;
             }
         }
@@ -398,7 +399,7 @@ pub fn drive(
                 let pos = history.position.get(&Oid::from_str(&next.commit)?).copied();
                 eprintln!(
                     "  {} {:?} {:?} {:?}",
-                    next.reason,
+                    next.plan.reason.as_ref().map_or("", |r| r.as_str()),
                     pos,
                     rec.get("outcome"),
                     rec.get("title")
@@ -500,7 +501,7 @@ pub fn drive_baseline(
         let next: Next = parse(&d.action)?;
         let x = history.position[&Oid::from_str(&next.commit)?];
         tester.builds += 1;
-        if next.reason == "parent" || next.reason == "revert_check" {
+        if matches!(next.plan.reason, Some(Reason::Parent | Reason::RevertCheck)) {
             let b = Build {
                 commit: next.commit.clone(),
                 ok: true,

@@ -4,7 +4,7 @@
 use bisect_step::model::Direction;
 use bisect_step::sim::{History, Tester, Truth};
 use bisect_step::{run, Options};
-use kbisect_records::{kind_of, parse, Next, Object};
+use kbisect_records::{kind_of, parse, Next, Object, Reason};
 use std::path::Path;
 
 fn step(opts: &Options, input: &str) -> (i32, Vec<Object>, String) {
@@ -171,7 +171,7 @@ fn plain_verdicts_halve_like_git_bisect() {
                 break;
             }
             let next: Next = parse(&out[0]).unwrap();
-            if next.reason == "bisect" {
+            if next.plan.reason == Some(Reason::Bisect) {
                 choices += 1;
             }
             input = verdict_on(&h, culprit, &next);
@@ -312,7 +312,7 @@ fn a_corrupted_report_with_the_target_title_is_not_the_target_bug() {
     o.target = vec![bisect_step::sim::TARGET.into()];
     let (_, out, _) = step(&o, "");
     let first: Next = parse(&out[0]).unwrap();
-    assert_eq!(first.reason, "start");
+    assert_eq!(first.plan.reason, Some(Reason::Start));
     let input = format!(
         "{{\"kind\":\"build\",\"commit\":\"{c}\",\"ok\":true,\"signature\":\"{sig}\",\"seconds\":100}}\n\
          {{\"kind\":\"run\",\"commit\":\"{c}\",\"run\":0,\"outcome\":\"crashed\",\"crashed\":true,\"corrupted\":true,\"title\":\"{t}\",\"seconds\":60}}\n",

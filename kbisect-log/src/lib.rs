@@ -12,7 +12,7 @@
 
 pub mod tool;
 
-use kbisect_records::Object;
+use kbisect_records::{Object, Reason, RecordKind};
 use serde_json::Value;
 
 fn s<'a>(obj: &'a Object, key: &str) -> Option<&'a str> {
@@ -87,9 +87,9 @@ impl Log {
 
     /// The lines one record adds to the log.
     pub fn feed(&mut self, obj: &Object) -> Vec<String> {
-        let kind = s(obj, "kind").unwrap_or("");
+        let kind = RecordKind::of(obj);
         let mut out = Vec::new();
-        if kind == "run" {
+        if kind == RecordKind::Run {
             match run_words(obj) {
                 Some(w) => self
                     .runs
@@ -100,34 +100,39 @@ impl Log {
         }
         out.extend(self.flush());
         let commit = s(obj, "commit").unwrap_or("?");
+        // Read loosely, field by field: a log line from a record that is
+        // odd in one field is still worth printing.
+        let reason = s(obj, "reason").map(Reason::from);
         match kind {
-            "start" => {
+            RecordKind::Start => {
                 let dir = s(obj, "direction").unwrap_or("cause");
                 out.push(format!(
                     "bisecting {dir} commit starting from {}",
                     s(obj, "bad").unwrap_or("?")
                 ));
             }
-            "next" => {
-                match s(obj, "reason").unwrap_or("") {
-                    "release" => out.push(format!(
+            RecordKind::Next => {
+                match reason {
+                    Some(Reason::Release) => out.push(format!(
                         "testing release {}",
                         s(obj, "release").unwrap_or("?")
                     )),
-                    "parent" => out.push(format!("parent commit {commit} wasn't tested")),
+                    Some(Reason::Parent) => {
+                        out.push(format!("parent commit {commit} wasn't tested"))
+                    }
                     _ => {}
                 }
-                match (s(obj, "revert"), s(obj, "reason")) {
+                match (s(obj, "revert"), reason) {
                     (Some(rev), _) => {
                         out.push(format!("testing commit {commit} with {rev} reverted"))
                     }
-                    (None, Some("more_runs")) => {
+                    (None, Some(Reason::MoreRuns)) => {
                         out.push(format!("testing commit {commit} again, for more evidence"))
                     }
                     (None, _) => out.push(format!("testing commit {commit}")),
                 }
             }
-            "build" => {
+            RecordKind::Build => {
                 if let Some(c) = s(obj, "compiler") {
                     out.push(format!("compiler: {c}"));
                 }
@@ -150,14 +155,14 @@ impl Log {
                     );
                 }
             }
-            "verdict" => {
+            RecordKind::Verdict => {
                 let v = s(obj, "verdict").unwrap_or("?");
                 if let Some(same) = s(obj, "same_signature_as") {
                     out.push(format!("same signature as {same}, verdict reused"));
                 }
                 out.push(format!("# git bisect {v} {commit}"));
             }
-            "error" => out.push(format!(
+            RecordKind::Error => out.push(format!(
                 "{}: {}: {}",
                 s(obj, "tool").unwrap_or("?"),
                 s(obj, "error").unwrap_or("error"),
@@ -318,7 +323,7 @@ pub fn report(result: &Object, inputs: &ReportInputs) -> Vec<String> {
 /// The classification fields of a `run` record, if it is one. A run without
 /// `crashed` (hand-written, older) is taken as crashed when its outcome is.
 fn run_class(obj: &Object) -> Option<kbisect_records::Classification> {
-    if s(obj, "kind") != Some("run") {
+    if RecordKind::of(obj) != RecordKind::Run {
         return None;
     }
     let mut obj = obj.clone();
@@ -350,7 +355,10 @@ pub fn target_crash(journal: &[Object], titles: &[String]) -> Option<(String, Op
 /// when a run shows the target bug, `bug_gone` when runs were ok and none
 /// showed it, else `not_tested`.
 pub fn revert_check(records: &[Object], targets: &[String]) -> &'static str {
-    let Some(build) = records.iter().find(|r| s(r, "kind") == Some("build")) else {
+    let Some(build) = records
+        .iter()
+        .find(|r| RecordKind::of(r) == RecordKind::Build)
+    else {
         return "not_tested";
     };
     if !flag(build, "ok") {
@@ -364,7 +372,7 @@ pub fn revert_check(records: &[Object], targets: &[String]) -> &'static str {
         "bug_remains"
     } else if records
         .iter()
-        .any(|r| s(r, "kind") == Some("run") && s(r, "outcome") == Some("ok"))
+        .any(|r| RecordKind::of(r) == RecordKind::Run && s(r, "outcome") == Some("ok"))
     {
         "bug_gone"
     } else {

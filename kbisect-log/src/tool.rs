@@ -3,7 +3,7 @@
 //! ([`revert_check`]). `main` parses the command line and calls one.
 
 use kbisect_records::jsonl::{self, InputError, WriteError};
-use kbisect_records::{kind_of, Object, EXIT_OK, EXIT_USAGE};
+use kbisect_records::{Object, RecordKind, EXIT_OK, EXIT_USAGE};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -77,7 +77,7 @@ pub fn report<R: BufRead, W: Write>(
             Ok(obj) => obj,
             Err(e) => return bad_input(&e),
         };
-        if kind_of(&obj) == Some("result") {
+        if RecordKind::of(&obj) == RecordKind::Result {
             let culprit = obj
                 .get("culprit")
                 .and_then(|c| c.get("commit"))

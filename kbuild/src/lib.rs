@@ -29,13 +29,13 @@ use config::{Base, ConfigSpec};
 use error::{ErrorKind, Failure};
 use kbisect_records::jsonl::{Reader, WriteError, Writer};
 use kbisect_records::{
-    kind_of, merge, parse, Build, Kind, Next, EXIT_FAILURE, EXIT_OK, EXIT_USAGE,
+    merge, parse_named, Build, Next, RecordKind, TestPlan, EXIT_FAILURE, EXIT_OK, EXIT_USAGE,
 };
 use make::{Limits, MakeSetup};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -147,7 +147,17 @@ pub fn build_records<R: BufRead, W: Write>(
     mut input: Reader<R>,
     out: &mut Writer<W>,
 ) -> i32 {
-    while let Some(item) = input.next() {
+    loop {
+        // While kbuild waits for input a signal ends it at once (main
+        // registers the exit on this flag): nothing is being built, and a
+        // record read after the signal must not start a build.
+        builder.waiting_for_input.store(true, Ordering::SeqCst);
+        let item = input.next();
+        builder.waiting_for_input.store(false, Ordering::SeqCst);
+        if builder.interrupted.load(Ordering::SeqCst) {
+            return EXIT_FAILURE;
+        }
+        let Some(item) = item else { break };
         let obj = match item {
             Ok(obj) => obj,
             Err(e) => {
@@ -155,13 +165,13 @@ pub fn build_records<R: BufRead, W: Write>(
                 return EXIT_USAGE;
             }
         };
-        if kind_of(&obj) != Some(Next::KIND) {
+        if RecordKind::of(&obj) != RecordKind::Next {
             if let Err(e) = out.write(&obj) {
                 return write_failed(e);
             }
             continue;
         }
-        let next: Next = match parse(&obj) {
+        let next: Next = match parse_named(&obj) {
             Ok(n) => n,
             Err(e) => {
                 eprintln!(
@@ -174,16 +184,20 @@ pub fn build_records<R: BufRead, W: Write>(
         };
         let req = Request {
             commit: next.commit.clone(),
-            revert: next.revert.clone(),
+            revert: next.plan.revert.clone(),
         };
-        let rec = builder.build(&req);
+        let mut rec = builder.build(&req);
+        // The plan goes on to ktest and bisect-step as it came, but for the
+        // revert, which is written resolved when it resolves.
+        rec.plan = TestPlan {
+            revert: rec.plan.revert.take().or(next.plan.revert),
+            ..next.plan
+        };
         if let Err(e) = out.write(&merge(&obj, &rec)) {
             return write_failed(e);
         }
         if rec.error.as_deref() == Some(ErrorKind::Interrupted.as_str())
-            || builder
-                .interrupted
-                .load(std::sync::atomic::Ordering::SeqCst)
+            || builder.interrupted.load(Ordering::SeqCst)
         {
             return EXIT_FAILURE;
         }
@@ -198,6 +212,8 @@ pub struct Builder {
     identities: HashMap<String, Result<String, Failure>>,
     warned_revs: HashSet<String>,
     interrupted: Arc<AtomicBool>,
+    /// True while [`build_records`] waits for its next input record.
+    pub waiting_for_input: Arc<AtomicBool>,
 }
 
 /// What a resolved request is built with.
@@ -217,6 +233,7 @@ impl Builder {
             identities: HashMap::new(),
             warned_revs: HashSet::new(),
             interrupted,
+            waiting_for_input: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -228,6 +245,14 @@ impl Builder {
             commit: req.commit.clone(),
             ..Default::default()
         };
+        // Records name commits by full sha, failed builds too (bisect-step
+        // rejects a ref), so resolve what resolves before anything can fail.
+        if let Ok(repo) = self.repo() {
+            if let Ok(commit) = repo.resolve(&req.commit) {
+                record.commit = commit;
+            }
+            record.plan.revert = req.revert.as_deref().and_then(|r| repo.resolve(r).ok());
+        }
         match self.plan(req) {
             Err(f) => fill_failure(&mut record, &f),
             Ok(plan) => {
@@ -235,9 +260,7 @@ impl Builder {
                 record.compiler = Some(plan.identity.clone());
                 record.cc = Some(plan.compiler.name.clone());
                 record.kernel_release = Some(self.opts.kernel_release.clone());
-                if let Some(r) = &plan.revert {
-                    record.extra.insert("revert".into(), r.clone().into());
-                }
+                record.plan.revert = plan.revert.clone();
                 match self.build_planned(&plan, started) {
                     Ok(done) => {
                         record.ok = true;
@@ -265,6 +288,20 @@ impl Builder {
             record
                 .error_lines
                 .insert(0, "interrupted by a signal".into());
+        }
+        if !record.ok {
+            // The record says it for the pipe; a person running kbuild by
+            // hand reads stderr.
+            eprintln!(
+                "kbuild: {} failed: {}{}",
+                short(&record.commit),
+                record.error.as_deref().unwrap_or("error"),
+                record
+                    .error_lines
+                    .first()
+                    .map(|l| format!(": {l}"))
+                    .unwrap_or_default()
+            );
         }
         record.seconds = round_ms(started.elapsed().as_secs_f64());
         record
@@ -337,40 +374,52 @@ impl Builder {
         })
     }
 
+    /// Build a resolved request: from the cache when it has it, else
+    /// check out, configure and make, then keep the artifacts.
     fn build_planned(
         &mut self,
         plan: &Plan,
         started: Instant,
     ) -> Result<Done, (Failure, Option<PathBuf>)> {
-        let opts = &self.opts;
-        let config_hash = opts.config.hash();
-        let key = KeyParts {
+        let key = self.cache_key(plan);
+        let cache = Cache::new(
+            self.opts.cache_root.join("builds"),
+            self.opts.cache_max_bytes,
+        );
+        if self.opts.use_cache {
+            if let Some(done) = cached_build(&cache, &key, plan) {
+                return Ok(done);
+            }
+        }
+        let built = self.make_kernel(plan, started)?;
+        if !self.opts.use_cache {
+            return Ok(built.in_build_dir());
+        }
+        self.keep_in_cache(&cache, &key, plan, built)
+    }
+
+    /// The artifact cache key of a plan under these options.
+    fn cache_key(&self, plan: &Plan) -> String {
+        let config_hash = self.opts.config.hash();
+        KeyParts {
             commit: &plan.commit,
             revert: plan.revert.as_deref(),
             config_hash: &config_hash,
             compiler_identity: &plan.identity,
             cc: &plan.compiler.name,
-            kernel_release: &opts.kernel_release,
+            kernel_release: &self.opts.kernel_release,
         }
-        .key();
-        let cache = Cache::new(opts.cache_root.join("builds"), opts.cache_max_bytes);
-        if opts.use_cache {
-            if let Some(e) = cache.lookup(&key) {
-                eprintln!(
-                    "kbuild: {} cached ({})",
-                    short(&plan.commit),
-                    e.dir.display()
-                );
-                return Ok(Done {
-                    kernel: e.kernel(),
-                    vmlinux: e.vmlinux(),
-                    config: e.config(),
-                    log: e.log(),
-                    missing_options: e.meta.missing_options.clone(),
-                    cached: true,
-                });
-            }
-        }
+        .key()
+    }
+
+    /// Check the plan out in the build dir's worktree and make the kernel
+    /// there (holding the build dir's lock throughout).
+    fn make_kernel(
+        &self,
+        plan: &Plan,
+        started: Instant,
+    ) -> Result<Built, (Failure, Option<PathBuf>)> {
+        let opts = &self.opts;
         let d = &opts.build_dir;
         let no_log = |f: Failure| (f, None);
         std::fs::create_dir_all(d.join("logs"))
@@ -382,25 +431,7 @@ impl Builder {
         std::fs::create_dir_all(&obj)
             .map_err(|e| no_log(io_fail(ErrorKind::CheckoutFailed, &obj, e)))?;
         clean_after_unfinished_build(&obj);
-
-        eprintln!(
-            "kbuild: {}{} checking out",
-            short(&plan.commit),
-            plan.revert
-                .as_deref()
-                .map(|r| format!(" (revert {})", short(r)))
-                .unwrap_or_default()
-        );
-        let repo = match self.repo.as_ref() {
-            Some(Ok(r)) => r,
-            _ => {
-                return Err(no_log(Failure::new(
-                    ErrorKind::NotARepo,
-                    "repository not open",
-                )))
-            }
-        };
-        worktree::prepare(repo, &src, &plan.commit, plan.revert.as_deref()).map_err(no_log)?;
+        self.check_out(plan, &src).map_err(no_log)?;
 
         let log = d.join("logs").join(match &plan.revert {
             Some(r) => format!("{}-revert-{}.log", plan.commit, short(r)),
@@ -411,24 +442,11 @@ impl Builder {
         std::fs::write(&marker, format!("{}\n", std::process::id()))
             .map_err(|e| no_log(io_fail(ErrorKind::CheckoutFailed, &marker, e)))?;
 
-        let mut vars = MakeSetup::deterministic_vars(&opts.kernel_release);
-        vars.extend(plan.compiler.make_vars(opts.ccache));
-        let mut env = Vec::new();
-        if opts.ccache {
-            env.push(("CCACHE_DIR".to_string(), path_string(&opts.ccache_dir)));
-            // Paths under the worktree hash as relative, so two build dirs
-            // share ccache hits.
-            env.push(("CCACHE_BASEDIR".to_string(), path_string(d)));
-            env.push(("CCACHE_NOHASHDIR".to_string(), "1".to_string()));
-            // `gcc` and `gcc-12` are one binary under two names; hashing the
-            // compiler's content (not its path and mtime) lets them share hits.
-            env.push(("CCACHE_COMPILERCHECK".to_string(), "content".to_string()));
-        }
         let setup = MakeSetup {
-            src: src.clone(),
+            src,
             obj: obj.clone(),
-            vars,
-            env,
+            vars: self.make_vars(plan),
+            env: self.make_env(),
             jobs: opts.jobs,
             log: log.clone(),
         };
@@ -461,44 +479,92 @@ impl Builder {
         let _ = std::fs::remove_file(&marker);
         eprintln!("kbuild: {label} built in {build_seconds:.0}s");
 
-        let kernel = obj.join("arch/x86/boot/bzImage");
-        let vmlinux = obj.join("vmlinux");
-        let config = obj.join(".config");
-        if !kernel.is_file() || !vmlinux.is_file() {
+        let built = Built {
+            kernel: obj.join("arch/x86/boot/bzImage"),
+            vmlinux: obj.join("vmlinux"),
+            config: obj.join(".config"),
+            log,
+            missing_options,
+            build_seconds,
+        };
+        if !built.kernel.is_file() || !built.vmlinux.is_file() {
             return Err((
                 Failure::new(
                     ErrorKind::BuildFailed,
                     "make succeeded but left no bzImage/vmlinux",
                 ),
-                Some(log),
+                Some(built.log),
             ));
         }
-        if !opts.use_cache {
-            return Ok(Done {
-                kernel,
-                vmlinux,
-                config,
-                log,
-                missing_options,
-                cached: false,
-            });
+        Ok(built)
+    }
+
+    /// Detach the worktree at the plan's commit, with its revert applied.
+    fn check_out(&self, plan: &Plan, src: &Path) -> Result<(), Failure> {
+        eprintln!(
+            "kbuild: {}{} checking out",
+            short(&plan.commit),
+            plan.revert
+                .as_deref()
+                .map(|r| format!(" (revert {})", short(r)))
+                .unwrap_or_default()
+        );
+        let repo = match self.repo.as_ref() {
+            Some(Ok(r)) => r,
+            _ => return Err(Failure::new(ErrorKind::NotARepo, "repository not open")),
+        };
+        worktree::prepare(repo, src, &plan.commit, plan.revert.as_deref())
+    }
+
+    /// make's variables: the fixed environment, then the compiler's.
+    fn make_vars(&self, plan: &Plan) -> Vec<String> {
+        let mut vars = MakeSetup::deterministic_vars(&self.opts.kernel_release);
+        vars.extend(plan.compiler.make_vars(self.opts.ccache));
+        vars
+    }
+
+    /// The environment make runs with beyond the fixed one: ccache's.
+    fn make_env(&self) -> Vec<(String, String)> {
+        let opts = &self.opts;
+        let mut env = Vec::new();
+        if opts.ccache {
+            env.push(("CCACHE_DIR".to_string(), path_string(&opts.ccache_dir)));
+            // Paths under the worktree hash as relative, so two build dirs
+            // share ccache hits.
+            env.push(("CCACHE_BASEDIR".to_string(), path_string(&opts.build_dir)));
+            env.push(("CCACHE_NOHASHDIR".to_string(), "1".to_string()));
+            // `gcc` and `gcc-12` are one binary under two names; hashing the
+            // compiler's content (not its path and mtime) lets them share hits.
+            env.push(("CCACHE_COMPILERCHECK".to_string(), "content".to_string()));
         }
+        env
+    }
+
+    /// Store a fresh build in the artifact cache (evicting over its cap);
+    /// the record then points into the cache.
+    fn keep_in_cache(
+        &self,
+        cache: &Cache,
+        key: &str,
+        plan: &Plan,
+        built: Built,
+    ) -> Result<Done, (Failure, Option<PathBuf>)> {
         let meta = Meta {
             commit: plan.commit.clone(),
             revert: plan.revert.clone(),
             compiler: plan.identity.clone(),
             cc: plan.compiler.name.clone(),
-            kernel_release: opts.kernel_release.clone(),
-            missing_options: missing_options.clone(),
-            build_seconds,
+            kernel_release: self.opts.kernel_release.clone(),
+            missing_options: built.missing_options.clone(),
+            build_seconds: built.build_seconds,
         };
         let art = Artifacts {
-            kernel: &kernel,
-            vmlinux: &vmlinux,
-            config: &config,
-            log: &log,
+            kernel: &built.kernel,
+            vmlinux: &built.vmlinux,
+            config: &built.config,
+            log: &built.log,
         };
-        let entry = cache.store(&key, &art, &meta).map_err(|e| {
+        let entry = cache.store(key, &art, &meta).map_err(|e| {
             let kind = if error::is_disk_full(&e) {
                 ErrorKind::DiskFull
             } else {
@@ -509,10 +575,10 @@ impl Builder {
                     kind,
                     format!("storing artifacts in {}: {e}", cache.dir.display()),
                 ),
-                Some(log.clone()),
+                Some(built.log.clone()),
             )
         })?;
-        for gone in cache.evict(&key) {
+        for gone in cache.evict(key) {
             eprintln!("kbuild: cache over its cap, evicted {gone}");
         }
         Ok(Done {
@@ -520,9 +586,51 @@ impl Builder {
             vmlinux: entry.vmlinux(),
             config: entry.config(),
             log: entry.log(),
-            missing_options,
+            missing_options: built.missing_options,
             cached: false,
         })
+    }
+}
+
+/// The cached artifacts of this key, if the cache has them.
+fn cached_build(cache: &Cache, key: &str, plan: &Plan) -> Option<Done> {
+    let e = cache.lookup(key)?;
+    eprintln!(
+        "kbuild: {} cached ({})",
+        short(&plan.commit),
+        e.dir.display()
+    );
+    Some(Done {
+        kernel: e.kernel(),
+        vmlinux: e.vmlinux(),
+        config: e.config(),
+        log: e.log(),
+        missing_options: e.meta.missing_options.clone(),
+        cached: true,
+    })
+}
+
+/// What make left in the object dir.
+struct Built {
+    kernel: PathBuf,
+    vmlinux: PathBuf,
+    config: PathBuf,
+    log: PathBuf,
+    missing_options: Vec<String>,
+    build_seconds: f64,
+}
+
+impl Built {
+    /// The answer without the cache: paths into the build dir.
+    fn in_build_dir(self) -> Done {
+        Done {
+            kernel: self.kernel,
+            vmlinux: self.vmlinux,
+            config: self.config,
+            log: self.log,
+            missing_options: self.missing_options,
+            cached: false,
+        }
     }
 }
 
@@ -723,5 +831,70 @@ mod tests {
             .unwrap()
             .to_string_lossy()
             .starts_with("linux-"));
+    }
+
+    /// A repository with one commit tagged `v6.2`; returns its sha.
+    fn one_commit_repo(dir: &Path) -> String {
+        let repo = git2::Repository::init(dir).unwrap();
+        let tree = repo.treebuilder(None).unwrap().write().unwrap();
+        let tree = repo.find_tree(tree).unwrap();
+        let who = git2::Signature::now("t", "t@example.invalid").unwrap();
+        let oid = repo
+            .commit(Some("HEAD"), &who, &who, "first", &tree, &[])
+            .unwrap();
+        let commit = repo.find_object(oid, None).unwrap();
+        repo.tag_lightweight("v6.2", &commit, false).unwrap();
+        oid.to_string()
+    }
+
+    fn test_builder(tmp: &Path, repo: &Path) -> Builder {
+        let opts = Options {
+            repo: repo.to_path_buf(),
+            config: ConfigSpec::from_args(None, &[], true).unwrap(),
+            compiler: CompilerChoice::Fixed("kbisect-no-such-compiler".into()),
+            build_dir: tmp.join("build"),
+            cache_root: tmp.join("cache"),
+            ccache: false,
+            ccache_dir: tmp.join("ccache"),
+            jobs: 1,
+            timeout: None,
+            cache_max_bytes: 0,
+            use_cache: false,
+            kernel_release: DEFAULT_KERNEL_RELEASE.into(),
+        };
+        Builder::new(opts, Arc::new(AtomicBool::new(false)))
+    }
+
+    #[test]
+    fn failure_records_name_the_resolved_sha() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        let sha = one_commit_repo(&repo);
+        let mut builder = test_builder(tmp.path(), &repo);
+        for rev in ["v6.2", "HEAD"] {
+            let rec = builder.build(&Request {
+                commit: rev.into(),
+                revert: Some("HEAD".into()),
+            });
+            assert!(!rec.ok);
+            assert_eq!(rec.error.as_deref(), Some("compiler_missing"), "{rec:?}");
+            assert_eq!(rec.commit, sha, "{rev}");
+            assert_eq!(rec.plan.revert.as_deref(), Some(sha.as_str()));
+        }
+        // An unknown revert fails the build, but the commit still resolves.
+        let rec = builder.build(&Request {
+            commit: "v6.2".into(),
+            revert: Some("no-such-rev".into()),
+        });
+        assert_eq!(rec.error.as_deref(), Some("unknown_commit"));
+        assert_eq!(rec.commit, sha);
+        assert_eq!(rec.plan.revert, None);
+        // What does not resolve is named as it was given.
+        let rec = builder.build(&Request {
+            commit: "no-such-rev".into(),
+            revert: None,
+        });
+        assert_eq!(rec.error.as_deref(), Some("unknown_commit"));
+        assert_eq!(rec.commit, "no-such-rev");
     }
 }

@@ -98,18 +98,24 @@ fn main() {
     let opts = options(&cli).unwrap_or_else(|m| kbisect_records::exit_usage(TOOL, m));
 
     // First ^C / SIGTERM: stop the build and report `interrupted`; a second
-    // one while still running exits at once.
+    // one while still running exits at once, and so does the first one
+    // while kbuild only waits for input (nothing to stop, nothing to report).
     let interrupted = Arc::new(AtomicBool::new(false));
+    let builder = Builder::new(opts, interrupted.clone());
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register_conditional_shutdown(
             sig,
             EXIT_FAILURE,
             interrupted.clone(),
         );
+        let _ = signal_hook::flag::register_conditional_shutdown(
+            sig,
+            EXIT_FAILURE,
+            builder.waiting_for_input.clone(),
+        );
         let _ = signal_hook::flag::register(sig, interrupted.clone());
     }
-
-    let mut builder = Builder::new(opts, interrupted.clone());
+    let mut builder = builder;
     let mut out = jsonl::Writer::stdout();
     let status = match &cli.commit {
         Some(commit) => {

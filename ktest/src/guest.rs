@@ -149,6 +149,7 @@ pub fn build(spec: &GuestSpec) -> Result<Guest, GuestError> {
         &spec.cc,
         SANITY_SOURCE.as_bytes(),
         "sanity",
+        "sanity.c",
         &spec.scratch_dir,
     )
     .map_err(|e| match e {
@@ -173,7 +174,13 @@ pub fn build(spec: &GuestSpec) -> Result<Guest, GuestError> {
     a.file("init", 0o755, INIT_SCRIPT.as_bytes());
     match &repro {
         Some((ReproKind::CSource, src)) => {
-            let bin = compile(&spec.cc, src, "repro", &spec.scratch_dir)?;
+            // Errors name the file the user gave, not ktest's copy of it.
+            let shown_as = spec
+                .repro
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "repro.c".into());
+            let bin = compile(&spec.cc, src, "repro", &shown_as, &spec.scratch_dir)?;
             a.file("repro", 0o755, &bin);
         }
         Some((ReproKind::Binary, bytes)) => a.file("repro", 0o755, bytes),
@@ -228,8 +235,15 @@ fn compiler_version(cc: &str) -> Result<String, GuestError> {
         .to_string())
 }
 
-/// Compile C `source` statically; the binary's bytes, or the compiler's error lines.
-fn compile(cc: &str, source: &[u8], name: &str, scratch: &Path) -> Result<Vec<u8>, GuestError> {
+/// Compile C `source` statically; the binary's bytes, or the compiler's
+/// error lines, with the source file named `shown_as`.
+fn compile(
+    cc: &str,
+    source: &[u8],
+    name: &str,
+    shown_as: &str,
+    scratch: &Path,
+) -> Result<Vec<u8>, GuestError> {
     fs::create_dir_all(scratch)
         .map_err(|e| GuestError::Infra(format!("cannot create {}: {e}", scratch.display())))?;
     let src = scratch.join(format!("{name}.c"));
@@ -247,8 +261,8 @@ fn compile(cc: &str, source: &[u8], name: &str, scratch: &Path) -> Result<Vec<u8
     let out = procs::run_registered(&expr)
         .map_err(|e| GuestError::Infra(format!("cannot run {cc}: {e}")))?;
     if !out.status.success() {
-        let text = String::from_utf8_lossy(&out.stderr)
-            .replace(&src.display().to_string(), &format!("{name}.c"));
+        let text =
+            String::from_utf8_lossy(&out.stderr).replace(&src.display().to_string(), shown_as);
         return Err(GuestError::ReproCompile {
             lines: compiler_error_lines(&text),
         });
@@ -404,6 +418,27 @@ mod tests {
         match build(&spec) {
             Err(GuestError::ReproCompile { lines }) => {
                 assert!(lines[0].contains("undeclared_thing"), "{lines:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn compile_errors_name_the_users_file() {
+        if duct::cmd!("gcc", "--version")
+            .stdout_null()
+            .stderr_null()
+            .run()
+            .is_err()
+        {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let source = b"int main(void) { return undeclared_thing; }\n";
+        match compile("gcc", source, "repro", "bugs/my-bug.c", dir.path()) {
+            Err(GuestError::ReproCompile { lines }) => {
+                assert!(lines[0].starts_with("bugs/my-bug.c:"), "{lines:?}");
+                assert!(!lines.iter().any(|l| l.contains("repro.c")), "{lines:?}");
             }
             other => panic!("{other:?}"),
         }

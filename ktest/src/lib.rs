@@ -17,7 +17,7 @@ pub mod procs;
 pub mod vm;
 
 use kbisect_records::jsonl::{InputError, Reader, WriteError, Writer};
-use kbisect_records::{Build, Classification, Object, Outcome, Run};
+use kbisect_records::{Build, Classification, Object, Outcome, RecordKind, Run, TestPlan};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -64,6 +64,17 @@ pub struct Config {
     pub guest_cache: PathBuf,
 }
 
+/// What is wrong with `--repro PATH`, if anything: it must be a file.
+pub fn repro_problem(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => None,
+        Ok(m) if m.is_dir() => Some("is a directory, not a reproducer file".into()),
+        Ok(_) => Some("is not a regular file".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("no such file".into()),
+        Err(e) => Some(format!("cannot be read: {e}")),
+    }
+}
+
 /// `$KBISECT_CACHE`, default `~/.cache/kbisect`.
 pub fn cache_root() -> PathBuf {
     if let Some(c) = std::env::var_os("KBISECT_CACHE").filter(|c| !c.is_empty()) {
@@ -95,11 +106,15 @@ struct Session {
     accel: Option<(Accel, String)>,
     /// Makes log names unique across ktest invocations.
     stamp: String,
+    /// A build record was bad input (answered with a `bad_input` error
+    /// record): the exit status is 2 at the end.
+    bad_input_seen: bool,
 }
 
 /// Read records from `input` and write records to `out` until the input
 /// ends. Returns the exit status: 0, or 2 when the input is not JSON lines
-/// (records before the bad line are still handled).
+/// (records before the bad line are still handled) or a build record was
+/// bad (its `bad_input` error record written, the other records handled).
 pub fn run<R: BufRead, W: Write + Send>(cfg: Config, input: Reader<R>, out: Output<W>) -> i32 {
     let scratch = match tempfile::Builder::new().prefix("ktest-").tempdir() {
         Ok(d) => d,
@@ -119,6 +134,7 @@ pub fn run<R: BufRead, W: Write + Send>(cfg: Config, input: Reader<R>, out: Outp
         guest: None,
         accel: None,
         stamp: format!("{now}-{}", std::process::id()),
+        bad_input_seen: false,
     };
     let status = session.process(input, &out);
     procs::forget_temp_dir(scratch.path());
@@ -135,12 +151,15 @@ impl Session {
         let source = input.source().to_string();
         loop {
             let obj = match input.next() {
+                // A bad build record was answered with an error record and
+                // the stream went on; the caller still learns of it.
+                None if self.bad_input_seen => return kbisect_records::EXIT_USAGE,
                 None => return kbisect_records::EXIT_OK,
                 Some(Err(e)) => return bad_input(&e),
                 Some(Ok(obj)) => obj,
             };
             let line = input.line();
-            let res = if kbisect_records::kind_of(&obj) == Some("build") {
+            let res = if RecordKind::of(&obj) == RecordKind::Build {
                 self.handle_build(&obj, &source, line, out)
             } else {
                 emit(out, &obj)
@@ -177,12 +196,17 @@ impl Session {
             };
             kbisect_records::to_object(&rec)
         };
-        let build: Build = match kbisect_records::parse(obj) {
+        let build: Build = match kbisect_records::parse_named(obj) {
             Ok(b) => b,
             Err(e) => {
                 emit(out, obj)?;
+                self.bad_input_seen = true;
                 eprintln!("{TOOL}: {source}:{line}: not a valid build record: {e}");
-                return emit(out, &error(format!("not a valid build record: {e}"), None));
+                let commit = obj.get("commit").and_then(|c| c.as_str()).map(String::from);
+                return emit(
+                    out,
+                    &error(format!("not a valid build record: {e}"), commit),
+                );
             }
         };
         emit(out, obj)?;
@@ -190,33 +214,23 @@ impl Session {
             return Ok(());
         }
         if !kbisect_records::is_full_sha(&build.commit) {
+            self.bad_input_seen = true;
             let msg = format!("commit {:?} is not a full 40-hex sha", build.commit);
             eprintln!("{TOOL}: {source}:{line}: {msg}");
             return emit(out, &error(msg, Some(build.commit.clone())));
         }
         let Some(kernel) = build.kernel.clone() else {
+            self.bad_input_seen = true;
             let msg = "build record with ok:true has no kernel field".to_string();
             eprintln!("{TOOL}: {source}:{line}: {msg}");
             return emit(out, &error(msg, Some(build.commit.clone())));
         };
-        // From the raw record: `runs` may or may not be a typed field of Build.
-        let runs = obj
-            .get("runs")
-            .and_then(|v| v.as_u64())
-            .map(|n| n.min(u32::MAX as u64) as u32)
-            .unwrap_or(self.cfg.runs);
-        let revert = obj.get("revert").filter(|v| !v.is_null()).cloned();
         // The same kernel as one already tested (bisect-step lists their
         // signatures): its verdict is known, booting it again proves nothing.
-        let known = obj
-            .get("known_signatures")
-            .and_then(|v| v.as_array())
-            .is_some_and(|list| {
-                build
-                    .signature
-                    .as_deref()
-                    .is_some_and(|sig| list.iter().any(|k| k.as_str() == Some(sig)))
-            });
+        let known = build
+            .signature
+            .as_ref()
+            .is_some_and(|sig| build.plan.known_signatures.contains(sig));
         if known {
             eprintln!(
                 "{TOOL}: {}: same signature as a kernel already tested: not booted",
@@ -224,62 +238,30 @@ impl Session {
             );
             return Ok(());
         }
-        // bisect-step sets `stop_on_target: false` while it measures the
-        // reproduction rate: then every run is wanted, crash or not.
-        let stop_on_target = obj
-            .get("stop_on_target")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(true);
-        self.test_kernel(
-            &build,
-            revert,
-            Path::new(&kernel),
-            runs,
-            stop_on_target,
-            out,
-        )
+        self.test_kernel(&build, Path::new(&kernel), out)
     }
 
     /// Boot `kernel` `runs` times and write a run record for each.
     fn test_kernel<W: Write + Send>(
         &mut self,
         build: &Build,
-        revert: Option<serde_json::Value>,
         kernel: &Path,
-        runs: u32,
-        stop_on_target: bool,
         out: &Output<W>,
     ) -> Result<(), WriteError> {
         let short = &build.commit[..12];
+        let runs = build.plan.runs.unwrap_or(self.cfg.runs);
         let base = RunBase {
             commit: build.commit.clone(),
             signature: build.signature.clone(),
-            revert,
+            revert: build.plan.revert.clone(),
         };
-        // Problems that make every run fail the same way, without a VM.
-        let mut problem: Option<(Outcome, String)> = None;
-        if let Err(why) = image::check(kernel) {
-            problem = Some((Outcome::InfraError, why));
-        }
-        if problem.is_none() {
-            if let Err(e) = self.guest() {
-                let outcome = match e {
-                    guest::GuestError::ReproCompile { .. } => Outcome::TestFailed,
-                    guest::GuestError::Infra(_) => Outcome::InfraError,
-                };
-                problem = Some((outcome, e.to_string()));
-            }
-        }
-        if let Some((outcome, detail)) = problem {
+        if let Some((outcome, detail)) = self.problem_for_every_run(kernel) {
             eprintln!(
                 "{TOOL}: {short}: {} ({} runs): {detail}",
                 outcome_name(outcome),
                 runs
             );
-            for i in 0..runs {
-                emit(out, &base.failed(i, outcome, &detail))?;
-            }
-            return Ok(());
+            return fail_every_run(out, &base, runs, outcome, &detail);
         }
         let initrd = match &self.guest {
             Some(Ok(g)) => g.initrd.clone(),
@@ -289,102 +271,70 @@ impl Session {
         let log_dir = self.cfg.log_dir.join(&build.commit);
         if let Err(e) = std::fs::create_dir_all(&log_dir) {
             let detail = format!("cannot create log directory {}: {e}", log_dir.display());
-            for i in 0..runs {
-                emit(out, &base.failed(i, Outcome::InfraError, &detail))?;
-            }
-            return Ok(());
+            return fail_every_run(out, &base, runs, Outcome::InfraError, &detail);
         }
-
         let cfg = &self.cfg;
-        let heartbeat = heartbeat_seconds(cfg.no_output_timeout);
-        let spec = vm::VmSpec {
-            qemu: cfg.qemu.clone(),
-            kernel: kernel.to_path_buf(),
-            initrd,
-            cmdline: cmdline::build(
-                cfg.timeout_run.as_secs().max(1),
-                heartbeat,
-                false,
-                &cfg.cmdline,
-            ),
-            mem_mb: cfg.mem_mb,
-            smp: cfg.smp,
-            accel,
-        };
-        let limits = vm::Limits {
-            boot: cfg.timeout_boot,
-            run: cfg.timeout_run,
-            no_output: cfg.no_output_timeout,
-        };
         let jobs = cfg.jobs.max(1).min(runs.max(1) as usize);
         eprintln!(
             "{TOOL}: {short}: {runs} run(s), {jobs} at a time, {} ({})",
             accel.as_str(),
             self.accel.as_ref().map(|a| a.1.as_str()).unwrap_or("")
         );
-        let next = AtomicU32::new(0);
-        let target_seen = AtomicBool::new(false);
-        let (tx, rx) = mpsc::channel::<Object>();
-        let scratch = &self.scratch;
-        let stamp = &self.stamp;
-        let targets = &cfg.targets;
-        let mut write_error = None;
-        std::thread::scope(|s| {
-            for _ in 0..jobs {
-                let tx = tx.clone();
-                let (next, target_seen, spec, base, log_dir) =
-                    (&next, &target_seen, &spec, &base, &log_dir);
-                s.spawn(move || loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= runs || procs::is_interrupted() {
-                        return;
-                    }
-                    let rec = if target_seen.load(Ordering::SeqCst) {
-                        base.failed(
-                            i,
-                            Outcome::Skipped,
-                            "not started: another run showed the target bug",
-                        )
-                    } else {
-                        let log = log_dir.join(format!("run{i}-{stamp}.log"));
-                        let rec =
-                            one_run(spec, limits, base, i, &log, scratch, targets, target_seen);
-                        if stop_on_target && rec.class.same_bug == Some(true) {
-                            target_seen.store(true, Ordering::SeqCst);
-                        }
-                        base.ran(&rec, !targets.is_empty())
-                    };
-                    if tx.send(rec).is_err() {
-                        return;
-                    }
-                });
-            }
-            drop(tx);
-            for rec in rx {
-                eprintln!(
-                    "{TOOL}: {short}: run {}: {}{}",
-                    rec.get("run").and_then(|v| v.as_u64()).unwrap_or(0),
-                    rec.get("outcome").and_then(|v| v.as_str()).unwrap_or("?"),
-                    rec.get("title")
-                        .and_then(|v| v.as_str())
-                        .map(|t| format!(" ({t})"))
-                        .unwrap_or_default()
-                );
-                if write_error.is_none() {
-                    if let Err(e) = emit(out, &rec) {
-                        write_error = Some(e);
-                        // Stop the other VMs: nobody will read their records.
-                        target_seen.store(true, Ordering::SeqCst);
-                    }
-                }
-            }
-        });
-        match write_error {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        let batch = Batch {
+            spec: self.vm_spec(kernel, initrd, accel),
+            limits: vm::Limits {
+                boot: cfg.timeout_boot,
+                run: cfg.timeout_run,
+                no_output: cfg.no_output_timeout,
+            },
+            base,
+            runs,
+            jobs,
+            // bisect-step sets `stop_on_target: false` while it measures
+            // the reproduction rate: then every run is wanted, crash or not.
+            stop_on_target: build.plan.stop_on_target.unwrap_or(true),
+            log_dir,
+            scratch: &self.scratch,
+            stamp: &self.stamp,
+            targets: &cfg.targets,
+        };
+        run_batch(&batch, short, out)
     }
 
+    /// A problem that makes every run fail the same way, so that no VM is
+    /// started: a kernel image that is not one, a guest that cannot be made.
+    fn problem_for_every_run(&mut self, kernel: &Path) -> Option<(Outcome, String)> {
+        if let Err(why) = image::check(kernel) {
+            return Some((Outcome::InfraError, why));
+        }
+        if let Err(e) = self.guest() {
+            let outcome = match e {
+                guest::GuestError::ReproCompile { .. } => Outcome::TestFailed,
+                guest::GuestError::Infra(_) => Outcome::InfraError,
+            };
+            return Some((outcome, e.to_string()));
+        }
+        None
+    }
+
+    /// The VM every run of `kernel` boots.
+    fn vm_spec(&self, kernel: &Path, initrd: PathBuf, accel: Accel) -> vm::VmSpec {
+        let cfg = &self.cfg;
+        vm::VmSpec {
+            qemu: cfg.qemu.clone(),
+            kernel: kernel.to_path_buf(),
+            initrd,
+            cmdline: cmdline::build(
+                cfg.timeout_run.as_secs().max(1),
+                heartbeat_seconds(cfg.no_output_timeout),
+                false,
+                &cfg.cmdline,
+            ),
+            mem_mb: cfg.mem_mb,
+            smp: cfg.smp,
+            accel,
+        }
+    }
     /// The guest image, built on first use.
     fn guest(&mut self) -> Result<&guest::Guest, guest::GuestError> {
         if self.guest.is_none() {
@@ -428,6 +378,121 @@ impl Session {
         }
         self.accel.as_ref().map(|a| a.0).unwrap_or(Accel::Tcg)
     }
+}
+
+/// Write the same failed run record for every run index.
+fn fail_every_run<W: Write + Send>(
+    out: &Output<W>,
+    base: &RunBase,
+    runs: u32,
+    outcome: Outcome,
+    detail: &str,
+) -> Result<(), WriteError> {
+    for i in 0..runs {
+        emit(out, &base.failed(i, outcome, detail))?;
+    }
+    Ok(())
+}
+
+/// The runs of one kernel, as they are handed to the VM threads.
+struct Batch<'a> {
+    spec: vm::VmSpec,
+    limits: vm::Limits,
+    base: RunBase,
+    runs: u32,
+    jobs: usize,
+    stop_on_target: bool,
+    log_dir: PathBuf,
+    scratch: &'a Path,
+    stamp: &'a str,
+    targets: &'a [String],
+}
+
+/// Run the batch, `jobs` VMs at a time, and write each run record as it
+/// finishes. Once a run shows the target bug (with --target, unless the
+/// plan says not to stop), runs not started are written as skipped and
+/// running VMs are told to stop.
+fn run_batch<W: Write + Send>(
+    batch: &Batch,
+    short: &str,
+    out: &Output<W>,
+) -> Result<(), WriteError> {
+    let next = AtomicU32::new(0);
+    let target_seen = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<Object>();
+    let mut write_error = None;
+    std::thread::scope(|s| {
+        for _ in 0..batch.jobs {
+            let tx = tx.clone();
+            let (next, target_seen) = (&next, &target_seen);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= batch.runs || procs::is_interrupted() {
+                    return;
+                }
+                let rec = if target_seen.load(Ordering::SeqCst) {
+                    batch.base.failed(
+                        i,
+                        Outcome::Skipped,
+                        "not started: another run showed the target bug",
+                    )
+                } else {
+                    run_one_of(batch, i, target_seen)
+                };
+                if tx.send(rec).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(tx);
+        for rec in rx {
+            eprintln!(
+                "{TOOL}: {short}: run {}: {}{}",
+                rec.get("run").and_then(|v| v.as_u64()).unwrap_or(0),
+                rec.get("outcome").and_then(|v| v.as_str()).unwrap_or("?"),
+                rec.get("title")
+                    .and_then(|v| v.as_str())
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default()
+            );
+            if write_error.is_none() {
+                if let Err(e) = emit(out, &rec) {
+                    write_error = Some(e);
+                    // Stop the other VMs: nobody will read their records.
+                    target_seen.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+    });
+    match write_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Run `i` of the batch: boot it, and raise `target_seen` when it shows
+/// the target bug and the batch stops there.
+fn run_one_of(batch: &Batch, i: u32, target_seen: &AtomicBool) -> Object {
+    let log = batch.log_dir.join(format!("run{i}-{}.log", batch.stamp));
+    let rec = one_run(
+        &batch.spec,
+        batch.limits,
+        &batch.base,
+        i,
+        &log,
+        batch.scratch,
+        batch.targets,
+        target_seen,
+    );
+    // Only --target stops early; the target rule is the one bisect-step
+    // judges by.
+    if batch.stop_on_target
+        && !batch.targets.is_empty()
+        && crashclass::counts_as_target(&rec.class, batch.targets) == Some(true)
+    {
+        target_seen.store(true, Ordering::SeqCst);
+    }
+    batch.base.ran(&rec, !batch.targets.is_empty())
 }
 
 /// Does KVM work here? /dev/kvm must open, and a probe boot of the kernel
@@ -509,7 +574,7 @@ struct RunBase {
     signature: Option<String>,
     /// The build record's `revert`, copied so that runs of a kernel with a
     /// revert are not mistaken for runs of the plain commit.
-    revert: Option<serde_json::Value>,
+    revert: Option<String>,
 }
 
 impl RunBase {
@@ -520,6 +585,10 @@ impl RunBase {
             signature: self.signature.clone(),
             run,
             outcome,
+            plan: TestPlan {
+                revert: self.revert.clone(),
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
@@ -540,14 +609,22 @@ impl RunBase {
         obj
     }
 
-    /// The record as written, with the build's `revert` carried over.
+    /// The record as written.
     fn object(&self, rec: &Run) -> Object {
-        let mut obj = kbisect_records::to_object(rec);
-        if let Some(r) = &self.revert {
-            obj.insert("revert".into(), r.clone());
-        }
-        obj
+        kbisect_records::to_object(rec)
     }
+}
+
+/// Why the console log of a run is missing or short, when it is: the
+/// guest printed but the log could not be written (a full `--log-dir`).
+/// Without this the run would say `log: null` and nobody would know why.
+fn log_lost(obs: &vm::Observation, log: &Path, kept: bool) -> Option<String> {
+    let error = obs.log_error.as_deref()?;
+    Some(format!(
+        "console log {} {}: {error}",
+        log.display(),
+        if kept { "is incomplete" } else { "was lost" }
+    ))
 }
 
 /// Boot one VM, classify its console and decide its outcome.
@@ -575,10 +652,20 @@ fn one_run(
     if !kept {
         let _ = std::fs::remove_file(log);
     }
+    let detail = match log_lost(&obs, log, kept) {
+        None => d.detail,
+        Some(lost) => {
+            eprintln!("{TOOL}: warning: run {i}: {lost}");
+            Some(match d.detail {
+                Some(detail) => format!("{detail}; {lost}"),
+                None => lost,
+            })
+        }
+    };
     Run {
         log: kept.then(|| log.display().to_string()),
         accel: Some(spec.accel.as_str().to_string()),
-        detail: d.detail,
+        detail,
         boot_seconds: obs.repro_start_seconds.map(round3),
         iterations: obs.iterations,
         class: d.class,
@@ -607,9 +694,122 @@ mod tests {
     }
 
     #[test]
+    fn a_repro_directory_is_named_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            repro_problem(dir.path()).as_deref(),
+            Some("is a directory, not a reproducer file")
+        );
+        assert_eq!(
+            repro_problem(&dir.path().join("gone.c")).as_deref(),
+            Some("no such file")
+        );
+        let file = dir.path().join("r.c");
+        std::fs::write(&file, "int main(void) { return 0; }\n").unwrap();
+        assert_eq!(repro_problem(&file), None);
+    }
+
+    #[test]
     fn heartbeat_is_inside_the_silence_limit() {
         assert_eq!(heartbeat_seconds(Duration::from_secs(60)), 10);
         assert_eq!(heartbeat_seconds(Duration::from_secs(6)), 2);
         assert_eq!(heartbeat_seconds(Duration::from_secs(1)), 1);
+    }
+
+    fn test_config(dir: &Path) -> Config {
+        Config {
+            repro: None,
+            runs: 8,
+            jobs: 1,
+            targets: vec![],
+            timeout_boot: Duration::from_secs(1),
+            timeout_run: Duration::from_secs(1),
+            no_output_timeout: Duration::from_secs(1),
+            mem_mb: 64,
+            smp: 1,
+            accel: AccelChoice::Tcg,
+            cmdline: vec![],
+            qemu: dir.join("no-qemu"),
+            busybox: dir.join("no-busybox"),
+            cc: "false".into(),
+            log_dir: dir.join("logs"),
+            guest_cache: dir.join("guests"),
+        }
+    }
+
+    /// Run ktest over `input` (no VM is ever started: every record is bad
+    /// or not a build); returns the exit status and the records written.
+    fn run_over(input: &str) -> (i32, Vec<Object>) {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Arc::new(Mutex::new(Writer::new(Vec::new())));
+        let reader = Reader::new(std::io::Cursor::new(input.to_string()), "builds.jsonl");
+        let status = run(test_config(dir.path()), reader, out.clone());
+        let bytes = Arc::try_unwrap(out)
+            .ok()
+            .unwrap()
+            .into_inner()
+            .unwrap()
+            .into_inner();
+        let records = String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (status, records)
+    }
+
+    fn errors(records: &[Object]) -> Vec<&Object> {
+        records.iter().filter(|r| r["kind"] == "error").collect()
+    }
+
+    #[test]
+    fn bad_build_records_are_reported_and_exit_2() {
+        let sha = "a".repeat(40);
+        let input = format!(
+            "{{\"kind\":\"build\",\"commit\":42,\"ok\":true,\"kernel\":\"k\"}}\n\
+             {{\"kind\":\"build\",\"commit\":\"v6.2\",\"ok\":true,\"kernel\":\"k\"}}\n\
+             {{\"kind\":\"build\",\"commit\":\"{sha}\",\"ok\":true,\"kernel\":42}}\n\
+             {{\"kind\":\"build\",\"commit\":\"{sha}\",\"ok\":true}}\n\
+             {{\"kind\":\"verdict\",\"commit\":\"{sha}\",\"verdict\":\"good\"}}\n"
+        );
+        let (status, records) = run_over(&input);
+        assert_eq!(status, kbisect_records::EXIT_USAGE);
+        let errs = errors(&records);
+        assert_eq!(errs.len(), 4, "{records:?}");
+        for (e, line) in errs.iter().zip(1..) {
+            assert_eq!(e["error"], "bad_input");
+            assert_eq!(e["file"], "builds.jsonl");
+            assert_eq!(e["line"], line);
+        }
+        assert!(errs[0]["message"].as_str().unwrap().contains("`commit`"));
+        assert!(errs[2]["message"].as_str().unwrap().contains("`kernel`"));
+        // Every record is still echoed, the last one too.
+        assert_eq!(records.last().unwrap()["kind"], "verdict");
+    }
+
+    #[test]
+    fn bad_runs_is_named_bad_input_not_the_default() {
+        let sha = "b".repeat(40);
+        for runs in ["-1", "\"x\"", "1.5"] {
+            let input = format!(
+                "{{\"kind\":\"build\",\"commit\":\"{sha}\",\"ok\":true,\"kernel\":\"k\",\"runs\":{runs}}}\n"
+            );
+            let (status, records) = run_over(&input);
+            assert_eq!(status, kbisect_records::EXIT_USAGE, "runs {runs}");
+            let errs = errors(&records);
+            assert_eq!(errs.len(), 1, "runs {runs}: {records:?}");
+            let msg = errs[0]["message"].as_str().unwrap();
+            assert!(msg.contains("field `runs`"), "{msg}");
+            assert_eq!(errs[0]["line"], 1);
+            assert!(!records.iter().any(|r| r["kind"] == "run"), "{records:?}");
+        }
+    }
+
+    #[test]
+    fn good_input_exits_0() {
+        let input = "{\"kind\":\"next\",\"commit\":\"x\"}\n";
+        let (status, records) = run_over(input);
+        assert_eq!(status, kbisect_records::EXIT_OK);
+        assert_eq!(records.len(), 1);
     }
 }

@@ -97,11 +97,8 @@ struct Args {
 fn main() {
     let args = Args::parse();
     if let Some(r) = &args.repro {
-        if !r.is_file() {
-            kbisect_records::exit_usage(
-                ktest::TOOL,
-                format!("--repro {}: no such file", r.display()),
-            );
+        if let Some(why) = ktest::repro_problem(r) {
+            kbisect_records::exit_usage(ktest::TOOL, format!("--repro {}: {why}", r.display()));
         }
     }
     if args.jobs == Some(0) {

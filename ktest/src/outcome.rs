@@ -180,6 +180,7 @@ mod tests {
             qemu_stderr: String::new(),
             live_state: LiveState::Quiet,
             seconds: 1.0,
+            log_error: None,
         }
     }
 

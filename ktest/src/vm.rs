@@ -155,6 +155,9 @@ pub struct Observation {
     pub live_state: LiveState,
     /// Wall seconds of the run.
     pub seconds: f64,
+    /// The first error writing the console log (a full `--log-dir`): the
+    /// log on disk is then short or empty.
+    pub log_error: Option<String>,
 }
 
 impl Observation {
@@ -171,6 +174,7 @@ impl Observation {
             qemu_stderr: String::new(),
             live_state: LiveState::Quiet,
             seconds: 0.0,
+            log_error: None,
         }
     }
 }
@@ -211,7 +215,7 @@ fn watch(
     stop: &AtomicBool,
     started: Instant,
 ) -> Observation {
-    let mut log = match File::create(log_path) {
+    let log = match File::create(log_path) {
         Ok(f) => f,
         Err(e) => {
             return Observation::new(Ending::SpawnFailed(format!(
@@ -242,46 +246,7 @@ fn watch(
 
     let (tx, rx) = mpsc::channel::<Event>();
     let reader = qemu.clone();
-    let pump = std::thread::spawn(move || {
-        // Copy the console to the log as it comes and cut it into lines.
-        let mut buf = [0u8; 8192];
-        let mut line = Vec::new();
-        let mut offset = 0u64;
-        let mut line_start = 0u64;
-        loop {
-            let n = match (&*reader).read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            let _ = log.write_all(&buf[..n]);
-            let mut partial = false;
-            for &b in &buf[..n] {
-                offset += 1;
-                if b == b'\n' {
-                    let mut l = std::mem::take(&mut line);
-                    if l.last() == Some(&b'\r') {
-                        l.pop();
-                    }
-                    if tx.send(Event::Line(line_start, l)).is_err() {
-                        return;
-                    }
-                    line_start = offset;
-                    partial = false;
-                } else {
-                    line.push(b);
-                    partial = true;
-                }
-            }
-            if partial && tx.send(Event::Partial).is_err() {
-                return;
-            }
-        }
-        if !line.is_empty() {
-            let _ = tx.send(Event::Line(line_start, line));
-        }
-        let _ = log.flush();
-        let _ = tx.send(Event::Eof);
-    });
+    let pump = std::thread::spawn(move || pump_console(&*reader, log, tx));
 
     let mut obs = Observation::new(Ending::Exited);
     let mut detector = LiveDetector::new();
@@ -305,32 +270,15 @@ fn watch(
                     }
                     LiveState::Quiet => {}
                 }
-                let text = String::from_utf8_lossy(&line);
-                let Some(pos) = text.find(MARKER) else {
+                // As before the split: limits are looked at after markers
+                // and quiet ticks, not after every console line.
+                let Some(word) = marker_word(&line) else {
                     continue;
                 };
-                let word = text[pos + MARKER.len()..].trim().to_string();
                 let elapsed = started.elapsed().as_secs_f64();
-                if word == "booted" {
-                    if obs.booted_offset.is_none() {
-                        obs.booted_offset = Some(offset);
-                        obs.boot_seconds = Some(elapsed);
-                        booted_at = Some(Instant::now());
-                    }
-                } else if word == "repro-start" {
-                    obs.repro_start_seconds.get_or_insert(elapsed);
-                } else if word == "probe-done" {
-                    break Ending::ProbeDone;
-                } else if let Some(rest) = word.strip_prefix("sanity-failed") {
-                    break Ending::SanityFailed(rest.trim_start_matches(':').trim().to_string());
-                } else if let Some(rest) = word.strip_prefix("repro-cannot-run") {
-                    break Ending::ReproCannotRun(rest.trim().to_string());
-                } else if let Some(rest) = word.strip_prefix("done") {
-                    obs.iterations = rest
-                        .trim()
-                        .strip_prefix("iterations=")
-                        .and_then(|n| n.parse().ok());
-                    break Ending::Done;
+                if let Some(ending) = guest_marker(&mut obs, &word, offset, elapsed, &mut booted_at)
+                {
+                    break ending;
                 }
             }
             Ok(Event::Partial) => last_output = Instant::now(),
@@ -340,23 +288,14 @@ fn watch(
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        let now = Instant::now();
-        if let Some(t) = report_started_at {
-            if now - t > REPORT_GRACE {
-                break Ending::ReportComplete;
-            }
-            continue;
-        }
-        if stop.load(Ordering::Relaxed) {
-            break Ending::Stopped;
-        }
-        if now - last_output > limits.no_output {
-            break Ending::NoOutput;
-        }
-        match booted_at {
-            None if now - started > limits.boot => break Ending::BootTimeout,
-            Some(b) if now - b > limits.run + RUN_GRACE => break Ending::RunTimeUp,
-            _ => {}
+        let clock = Clock {
+            started,
+            last_output,
+            booted_at,
+            report_started_at,
+        };
+        if let Some(ending) = clock.ending(limits, stop) {
+            break ending;
         }
     };
 
@@ -368,7 +307,7 @@ fn watch(
         procs::kill_groups(&qemu.pids());
         let _ = qemu.kill();
     }
-    let _ = pump.join();
+    obs.log_error = pump.join().ok().flatten();
     // Lines the pump sent after we stopped listening still count as output.
     while let Ok(ev) = rx.try_recv() {
         if let Event::Line(offset, line) = ev {
@@ -387,6 +326,127 @@ fn watch(
     obs.live_state = state;
     obs.ending = ending;
     obs
+}
+
+/// Copy the console to the log as it comes and cut it into lines for the
+/// watcher. Returns the first error writing the log.
+fn pump_console(mut console: impl Read, mut log: File, tx: mpsc::Sender<Event>) -> Option<String> {
+    let mut buf = [0u8; 8192];
+    let mut line = Vec::new();
+    let mut offset = 0u64;
+    let mut line_start = 0u64;
+    let mut log_error: Option<String> = None;
+    loop {
+        let n = match console.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if let Err(e) = log.write_all(&buf[..n]) {
+            log_error.get_or_insert_with(|| e.to_string());
+        }
+        let mut partial = false;
+        for &b in &buf[..n] {
+            offset += 1;
+            if b == b'\n' {
+                let mut l = std::mem::take(&mut line);
+                if l.last() == Some(&b'\r') {
+                    l.pop();
+                }
+                if tx.send(Event::Line(line_start, l)).is_err() {
+                    return log_error;
+                }
+                line_start = offset;
+                partial = false;
+            } else {
+                line.push(b);
+                partial = true;
+            }
+        }
+        if partial && tx.send(Event::Partial).is_err() {
+            return log_error;
+        }
+    }
+    if !line.is_empty() {
+        let _ = tx.send(Event::Line(line_start, line));
+    }
+    if let Err(e) = log.flush() {
+        log_error.get_or_insert_with(|| e.to_string());
+    }
+    let _ = tx.send(Event::Eof);
+    log_error
+}
+
+/// The WORD of a guest marker line (`@@kbisect@@ WORD`), if it is one.
+fn marker_word(line: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(line);
+    let pos = text.find(MARKER)?;
+    Some(text[pos + MARKER.len()..].trim().to_string())
+}
+
+/// Take in the guest marker `word`, from the line at byte `offset`,
+/// `elapsed` seconds after QEMU started; the run's ending when the marker
+/// ends it.
+fn guest_marker(
+    obs: &mut Observation,
+    word: &str,
+    offset: u64,
+    elapsed: f64,
+    booted_at: &mut Option<Instant>,
+) -> Option<Ending> {
+    if word == "booted" {
+        if obs.booted_offset.is_none() {
+            obs.booted_offset = Some(offset);
+            obs.boot_seconds = Some(elapsed);
+            *booted_at = Some(Instant::now());
+        }
+    } else if word == "repro-start" {
+        obs.repro_start_seconds.get_or_insert(elapsed);
+    } else if word == "probe-done" {
+        return Some(Ending::ProbeDone);
+    } else if let Some(rest) = word.strip_prefix("sanity-failed") {
+        return Some(Ending::SanityFailed(
+            rest.trim_start_matches(':').trim().to_string(),
+        ));
+    } else if let Some(rest) = word.strip_prefix("repro-cannot-run") {
+        return Some(Ending::ReproCannotRun(rest.trim().to_string()));
+    } else if let Some(rest) = word.strip_prefix("done") {
+        obs.iterations = rest
+            .trim()
+            .strip_prefix("iterations=")
+            .and_then(|n| n.parse().ok());
+        return Some(Ending::Done);
+    }
+    None
+}
+
+/// When things happened in a run, for its time limits.
+struct Clock {
+    started: Instant,
+    last_output: Instant,
+    booted_at: Option<Instant>,
+    report_started_at: Option<Instant>,
+}
+
+impl Clock {
+    /// The ending a limit (or a stop request) gives the run now, if any.
+    /// A report being printed has its own grace and no other limit.
+    fn ending(&self, limits: Limits, stop: &AtomicBool) -> Option<Ending> {
+        let now = Instant::now();
+        if let Some(t) = self.report_started_at {
+            return (now - t > REPORT_GRACE).then_some(Ending::ReportComplete);
+        }
+        if stop.load(Ordering::Relaxed) {
+            return Some(Ending::Stopped);
+        }
+        if now - self.last_output > limits.no_output {
+            return Some(Ending::NoOutput);
+        }
+        match self.booted_at {
+            None if now - self.started > limits.boot => Some(Ending::BootTimeout),
+            Some(b) if now - b > limits.run + RUN_GRACE => Some(Ending::RunTimeUp),
+            _ => None,
+        }
+    }
 }
 
 /// Have the kernel kill QEMU if the thread that started it goes away, so
@@ -560,5 +620,41 @@ mod tests {
         assert_eq!(at("-cpu"), "host");
         assert_eq!(at("-m"), "256M");
         assert!(a.contains(&"-no-reboot".to_string()));
+    }
+
+    #[test]
+    fn a_log_that_cannot_be_written_is_reported() {
+        let full = Path::new("/dev/full");
+        if std::fs::OpenOptions::new().write(true).open(full).is_err() {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let spec = VmSpec {
+            qemu: fake_qemu(
+                d.path(),
+                "echo 'Linux version 6.1'; echo '@@kbisect@@ booted'",
+            ),
+            kernel: "k".into(),
+            initrd: "i".into(),
+            cmdline: String::new(),
+            mem_mb: 64,
+            smp: 1,
+            accel: Accel::Tcg,
+        };
+        let limits = Limits {
+            boot: Duration::from_secs(20),
+            run: Duration::from_secs(20),
+            no_output: Duration::from_secs(10),
+        };
+        let obs = run(
+            &spec,
+            limits,
+            full,
+            &d.path().join("err"),
+            &AtomicBool::new(false),
+        );
+        assert!(obs.output_bytes > 0);
+        let err = obs.log_error.expect("the write error is kept");
+        assert!(err.contains("No space left"), "{err}");
     }
 }

@@ -2,28 +2,26 @@
 //! name survive a parse / serialise round trip; see `docs/protocol.md` for
 //! the meaning of every field, its unit, and an example line.
 
-use crate::{Kind, Object};
+use crate::{Direction, Kind, Object, Reason, Status};
 use serde::{Deserialize, Serialize};
 
 fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// `kind: "next"` — the next commit to build and test, made by bisect-step.
+/// The fields bisect-step puts in a `next` record for kbuild and ktest:
+/// they travel `next` → `build` (kbuild) → `run` (ktest, `revert` only),
+/// flattened, so each is a plain top-level field of those records.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Next {
-    /// Full 40-hex sha of the commit to test.
-    pub commit: String,
-    /// The commit's subject line.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
+pub struct TestPlan {
     /// Why this commit: `start`, `release`, `bisect`, `more_runs`, `parent`, `revert_check`.
-    #[serde(default)]
-    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
     /// The release tag being tested, when `reason` is `release`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release: Option<String>,
-    /// Full sha of a commit to revert on top of `commit` before building (culprit check).
+    /// Full sha of a commit to revert on top of `commit` before building
+    /// (culprit check); kbuild writes it resolved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revert: Option<String>,
     /// How many VM runs are worth doing on this commit now.
@@ -38,6 +36,31 @@ pub struct Next {
     /// takes the verdict of the commit that had it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub known_signatures: Vec<String>,
+}
+
+impl TestPlan {
+    /// The names of the plan's fields in a record, for messages and checks.
+    pub const FIELDS: [&'static str; 6] = [
+        "reason",
+        "release",
+        "revert",
+        "runs",
+        "stop_on_target",
+        "known_signatures",
+    ];
+}
+
+/// `kind: "next"` — the next commit to build and test, made by bisect-step.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Next {
+    /// Full 40-hex sha of the commit to test.
+    pub commit: String,
+    /// The commit's subject line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// What to build and how to test it, carried on into `build`.
+    #[serde(flatten)]
+    pub plan: TestPlan,
     /// Candidate commits left after this one is tested (as git bisect counts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revisions_left: Option<u64>,
@@ -104,6 +127,9 @@ pub struct Build {
     /// Seconds the build took (0 when cached).
     #[serde(default)]
     pub seconds: f64,
+    /// The `next` record's plan, carried through (revert resolved).
+    #[serde(flatten)]
+    pub plan: TestPlan,
     #[serde(flatten)]
     pub extra: Object,
 }
@@ -250,6 +276,10 @@ pub struct Run {
     pub class: Classification,
     #[serde(default)]
     pub seconds: f64,
+    /// The build's plan as far as a run needs it: ktest sets only `revert`,
+    /// so runs of a kernel built with a revert are told apart.
+    #[serde(flatten)]
+    pub plan: TestPlan,
     #[serde(flatten)]
     pub extra: Object,
 }
@@ -323,7 +353,7 @@ pub struct Start {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub target: Vec<String>,
     /// `cause` or `fix`.
-    pub direction: String,
+    pub direction: Direction,
     /// Stop when the culprit's posterior probability reaches this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f64>,
@@ -354,9 +384,9 @@ pub struct CommitRef {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct BisectResult {
     /// `found`, `inconclusive`, `bug_at_oldest_release`, `no_bug_at_bad`, `error`.
-    pub status: String,
+    pub status: Status,
     /// `cause` or `fix`.
-    pub direction: String,
+    pub direction: Direction,
     /// The first bad (cause) or first fixed (fix) commit, when found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub culprit: Option<CommitRef>,
@@ -437,7 +467,7 @@ impl Kind for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{merge, parse};
+    use crate::{merge, parse, RecordKind};
     use serde_json::json;
 
     #[test]
@@ -504,5 +534,170 @@ mod tests {
         assert_eq!(obj["outcome"], "crashed");
         let back: Run = parse(&obj).unwrap();
         assert_eq!(back.class.title.as_deref(), Some("WARNING in kvm_wait"));
+    }
+
+    fn sha(c: char) -> String {
+        c.to_string().repeat(40)
+    }
+
+    #[test]
+    fn unknown_reason_round_trips() {
+        let raw = json!({"kind":"next","commit":sha('a'),"reason":"rerun_later","seconds":0.0});
+        let obj = raw.as_object().unwrap().clone();
+        let next: Next = parse(&obj).unwrap();
+        assert_eq!(next.plan.reason, Some(Reason::Other("rerun_later".into())));
+        assert_eq!(crate::to_object(&next), obj);
+        let known: Next = parse(
+            json!({"commit":sha('a'),"reason":"more_runs"})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(known.plan.reason, Some(Reason::MoreRuns));
+    }
+
+    #[test]
+    fn plan_travels_next_build_run() {
+        let next = Next {
+            commit: sha('a'),
+            plan: TestPlan {
+                reason: Some(Reason::RevertCheck),
+                release: Some("v6.2".into()),
+                revert: Some(sha('b')),
+                runs: Some(7),
+                stop_on_target: Some(false),
+                known_signatures: vec!["f".repeat(64)],
+            },
+            ..Default::default()
+        };
+        let next_obj = crate::to_object(&next);
+        // kbuild: the plan read typed and written into the build record.
+        let parsed: Next = parse(&next_obj).unwrap();
+        let build = Build {
+            commit: parsed.commit.clone(),
+            ok: true,
+            plan: parsed.plan.clone(),
+            ..Default::default()
+        };
+        let build_obj = merge(&next_obj, &build);
+        for field in TestPlan::FIELDS {
+            assert_eq!(build_obj[field], next_obj[field], "{field}");
+        }
+        let build_back: Build = parse(&build_obj).unwrap();
+        assert_eq!(build_back.plan, next.plan);
+        // The plan's fields are taken by the plan, not left in `extra`.
+        for field in TestPlan::FIELDS {
+            assert!(!build_back.extra.contains_key(field), "{field}");
+        }
+        // ktest: a run carries the revert.
+        let run = Run {
+            commit: build_back.commit.clone(),
+            plan: TestPlan {
+                revert: build_back.plan.revert.clone(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let run_obj = crate::to_object(&run);
+        assert_eq!(run_obj["revert"], json!(sha('b')));
+        assert!(!run_obj.contains_key("reason") && !run_obj.contains_key("runs"));
+        let run_back: Run = parse(&run_obj).unwrap();
+        assert_eq!(run_back.plan.revert, Some(sha('b')));
+    }
+
+    #[test]
+    fn a_record_without_plan_fields_gains_none() {
+        let raw = json!({"kind":"build","commit":sha('c'),"ok":false,"error":"build_failed","seconds":1.5});
+        let obj = raw.as_object().unwrap().clone();
+        let build: Build = parse(&obj).unwrap();
+        assert_eq!(build.plan, TestPlan::default());
+        assert_eq!(crate::to_object(&build), obj);
+    }
+
+    #[test]
+    fn status_and_direction_are_the_plain_strings() {
+        let result = BisectResult {
+            status: Status::BugAtOldestRelease,
+            direction: Direction::Fix,
+            ..Default::default()
+        };
+        let obj = crate::to_object(&result);
+        assert_eq!(obj["status"], "bug_at_oldest_release");
+        assert_eq!(obj["direction"], "fix");
+        let mut odd = obj.clone();
+        odd.insert("status".into(), json!("half_found"));
+        let back: BisectResult = parse(&odd).unwrap();
+        assert_eq!(back.status, Status::Other("half_found".into()));
+        assert_eq!(crate::to_object(&back)["status"], "half_found");
+    }
+
+    #[test]
+    fn bad_plan_values_name_their_field() {
+        for (field, value) in [
+            ("runs", json!(-1)),
+            ("runs", json!("x")),
+            ("stop_on_target", json!(3)),
+        ] {
+            let mut obj = json!({"kind":"build","commit":sha('d'),"ok":true,"kernel":"bzImage"})
+                .as_object()
+                .unwrap()
+                .clone();
+            obj.insert(field.into(), value);
+            let err = crate::parse_named::<Build>(&obj).unwrap_err();
+            assert_eq!(err.field.as_deref(), Some(field));
+            assert!(
+                err.to_string().starts_with(&format!("field `{field}`: ")),
+                "{err}"
+            );
+        }
+        let obj = json!({"kind":"build","commit":42,"ok":true})
+            .as_object()
+            .unwrap()
+            .clone();
+        let err = crate::parse_named::<Build>(&obj).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("commit"));
+        let obj = json!({"kind":"build","ok":true})
+            .as_object()
+            .unwrap()
+            .clone();
+        let err = crate::parse_named::<Build>(&obj).unwrap_err();
+        assert_eq!(err.to_string(), "missing field `commit`");
+    }
+
+    #[test]
+    fn record_kind_agrees_with_the_types() {
+        assert_eq!(
+            RecordKind::of(&crate::to_object(&Next::default())),
+            RecordKind::Next
+        );
+        assert_eq!(
+            RecordKind::of(&crate::to_object(&Build::default())),
+            RecordKind::Build
+        );
+        assert_eq!(
+            RecordKind::of(&crate::to_object(&Run::default())),
+            RecordKind::Run
+        );
+        assert_eq!(
+            RecordKind::of(&crate::to_object(&Start::default())),
+            RecordKind::Start
+        );
+        assert_eq!(
+            RecordKind::of(&crate::to_object(&BisectResult::default())),
+            RecordKind::Result
+        );
+        assert_eq!(
+            RecordKind::of(&crate::to_object(&Error::default())),
+            RecordKind::Error
+        );
+        assert_eq!(
+            RecordKind::of(&crate::to_object(&Crash::default())),
+            RecordKind::Crash
+        );
+        assert_eq!(
+            RecordKind::of(&crate::to_object(&Signature::default())),
+            RecordKind::Signature
+        );
+        assert_eq!(RecordKind::of(&Object::new()), RecordKind::Other);
     }
 }

@@ -10,9 +10,11 @@
 pub mod bug;
 pub mod jsonl;
 pub mod kinds;
+pub mod values;
 
 pub use bug::{BugKind, EXIT_CANNOT_TEST};
 pub use kinds::*;
+pub use values::*;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -44,6 +46,62 @@ pub fn kind_of(obj: &Object) -> Option<&str> {
 /// the typed value again loses nothing.
 pub fn parse<T: DeserializeOwned>(obj: &Object) -> Result<T, serde_json::Error> {
     serde_json::from_value(Value::Object(obj.clone()))
+}
+
+/// Why a raw record is not a valid typed one, naming the field at fault
+/// when one can be found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field whose value (or absence) made the record invalid.
+    pub field: Option<String>,
+    /// serde's message.
+    pub message: String,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            // serde's "missing field `x`" names it already.
+            Some(field) if !self.message.contains(&format!("`{field}`")) => {
+                write!(f, "field `{field}`: {}", self.message)
+            }
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// [`parse`], with an error that names the field at fault: serde's own
+/// message for a value says what was wrong ("invalid value: integer `-1`,
+/// expected u32") but not where. The field is found by parsing again
+/// without each field in turn. Only done on error, so the common path
+/// costs one parse.
+pub fn parse_named<T: DeserializeOwned>(obj: &Object) -> Result<T, FieldError> {
+    let err = match parse::<T>(obj) {
+        Ok(t) => return Ok(t),
+        Err(e) => e.to_string(),
+    };
+    let without = |k: &str| {
+        let mut rest = obj.clone();
+        rest.remove(k);
+        parse::<T>(&rest)
+    };
+    // An optional field at fault: the record parses without it. Else a
+    // required one: without it, that field is all that is missing.
+    let field = obj
+        .keys()
+        .find(|k| without(k).is_ok())
+        .or_else(|| {
+            obj.keys().find(|k| {
+                without(k).is_err_and(|e| e.to_string() == format!("missing field `{k}`"))
+            })
+        })
+        .cloned();
+    Err(FieldError {
+        field,
+        message: err,
+    })
 }
 
 /// Serialise a typed record to a raw object with its `kind` set.
