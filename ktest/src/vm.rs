@@ -262,24 +262,24 @@ fn watch(
                 state = detector.feed_line(&line);
                 match state {
                     LiveState::ReportComplete => break Ending::ReportComplete,
+                    // Markers printed while a report is being printed
+                    // cannot end the run: the report wins.
                     LiveState::ReportStarted => {
                         report_started_at.get_or_insert_with(Instant::now);
-                        // Markers printed while a report is being printed
-                        // cannot end the run: the report wins.
-                        continue;
                     }
-                    LiveState::Quiet => {}
+                    LiveState::Quiet => {
+                        if let Some(word) = marker_word(&line) {
+                            let elapsed = started.elapsed().as_secs_f64();
+                            if let Some(ending) =
+                                guest_marker(&mut obs, &word, offset, elapsed, &mut booted_at)
+                            {
+                                break ending;
+                            }
+                        }
+                    }
                 }
-                // As before the split: limits are looked at after markers
-                // and quiet ticks, not after every console line.
-                let Some(word) = marker_word(&line) else {
-                    continue;
-                };
-                let elapsed = started.elapsed().as_secs_f64();
-                if let Some(ending) = guest_marker(&mut obs, &word, offset, elapsed, &mut booted_at)
-                {
-                    break ending;
-                }
+                // Every line falls through to the limits below: a guest
+                // that floods the console must still time out.
             }
             Ok(Event::Partial) => last_output = Instant::now(),
             Ok(Event::Eof) | Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -490,6 +490,15 @@ mod tests {
     }
 
     fn watch_fake(body: &str, no_output: u64, stop: bool) -> (Observation, String) {
+        let limits = Limits {
+            boot: Duration::from_secs(20),
+            run: Duration::from_secs(20),
+            no_output: Duration::from_secs(no_output),
+        };
+        watch_fake_within(body, limits, stop)
+    }
+
+    fn watch_fake_within(body: &str, limits: Limits, stop: bool) -> (Observation, String) {
         let d = tempfile::tempdir().unwrap();
         let spec = VmSpec {
             qemu: fake_qemu(d.path(), body),
@@ -499,11 +508,6 @@ mod tests {
             mem_mb: 64,
             smp: 1,
             accel: Accel::Tcg,
-        };
-        let limits = Limits {
-            boot: Duration::from_secs(20),
-            run: Duration::from_secs(20),
-            no_output: Duration::from_secs(no_output),
         };
         let log = d.path().join("log");
         let obs = run(
@@ -531,6 +535,22 @@ mod tests {
         assert!(obs.repro_start_seconds.is_some());
         assert!(obs.seconds < 10.0, "killed at once, not after the sleep");
         assert!(log.contains("done iterations=7"));
+    }
+
+    /// A console that never stops talking must not hold off the limits.
+    #[test]
+    fn a_flooding_guest_still_times_out() {
+        let flood = "while :; do echo 'random: crng init chatter'; done";
+        let limits = Limits {
+            boot: Duration::from_secs(2),
+            run: Duration::from_secs(2),
+            no_output: Duration::from_secs(10),
+        };
+        let (obs, _) = watch_fake_within(flood, limits, false);
+        assert_eq!(obs.ending, Ending::BootTimeout);
+        assert!(obs.seconds < 8.0, "{}", obs.seconds);
+        let (obs, _) = watch_fake_within(flood, limits, true);
+        assert_eq!(obs.ending, Ending::Stopped);
     }
 
     #[test]
