@@ -150,6 +150,17 @@ impl Facts {
         self.by_commit.entry(oid).or_default()
     }
 
+    /// The facts a build or run of `oid` adds to: the revert check's when
+    /// the kernel was `oid` with `revert` reverted, else the commit's own.
+    fn built_mut(&mut self, oid: Oid, revert: Option<Oid>) -> &mut CommitFacts {
+        if revert.is_some() {
+            self.revert_seen = true;
+            &mut self.revert
+        } else {
+            self.commit_mut(oid)
+        }
+    }
+
     /// Take one record (from the journal or stdin). Returns false for
     /// records that are not kept (our own `next`/`result` echoed back).
     pub fn ingest(&mut self, obj: &Object, from_journal: bool) -> bool {
@@ -172,12 +183,7 @@ impl Facts {
                 };
                 let revert = obj.get("revert").and_then(|v| v.as_str()).and_then(oid_of);
                 self.context = Some((oid, revert));
-                let f = if revert.is_some() {
-                    self.revert_seen = true;
-                    &mut self.revert
-                } else {
-                    self.commit_mut(oid)
-                };
+                let f = self.built_mut(oid, revert);
                 f.builds += 1;
                 if b.cached {
                     f.cached_builds += 1;
@@ -216,12 +222,7 @@ impl Facts {
                 } else {
                     self.infra_in_a_row = 0;
                 }
-                let f = if revert.is_some() {
-                    self.revert_seen = true;
-                    &mut self.revert
-                } else {
-                    self.commit_mut(oid)
-                };
+                let f = self.built_mut(oid, revert);
                 f.vm_runs += 1;
                 f.run_seconds += r.seconds;
                 if f.signature.is_none() {
