@@ -303,6 +303,28 @@ fn locked_step(
 /// read-only journal; a journal not made yet is created empty.
 /// True with the file when this call created the journal.
 fn lock_journal(path: &PathBuf, err: &mut dyn Write) -> Result<(fs::File, bool), Failure> {
+    loop {
+        let (file, created) = lock_journal_file(path, err)?;
+        // A first call that failed removes the empty journal it made (see
+        // step) while holding its lock: a call that waited on that file
+        // holds a lock on nothing and tries again.
+        if journal_is(path, &file) {
+            return Ok((file, created));
+        }
+    }
+}
+
+/// True when `path` still names the file `file` has open.
+fn journal_is(path: &PathBuf, file: &fs::File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(path), file.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Open (or create empty) and lock the journal once.
+fn lock_journal_file(path: &PathBuf, err: &mut dyn Write) -> Result<(fs::File, bool), Failure> {
     let name = path.display();
     let mut created = false;
     let file = match fs::File::open(path) {
