@@ -385,13 +385,14 @@ fn start_of(journal: &Journal, opts: &Options) -> Result<(Start, bool), Failure>
     }
     let mut s = parse::<Start>(first)
         .map_err(|e| usage(format!("{}:1: bad start record: {e}", journal_name(opts))))?;
-    check_against_journal(&s, opts).map_err(usage)?;
     if let Some(r) = &opts.repo {
-        // The repository may have moved; the range has not.
+        // The repository may have moved; the range has not. The journal's
+        // commits must be in the one named now (Engine::new checks them).
         s.repo = fs::canonicalize(r)
             .map(|p| p.display().to_string())
             .unwrap_or(r.clone());
     }
+    check_against_journal(&s, opts).map_err(usage)?;
     Ok((s, false))
 }
 

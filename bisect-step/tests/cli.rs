@@ -327,3 +327,38 @@ fn a_corrupted_report_with_the_target_title_is_not_the_target_bug() {
     assert!(!text.contains("target bug in 1 of 1 runs"), "{text}");
     assert!(!err.contains("# git bisect bad"), "{err}");
 }
+
+/// Issue 13, defect 4: a moved repository named with `--repo` on resume is
+/// the one opened (the journal's path no longer exists); one without the
+/// journal's commits is a named error.
+#[test]
+fn resume_with_repo_opens_the_moved_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    let j = dir.path().join("j.jsonl");
+    let o = opts(&h, &j, bad, 0);
+    let (code, first, err) = step(&o, "");
+    assert_eq!(code, 0, "{err}");
+    std::fs::rename(dir.path().join("repo"), dir.path().join("moved")).unwrap();
+    let resumed = Options {
+        journal: Some(j.clone()),
+        repo: Some(dir.path().join("moved").display().to_string()),
+        ..Default::default()
+    };
+    let (code, again, err) = step(&resumed, "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(again[0]["commit"], first[0]["commit"]);
+    // Another repository: the journal's bad commit is not there.
+    let other = History::new(&dir.path().join("other")).unwrap();
+    let wrong = Options {
+        repo: Some(other.repo.path().display().to_string()),
+        ..resumed
+    };
+    let (code, _, err) = step(&wrong, "");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!("bad commit {} is not in", h.commits[bad])),
+        "{err}"
+    );
+}
