@@ -141,6 +141,23 @@ impl Policy<'_> {
         )
     }
 
+    /// A person's verdict on a commit outside the range (a good commit or
+    /// an ancestor of one: the only commits a record may name besides the
+    /// range) that says otherwise than the good end: the bug present, for a
+    /// cause bisection; absent, for a fix. The range's own verdicts meet
+    /// the posterior, where a contradiction leaves no candidate; these
+    /// would be ignored.
+    fn verdict_against_good(&self, g: &Graph) -> Option<Oid> {
+        let good_end_buggy = self.dir == Direction::Fix;
+        self.facts.order.iter().copied().find(|oid| {
+            g.node(oid).is_none()
+                && self.facts.by_commit[oid]
+                    .evidence
+                    .hard
+                    .is_some_and(|present| present != good_end_buggy)
+        })
+    }
+
     /// The reproduction rate the next commit is chosen with. Answers given
     /// as plain verdicts (a person or a script saying good or bad, no VM
     /// run anywhere and no `--repro-rate`) are certain: choosing with the
@@ -247,6 +264,14 @@ impl Policy<'_> {
             return BisectDecision::Error {
                 error: "empty_range",
                 message: "no commit between good and bad".into(),
+            };
+        }
+        if let Some(commit) = self.verdict_against_good(g) {
+            return BisectDecision::Error {
+                error: "contradictory_verdicts",
+                message: format!(
+                    "the verdict on {commit} contradicts the good commits: it is one of them or an ancestor"
+                ),
             };
         }
         let mut walker = Walker::new(n);

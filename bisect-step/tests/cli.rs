@@ -362,3 +362,46 @@ fn resume_with_repo_opens_the_moved_repository() {
         "{err}"
     );
 }
+
+fn verdict(h: &History, x: usize, word: &str) -> String {
+    format!(
+        "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"{word}\"}}\n",
+        h.commits[x]
+    )
+}
+
+/// Issue 13, defect 12: `bad` on the good commit or one of its ancestors
+/// contradicts the good end as `good` on bad contradicts the bad end (for
+/// `--fix`, `good` there); it was stored and ignored.
+#[test]
+fn a_verdict_against_the_good_end_is_contradictory() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    for (name, fix, good, judged, word) in [
+        ("good", false, 5, 5, "bad"),
+        ("ancestor", false, 5, 0, "bad"),
+        ("fix", true, 5, 0, "good"),
+    ] {
+        let mut o = opts(&h, &dir.path().join(format!("{name}.jsonl")), bad, good);
+        o.fix = fix;
+        let (code, _, err) = step(&o, "");
+        assert_eq!(code, 0, "{err}");
+        // Settle the start commit by verdict, then the contradiction.
+        let (start, start_word) = if fix { (good, "bad") } else { (bad, "bad") };
+        let input = verdict(&h, start, start_word) + &verdict(&h, judged, word);
+        let (code, out, err) = step(&o, &input);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert_eq!(out[0]["kind"], "result", "{name}: {:?}", out[0]);
+        assert_eq!(
+            out[0]["error"], "contradictory_verdicts",
+            "{name}: {:?}",
+            out[0]
+        );
+    }
+    // A good on bad stays what it was.
+    let o = opts(&h, &dir.path().join("bad.jsonl"), bad, 5);
+    step(&o, "");
+    let (_, out, _) = step(&o, &verdict(&h, bad, "good"));
+    assert_eq!(out[0]["error"], "contradictory_verdicts", "{:?}", out[0]);
+}
