@@ -104,7 +104,12 @@ pub fn check_record(obj: &Object) -> Result<bool, RecordError> {
         Some("verdict") => {
             parse::<Verdict>(obj).map_err(|e| RecordError(format!("bad verdict record: {e}")))?;
         }
-        None => return Err(RecordError("record has no `kind`".into())),
+        None => {
+            return Err(RecordError(match obj.get("kind") {
+                None => "record has no `kind`".into(),
+                Some(k) => format!("`kind` is not a string: {k}"),
+            }))
+        }
         _ => return Ok(false),
     }
     Ok(true)

@@ -405,3 +405,20 @@ fn a_verdict_against_the_good_end_is_contradictory() {
     let (_, out, _) = step(&o, &verdict(&h, bad, "good"));
     assert_eq!(out[0]["error"], "contradictory_verdicts", "{:?}", out[0]);
 }
+
+/// Issue 13, defect 18c: a `kind` that is not a string is named as such,
+/// with its line.
+#[test]
+fn a_kind_that_is_not_a_string_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    let o = opts(&h, &dir.path().join("j.jsonl"), bad, 0);
+    step(&o, "");
+    let (code, _, err) = step(&o, "{\"kind\":\"crash\"}\n{\"kind\":5}\n");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("<stdin>:2: `kind` is not a string: 5"),
+        "{err}"
+    );
+}
