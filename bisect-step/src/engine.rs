@@ -15,12 +15,13 @@ use crate::facts::{oid_of, Facts};
 pub use crate::facts::{CommitFacts, RecordError};
 use crate::graph::Graph;
 use crate::model::Direction;
-use crate::policy::{BisectDecision, CulpritRepoFacts, Policy, ReleaseDecision, MAX_RELEASES};
+use crate::policy::{CulpritRepoFacts, Policy, Settled, Step, MAX_RELEASES};
 pub use crate::render::Decision;
 use crate::render::Render;
 use anyhow::{anyhow, Context, Result};
 use git2::{Oid, Repository};
-use kbisect_records::{Object, Start, Verdict, VerdictValue};
+use kbisect_records::{Object, Start};
+use std::ops::ControlFlow::{Break, Continue};
 use std::time::Instant;
 
 /// The bisection over one repository.
@@ -173,10 +174,6 @@ impl Engine {
         }
     }
 
-    fn f(&self, oid: Oid) -> CommitFacts {
-        self.facts.of(oid)
-    }
-
     /// The policy over the facts as they stand.
     fn policy(&self) -> Policy<'_> {
         Policy {
@@ -193,7 +190,7 @@ impl Engine {
         let t0 = Instant::now();
         let mut log = Vec::new();
         let verdicts = self.verdicts(&mut log);
-        let mut d = self.decide_action(&mut log)?;
+        let mut d = self.decide_action()?;
         let secs = t0.elapsed().as_secs_f64();
         if !d.done {
             d.action.insert("seconds".into(), serde_json::json!(secs));
@@ -203,85 +200,26 @@ impl Engine {
         Ok(d)
     }
 
-    /// Verdict records for commits with new records since their last verdict.
+    /// Verdict records for commits with new records since their last
+    /// verdict (the policy judges, render writes); every such commit is
+    /// judged up to here.
     fn verdicts(&mut self, log: &mut Vec<String>) -> Vec<Object> {
-        let mut out = Vec::new();
-        let sigs = self.policy().tested_signatures();
-        for oid in self.facts.order.clone() {
-            let f = self.f(oid);
-            if !f.dirty {
-                continue;
-            }
-            let mut v = Verdict {
-                commit: oid.to_string(),
-                verdict: VerdictValue::Skip,
-                reason: None,
-                runs: f.evidence.crashes + f.evidence.oks,
-                target_crashes: f.evidence.crashes,
-                other_crashes: f.other_crashes.clone(),
-                boot_failures: f.boot_failures,
-                test_failures: f.test_failures,
-                infra_errors: f.infra_errors,
-                same_signature_as: None,
-                by: Some("bisect-step".into()),
-                seconds: 0.0,
-                extra: Object::new(),
-            };
-            if let Some(why) = f.untestable() {
-                v.reason = Some(why);
-            } else if f.evidence.crashes > 0 {
-                v.verdict = VerdictValue::Bad;
-                v.reason = Some(format!(
-                    "target bug in {} of {} runs",
-                    f.evidence.crashes,
-                    f.evidence.crashes + f.evidence.oks
-                ));
-                if f.evidence.oks > 0 {
-                    log.push("reproducer seems to be flaky".into());
-                }
-            } else if f.evidence.oks > 0 {
-                v.verdict = VerdictValue::Good;
-                v.reason = Some(format!("no target crash in {} runs", f.evidence.oks));
-            } else if let Some(other) = self.policy().same_signature(oid, &f, &sigs) {
-                let of = self.f(other);
-                v.verdict = if of.evidence.crashes > 0 {
-                    VerdictValue::Bad
-                } else {
-                    VerdictValue::Good
-                };
-                v.same_signature_as = Some(other.to_string());
-                v.reason = Some(format!("same build signature as {other}, not booted"));
-            } else {
-                // Nothing to judge yet (only infra errors, or a build).
-                if let Some(f) = self.facts.by_commit.get_mut(&oid) {
-                    f.dirty = false;
-                }
-                continue;
-            }
-            if let Some(f) = self.facts.by_commit.get_mut(&oid) {
-                f.dirty = false;
-            }
-            if !f.other_crashes.is_empty() {
-                log.push(format!(
-                    "unrelated crashes at {oid} (not evidence): {}",
-                    f.other_crashes.join(", ")
-                ));
-            }
-            let word = match v.verdict {
-                VerdictValue::Good => "good",
-                VerdictValue::Bad => "bad",
-                VerdictValue::Skip => "skip",
-            };
-            log.push(format!("# git bisect {word} {oid}"));
-            out.push(kbisect_records::to_object(&v));
+        let judged = self.policy().judgements();
+        let out = judged
+            .iter()
+            .map(|(oid, j)| self.render().verdict(*oid, j, log))
+            .collect();
+        for f in self.facts.by_commit.values_mut() {
+            f.dirty = false;
         }
         out
     }
 
-    fn decide_action(&mut self, log: &mut Vec<String>) -> Result<Decision> {
-        let log0 = std::mem::take(log);
-        if let Some(d) = self.policy().start_phase() {
-            return Ok(self.render().start_phase(d, log0));
+    /// The policy's step, phase by phase, with what each phase needs from
+    /// the repository gathered on the way.
+    fn decide_action(&mut self) -> Result<Decision> {
+        if let Some(step) = self.policy().start_phase() {
+            return Ok(self.render().step(step, self.bad));
         }
         // Phase 2: releases, newest to oldest, until one is good.
         if self.goods.is_empty() {
@@ -292,16 +230,19 @@ impl Engine {
                 MAX_RELEASES,
             )?;
             match self.policy().releases_phase(&tags) {
-                ReleaseDecision::Good(g) => self.goods = vec![g],
-                ReleaseDecision::Test { commit, tag, runs } => {
-                    return Ok(self.render().release_test(commit, tag, runs, log0));
-                }
-                ReleaseDecision::NoGood { oldest_bad } => {
-                    return Ok(self.render().no_good_release(oldest_bad, log0));
-                }
+                Continue(g) => self.goods = vec![g],
+                Break(step) => return Ok(self.render().step(step, self.bad)),
             }
         }
-        self.bisect(log0)
+        self.graph()?;
+        let (_, g) = self.graph.take().expect("graph loaded");
+        let settled = self.policy().bisect(&g);
+        self.graph = Some((self.goods.clone(), g));
+        let step = match settled {
+            Continue(s) => self.conclude(s)?,
+            Break(step) => step,
+        };
+        Ok(self.render().step(step, self.bad))
     }
 
     fn graph(&mut self) -> Result<&Graph> {
@@ -316,52 +257,15 @@ impl Engine {
         Ok(&self.graph.as_ref().expect("graph just loaded").1)
     }
 
-    /// Phase 3 to 5: bisection, the parent, the revert check, the result.
-    fn bisect(&mut self, log: Vec<String>) -> Result<Decision> {
-        self.graph()?;
-        let (_, g) = self.graph.take().expect("graph loaded");
-        let out = self.bisect_in(&g);
-        self.graph = Some((self.goods.clone(), g));
-        out.map(|mut d| {
-            d.log.splice(0..0, log);
-            d
-        })
-    }
-
-    fn bisect_in(&mut self, g: &Graph) -> Result<Decision> {
-        match self.policy().bisect(g) {
-            BisectDecision::Error { error, message } => {
-                Ok(self.render().error_result(error, message, vec![]))
-            }
-            BisectDecision::Test(t) => Ok(self.render().bisect_test(t)),
-            BisectDecision::Inconclusive {
-                candidates,
-                confidence,
-                flaky,
-                repro_rate,
-            } => Ok(self
-                .render()
-                .inconclusive(&candidates, confidence, flaky, repro_rate)),
-            BisectDecision::Settled {
-                culprit,
-                confidence,
-                flaky,
-                repro_rate,
-            } => self.conclude(culprit, confidence, flaky, repro_rate),
-        }
-    }
-
-    /// The culprit is settled: check its parent, maybe revert it, and report.
-    fn conclude(&self, culprit: Oid, confidence: f64, flaky: bool, p: f64) -> Result<Decision> {
-        let commit = self.repo.find_commit(culprit)?;
+    /// Phases 4 and 5, the culprit settled: its parent, maybe the revert
+    /// check, the result.
+    fn conclude(&self, settled: Settled) -> Result<Step> {
+        let commit = self.repo.find_commit(settled.culprit)?;
         let repo_facts = CulpritRepoFacts {
             first_parent: commit.parent_id(0).ok(),
             merge: commit.parent_count() > 1,
             release: crate::releases::is_release_commit(&self.repo, &commit),
         };
-        let d = self
-            .policy()
-            .conclude(culprit, confidence, flaky, p, repo_facts);
-        Ok(self.render().conclude(d, self.bad))
+        Ok(self.policy().conclude(settled, repo_facts))
     }
 }

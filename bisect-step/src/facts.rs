@@ -40,33 +40,41 @@ impl CommitFacts {
     }
 
     /// Why the commit cannot be tested, if it cannot.
-    pub fn untestable(&self) -> Option<String> {
+    pub fn untestable(&self) -> Option<Untestable> {
         if self.skip_verdict {
-            return Some("skipped by verdict".into());
+            return Some(Untestable::SkippedByVerdict);
         }
         if self.build_ok == Some(false) {
-            return Some(format!(
-                "build failed: {}",
-                self.build_error.as_deref().unwrap_or("error")
-            ));
+            return Some(Untestable::BuildFailed {
+                error: self.build_error.clone(),
+            });
         }
         let ev = self.evidence.crashes + self.evidence.oks;
         if ev == 0 && (self.boot_failures + self.test_failures >= 2 || self.no_evidence_runs() >= 8)
         {
-            let mut why = Vec::new();
-            if self.boot_failures > 0 {
-                why.push(format!("{} boot failures", self.boot_failures));
-            }
-            if self.test_failures > 0 {
-                why.push(format!("{} test failures", self.test_failures));
-            }
-            if self.unrelated > 0 {
-                why.push(format!("{} unrelated crashes", self.unrelated));
-            }
-            return Some(format!("no run carried evidence: {}", why.join(", ")));
+            return Some(Untestable::NoEvidence {
+                boot_failures: self.boot_failures,
+                test_failures: self.test_failures,
+                unrelated: self.unrelated,
+            });
         }
         None
     }
+}
+
+/// Why a commit cannot be tested.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Untestable {
+    /// A person said skip.
+    SkippedByVerdict,
+    /// Its build failed (kbuild's error, when it gave one).
+    BuildFailed { error: Option<String> },
+    /// Enough runs, none with evidence either way.
+    NoEvidence {
+        boot_failures: u32,
+        test_failures: u32,
+        unrelated: u32,
+    },
 }
 
 /// Bad input: a record the bisection cannot take.
