@@ -1,4 +1,5 @@
-//! The bisection state machine: the repository, the facts
+//! The bisection state machine: the repository (as a
+//! [`CommitSource`]: plain commit facts, no handle), the facts
 //! ([`crate::facts`] is where the records are read) and the policy
 //! ([`crate::policy`] is where the bisection phase is decided) and the
 //! rendering ([`crate::render`] writes records and log lines), wired.
@@ -14,8 +15,9 @@
 use crate::facts::{oid_of, Facts};
 pub use crate::facts::{CommitFacts, RecordError};
 use crate::graph::Graph;
+use crate::history::{CommitSource, GitRepo};
 use crate::model::Direction;
-use crate::policy::{CulpritRepoFacts, Policy, Settled, Step, MAX_RELEASES};
+use crate::policy::{Policy, Settled, Step, MAX_RELEASES};
 pub use crate::render::Decision;
 use crate::render::Render;
 use anyhow::{anyhow, Context, Result};
@@ -26,7 +28,8 @@ use std::time::Instant;
 
 /// The bisection over one repository.
 pub struct Engine {
-    pub repo: Repository,
+    /// The commit facts: no repository handle past this.
+    repo: Box<dyn CommitSource>,
     pub start: Start,
     pub dir: Direction,
     pub bad: Oid,
@@ -47,19 +50,17 @@ pub fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
     Ok(commit.id())
 }
 
-/// A commit's subject line, empty when it has none.
-fn subject_of(repo: &Repository, oid: Oid) -> String {
-    repo.find_commit(oid)
-        .ok()
-        .and_then(|c| c.summary().map(str::to_string))
-        .unwrap_or_default()
-}
-
 impl Engine {
     /// Open the repository named by the start record and check the range.
     pub fn new(start: Start) -> Result<Engine> {
         let repo = Repository::open(&start.repo)
             .with_context(|| format!("cannot open git repository {}", start.repo))?;
+        Self::with_source(start, Box::new(GitRepo(repo)))
+    }
+
+    /// The bisection of `start` over the commits `repo` knows (the start
+    /// record's `repo` only names it in messages).
+    pub fn with_source(start: Start, repo: Box<dyn CommitSource>) -> Result<Engine> {
         let dir = match start.direction.as_str() {
             "cause" | "" => Direction::Cause,
             "fix" => Direction::Fix,
@@ -67,13 +68,15 @@ impl Engine {
         };
         let bad =
             oid_of(&start.bad).ok_or_else(|| anyhow!("bad {:?} is not a full sha", start.bad))?;
-        repo.find_commit(bad)
-            .map_err(|_| anyhow!("bad commit {bad} is not in {}", start.repo))?;
+        if !repo.has_commit(bad) {
+            return Err(anyhow!("bad commit {bad} is not in {}", start.repo));
+        }
         let mut goods = Vec::new();
         for g in &start.good {
             let oid = oid_of(g).ok_or_else(|| anyhow!("good {g:?} is not a full sha"))?;
-            repo.find_commit(oid)
-                .map_err(|_| anyhow!("good commit {oid} is not in {}", start.repo))?;
+            if !repo.has_commit(oid) {
+                return Err(anyhow!("good commit {oid} is not in {}", start.repo));
+            }
             if oid == bad {
                 return Err(anyhow!("good commit {oid} is the bad commit"));
             }
@@ -109,7 +112,7 @@ impl Engine {
             let culprit = self
                 .goods
                 .iter()
-                .find(|g| self.repo.graph_descendant_of(**g, bad).unwrap_or(false))
+                .find(|g| self.repo.descends_from(**g, bad))
                 .copied();
             return Err(match culprit {
                 Some(g) => anyhow!("good commit {g} is a descendant of bad {bad}"),
@@ -131,16 +134,12 @@ impl Engine {
                 return Ok(oid);
             }
         }
-        if self.repo.find_commit(oid).is_err() {
+        if !self.repo.has_commit(oid) {
             return Err(RecordError(format!(
                 "commit {oid} is not in the repository"
             )));
         }
-        if !self
-            .repo
-            .graph_descendant_of(self.bad, oid)
-            .unwrap_or(false)
-        {
+        if !self.repo.descends_from(self.bad, oid) {
             return Err(RecordError(format!(
                 "commit {oid} is not in the range (not an ancestor of bad {})",
                 self.bad
@@ -170,7 +169,7 @@ impl Engine {
         Render {
             facts: &self.facts,
             dir: self.dir,
-            subject: move |oid| subject_of(repo, oid),
+            subject: move |oid| repo.subject(oid),
         }
     }
 
@@ -223,8 +222,7 @@ impl Engine {
         }
         // Phase 2: releases, newest to oldest, until one is good.
         if self.goods.is_empty() {
-            let tags = crate::releases::release_tags(
-                &self.repo,
+            let tags = self.repo.release_tags(
                 self.start.releases.as_deref().unwrap_or("v*"),
                 self.bad,
                 MAX_RELEASES,
@@ -251,7 +249,7 @@ impl Engine {
             None => true,
         };
         if stale {
-            let g = Graph::load(&self.repo, self.bad, &self.goods)?;
+            let g = self.repo.range(self.bad, &self.goods)?;
             self.graph = Some((self.goods.clone(), g));
         }
         Ok(&self.graph.as_ref().expect("graph just loaded").1)
@@ -260,12 +258,7 @@ impl Engine {
     /// Phases 4 and 5, the culprit settled: its parent, maybe the revert
     /// check, the result.
     fn conclude(&self, settled: Settled) -> Result<Step> {
-        let commit = self.repo.find_commit(settled.culprit)?;
-        let repo_facts = CulpritRepoFacts {
-            first_parent: commit.parent_id(0).ok(),
-            merge: commit.parent_count() > 1,
-            release: crate::releases::is_release_commit(&self.repo, &commit),
-        };
+        let repo_facts = self.repo.culprit_facts(settled.culprit)?;
         Ok(self.policy().conclude(settled, repo_facts))
     }
 }

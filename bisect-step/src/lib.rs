@@ -5,7 +5,8 @@
 //! what it decides to the journal, and prints the next action: a `next`
 //! record, or the `result`. See [`run`] for the contract, [`facts`] for where
 //! records are read, [`policy`] for the decisions, [`engine`] for the
-//! wiring of repository, facts, policy and [`render`], [`model`] for the
+//! wiring of repository, facts, policy and [`render`], [`history`] for
+//! what is asked of the repository, [`model`] for the
 //! posterior and the choice of commit, [`graph`] for the commit graph in
 //! compact arrays.
 
@@ -13,6 +14,7 @@ pub mod commitgraph;
 pub mod engine;
 pub mod facts;
 pub mod graph;
+pub mod history;
 pub mod model;
 pub mod policy;
 pub mod releases;
