@@ -132,7 +132,6 @@ pub struct Facts {
     pub order: Vec<Oid>,
     /// The runs of bad with the culprit reverted.
     pub revert: CommitFacts,
-    pub revert_seen: bool,
     pub infra_in_a_row: u32,
     /// Seconds the journal's `next` records say deciding took.
     pub decide_seconds: f64,
@@ -167,7 +166,6 @@ impl Facts {
     /// the kernel was `oid` with `revert` reverted, else the commit's own.
     fn built_mut(&mut self, oid: Oid, revert: Option<Oid>) -> &mut CommitFacts {
         if revert.is_some() {
-            self.revert_seen = true;
             &mut self.revert
         } else {
             self.commit_mut(oid)
