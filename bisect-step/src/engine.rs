@@ -1,4 +1,5 @@
-//! The bisection state machine: the repository, the facts
+//! The bisection state machine: the repository (as a
+//! [`CommitSource`]: plain commit facts, no handle), the facts
 //! ([`crate::facts`] is where the records are read) and the policy
 //! ([`crate::policy`] is where the bisection phase is decided) and the
 //! rendering ([`crate::render`] writes records and log lines), wired.
@@ -14,18 +15,21 @@
 use crate::facts::{oid_of, Facts};
 pub use crate::facts::{CommitFacts, RecordError};
 use crate::graph::Graph;
+use crate::history::{CommitSource, GitRepo};
 use crate::model::Direction;
-use crate::policy::{BisectDecision, CulpritRepoFacts, Policy, ReleaseDecision, MAX_RELEASES};
+use crate::policy::{Policy, Settled, Step, MAX_RELEASES};
 pub use crate::render::Decision;
 use crate::render::Render;
 use anyhow::{anyhow, Context, Result};
 use git2::{Oid, Repository};
-use kbisect_records::{Object, Start, Verdict, VerdictValue};
+use kbisect_records::{Object, Start};
+use std::ops::ControlFlow::{Break, Continue};
 use std::time::Instant;
 
 /// The bisection over one repository.
 pub struct Engine {
-    pub repo: Repository,
+    /// The commit facts: no repository handle past this.
+    repo: Box<dyn CommitSource>,
     pub start: Start,
     pub dir: Direction,
     pub bad: Oid,
@@ -46,19 +50,17 @@ pub fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
     Ok(commit.id())
 }
 
-/// A commit's subject line, empty when it has none.
-fn subject_of(repo: &Repository, oid: Oid) -> String {
-    repo.find_commit(oid)
-        .ok()
-        .and_then(|c| c.summary().map(str::to_string))
-        .unwrap_or_default()
-}
-
 impl Engine {
     /// Open the repository named by the start record and check the range.
     pub fn new(start: Start) -> Result<Engine> {
         let repo = Repository::open(&start.repo)
             .with_context(|| format!("cannot open git repository {}", start.repo))?;
+        Self::with_source(start, Box::new(GitRepo(repo)))
+    }
+
+    /// The bisection of `start` over the commits `repo` knows (the start
+    /// record's `repo` only names it in messages).
+    pub fn with_source(start: Start, repo: Box<dyn CommitSource>) -> Result<Engine> {
         let dir = match start.direction.as_str() {
             "cause" | "" => Direction::Cause,
             "fix" => Direction::Fix,
@@ -66,13 +68,15 @@ impl Engine {
         };
         let bad =
             oid_of(&start.bad).ok_or_else(|| anyhow!("bad {:?} is not a full sha", start.bad))?;
-        repo.find_commit(bad)
-            .map_err(|_| anyhow!("bad commit {bad} is not in {}", start.repo))?;
+        if !repo.has_commit(bad) {
+            return Err(anyhow!("bad commit {bad} is not in {}", start.repo));
+        }
         let mut goods = Vec::new();
         for g in &start.good {
             let oid = oid_of(g).ok_or_else(|| anyhow!("good {g:?} is not a full sha"))?;
-            repo.find_commit(oid)
-                .map_err(|_| anyhow!("good commit {oid} is not in {}", start.repo))?;
+            if !repo.has_commit(oid) {
+                return Err(anyhow!("good commit {oid} is not in {}", start.repo));
+            }
             if oid == bad {
                 return Err(anyhow!("good commit {oid} is the bad commit"));
             }
@@ -108,7 +112,7 @@ impl Engine {
             let culprit = self
                 .goods
                 .iter()
-                .find(|g| self.repo.graph_descendant_of(**g, bad).unwrap_or(false))
+                .find(|g| self.repo.descends_from(**g, bad))
                 .copied();
             return Err(match culprit {
                 Some(g) => anyhow!("good commit {g} is a descendant of bad {bad}"),
@@ -130,16 +134,12 @@ impl Engine {
                 return Ok(oid);
             }
         }
-        if self.repo.find_commit(oid).is_err() {
+        if !self.repo.has_commit(oid) {
             return Err(RecordError(format!(
                 "commit {oid} is not in the repository"
             )));
         }
-        if !self
-            .repo
-            .graph_descendant_of(self.bad, oid)
-            .unwrap_or(false)
-        {
+        if !self.repo.descends_from(self.bad, oid) {
             return Err(RecordError(format!(
                 "commit {oid} is not in the range (not an ancestor of bad {})",
                 self.bad
@@ -169,12 +169,8 @@ impl Engine {
         Render {
             facts: &self.facts,
             dir: self.dir,
-            subject: move |oid| subject_of(repo, oid),
+            subject: move |oid| repo.subject(oid),
         }
-    }
-
-    fn f(&self, oid: Oid) -> CommitFacts {
-        self.facts.of(oid)
     }
 
     /// The policy over the facts as they stand.
@@ -193,7 +189,7 @@ impl Engine {
         let t0 = Instant::now();
         let mut log = Vec::new();
         let verdicts = self.verdicts(&mut log);
-        let mut d = self.decide_action(&mut log)?;
+        let mut d = self.decide_action()?;
         let secs = t0.elapsed().as_secs_f64();
         if !d.done {
             d.action.insert("seconds".into(), serde_json::json!(secs));
@@ -203,105 +199,48 @@ impl Engine {
         Ok(d)
     }
 
-    /// Verdict records for commits with new records since their last verdict.
+    /// Verdict records for commits with new records since their last
+    /// verdict (the policy judges, render writes); every such commit is
+    /// judged up to here.
     fn verdicts(&mut self, log: &mut Vec<String>) -> Vec<Object> {
-        let mut out = Vec::new();
-        let sigs = self.policy().tested_signatures();
-        for oid in self.facts.order.clone() {
-            let f = self.f(oid);
-            if !f.dirty {
-                continue;
-            }
-            let mut v = Verdict {
-                commit: oid.to_string(),
-                verdict: VerdictValue::Skip,
-                reason: None,
-                runs: f.evidence.crashes + f.evidence.oks,
-                target_crashes: f.evidence.crashes,
-                other_crashes: f.other_crashes.clone(),
-                boot_failures: f.boot_failures,
-                test_failures: f.test_failures,
-                infra_errors: f.infra_errors,
-                same_signature_as: None,
-                by: Some("bisect-step".into()),
-                seconds: 0.0,
-                extra: Object::new(),
-            };
-            if let Some(why) = f.untestable() {
-                v.reason = Some(why);
-            } else if f.evidence.crashes > 0 {
-                v.verdict = VerdictValue::Bad;
-                v.reason = Some(format!(
-                    "target bug in {} of {} runs",
-                    f.evidence.crashes,
-                    f.evidence.crashes + f.evidence.oks
-                ));
-                if f.evidence.oks > 0 {
-                    log.push("reproducer seems to be flaky".into());
-                }
-            } else if f.evidence.oks > 0 {
-                v.verdict = VerdictValue::Good;
-                v.reason = Some(format!("no target crash in {} runs", f.evidence.oks));
-            } else if let Some(other) = self.policy().same_signature(oid, &f, &sigs) {
-                let of = self.f(other);
-                v.verdict = if of.evidence.crashes > 0 {
-                    VerdictValue::Bad
-                } else {
-                    VerdictValue::Good
-                };
-                v.same_signature_as = Some(other.to_string());
-                v.reason = Some(format!("same build signature as {other}, not booted"));
-            } else {
-                // Nothing to judge yet (only infra errors, or a build).
-                if let Some(f) = self.facts.by_commit.get_mut(&oid) {
-                    f.dirty = false;
-                }
-                continue;
-            }
-            if let Some(f) = self.facts.by_commit.get_mut(&oid) {
-                f.dirty = false;
-            }
-            if !f.other_crashes.is_empty() {
-                log.push(format!(
-                    "unrelated crashes at {oid} (not evidence): {}",
-                    f.other_crashes.join(", ")
-                ));
-            }
-            let word = match v.verdict {
-                VerdictValue::Good => "good",
-                VerdictValue::Bad => "bad",
-                VerdictValue::Skip => "skip",
-            };
-            log.push(format!("# git bisect {word} {oid}"));
-            out.push(kbisect_records::to_object(&v));
+        let judged = self.policy().judgements();
+        let out = judged
+            .iter()
+            .map(|(oid, j)| self.render().verdict(*oid, j, log))
+            .collect();
+        for f in self.facts.by_commit.values_mut() {
+            f.dirty = false;
         }
         out
     }
 
-    fn decide_action(&mut self, log: &mut Vec<String>) -> Result<Decision> {
-        let log0 = std::mem::take(log);
-        if let Some(d) = self.policy().start_phase() {
-            return Ok(self.render().start_phase(d, log0));
+    /// The policy's step, phase by phase, with what each phase needs from
+    /// the repository gathered on the way.
+    fn decide_action(&mut self) -> Result<Decision> {
+        if let Some(step) = self.policy().start_phase() {
+            return Ok(self.render().step(step, self.bad));
         }
         // Phase 2: releases, newest to oldest, until one is good.
         if self.goods.is_empty() {
-            let tags = crate::releases::release_tags(
-                &self.repo,
+            let tags = self.repo.release_tags(
                 self.start.releases.as_deref().unwrap_or("v*"),
                 self.bad,
                 MAX_RELEASES,
             )?;
             match self.policy().releases_phase(&tags) {
-                ReleaseDecision::Good(g) => self.goods = vec![g],
-                ReleaseDecision::Test { commit, tag, runs } => {
-                    return Ok(self.render().release_test(commit, tag, runs, log0));
-                }
-                ReleaseDecision::NoGood { oldest_bad } => {
-                    return Ok(self.render().no_good_release(oldest_bad, log0));
-                }
+                Continue(g) => self.goods = vec![g],
+                Break(step) => return Ok(self.render().step(step, self.bad)),
             }
         }
-        self.bisect(log0)
+        self.graph()?;
+        let (_, g) = self.graph.take().expect("graph loaded");
+        let settled = self.policy().bisect(&g);
+        self.graph = Some((self.goods.clone(), g));
+        let step = match settled {
+            Continue(s) => self.conclude(s)?,
+            Break(step) => step,
+        };
+        Ok(self.render().step(step, self.bad))
     }
 
     fn graph(&mut self) -> Result<&Graph> {
@@ -310,58 +249,16 @@ impl Engine {
             None => true,
         };
         if stale {
-            let g = Graph::load(&self.repo, self.bad, &self.goods)?;
+            let g = self.repo.range(self.bad, &self.goods)?;
             self.graph = Some((self.goods.clone(), g));
         }
         Ok(&self.graph.as_ref().expect("graph just loaded").1)
     }
 
-    /// Phase 3 to 5: bisection, the parent, the revert check, the result.
-    fn bisect(&mut self, log: Vec<String>) -> Result<Decision> {
-        self.graph()?;
-        let (_, g) = self.graph.take().expect("graph loaded");
-        let out = self.bisect_in(&g);
-        self.graph = Some((self.goods.clone(), g));
-        out.map(|mut d| {
-            d.log.splice(0..0, log);
-            d
-        })
-    }
-
-    fn bisect_in(&mut self, g: &Graph) -> Result<Decision> {
-        match self.policy().bisect(g) {
-            BisectDecision::Error { error, message } => {
-                Ok(self.render().error_result(error, message, vec![]))
-            }
-            BisectDecision::Test(t) => Ok(self.render().bisect_test(t)),
-            BisectDecision::Inconclusive {
-                candidates,
-                confidence,
-                flaky,
-                repro_rate,
-            } => Ok(self
-                .render()
-                .inconclusive(&candidates, confidence, flaky, repro_rate)),
-            BisectDecision::Settled {
-                culprit,
-                confidence,
-                flaky,
-                repro_rate,
-            } => self.conclude(culprit, confidence, flaky, repro_rate),
-        }
-    }
-
-    /// The culprit is settled: check its parent, maybe revert it, and report.
-    fn conclude(&self, culprit: Oid, confidence: f64, flaky: bool, p: f64) -> Result<Decision> {
-        let commit = self.repo.find_commit(culprit)?;
-        let repo_facts = CulpritRepoFacts {
-            first_parent: commit.parent_id(0).ok(),
-            merge: commit.parent_count() > 1,
-            release: crate::releases::is_release_commit(&self.repo, &commit),
-        };
-        let d = self
-            .policy()
-            .conclude(culprit, confidence, flaky, p, repo_facts);
-        Ok(self.render().conclude(d, self.bad))
+    /// Phases 4 and 5, the culprit settled: its parent, maybe the revert
+    /// check, the result.
+    fn conclude(&self, settled: Settled) -> Result<Step> {
+        let repo_facts = self.repo.culprit_facts(settled.culprit)?;
+        Ok(self.policy().conclude(settled, repo_facts))
     }
 }

@@ -40,33 +40,41 @@ impl CommitFacts {
     }
 
     /// Why the commit cannot be tested, if it cannot.
-    pub fn untestable(&self) -> Option<String> {
+    pub fn untestable(&self) -> Option<Untestable> {
         if self.skip_verdict {
-            return Some("skipped by verdict".into());
+            return Some(Untestable::SkippedByVerdict);
         }
         if self.build_ok == Some(false) {
-            return Some(format!(
-                "build failed: {}",
-                self.build_error.as_deref().unwrap_or("error")
-            ));
+            return Some(Untestable::BuildFailed {
+                error: self.build_error.clone(),
+            });
         }
         let ev = self.evidence.crashes + self.evidence.oks;
         if ev == 0 && (self.boot_failures + self.test_failures >= 2 || self.no_evidence_runs() >= 8)
         {
-            let mut why = Vec::new();
-            if self.boot_failures > 0 {
-                why.push(format!("{} boot failures", self.boot_failures));
-            }
-            if self.test_failures > 0 {
-                why.push(format!("{} test failures", self.test_failures));
-            }
-            if self.unrelated > 0 {
-                why.push(format!("{} unrelated crashes", self.unrelated));
-            }
-            return Some(format!("no run carried evidence: {}", why.join(", ")));
+            return Some(Untestable::NoEvidence {
+                boot_failures: self.boot_failures,
+                test_failures: self.test_failures,
+                unrelated: self.unrelated,
+            });
         }
         None
     }
+}
+
+/// Why a commit cannot be tested.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Untestable {
+    /// A person said skip.
+    SkippedByVerdict,
+    /// Its build failed (kbuild's error, when it gave one).
+    BuildFailed { error: Option<String> },
+    /// Enough runs, none with evidence either way.
+    NoEvidence {
+        boot_failures: u32,
+        test_failures: u32,
+        unrelated: u32,
+    },
 }
 
 /// Bad input: a record the bisection cannot take.
@@ -104,7 +112,12 @@ pub fn check_record(obj: &Object) -> Result<bool, RecordError> {
         Some("verdict") => {
             parse::<Verdict>(obj).map_err(|e| RecordError(format!("bad verdict record: {e}")))?;
         }
-        None => return Err(RecordError("record has no `kind`".into())),
+        None => {
+            return Err(RecordError(match obj.get("kind") {
+                None => "record has no `kind`".into(),
+                Some(k) => format!("`kind` is not a string: {k}"),
+            }))
+        }
         _ => return Ok(false),
     }
     Ok(true)
@@ -119,7 +132,6 @@ pub struct Facts {
     pub order: Vec<Oid>,
     /// The runs of bad with the culprit reverted.
     pub revert: CommitFacts,
-    pub revert_seen: bool,
     pub infra_in_a_row: u32,
     /// Seconds the journal's `next` records say deciding took.
     pub decide_seconds: f64,
@@ -150,6 +162,16 @@ impl Facts {
         self.by_commit.entry(oid).or_default()
     }
 
+    /// The facts a build or run of `oid` adds to: the revert check's when
+    /// the kernel was `oid` with `revert` reverted, else the commit's own.
+    fn built_mut(&mut self, oid: Oid, revert: Option<Oid>) -> &mut CommitFacts {
+        if revert.is_some() {
+            &mut self.revert
+        } else {
+            self.commit_mut(oid)
+        }
+    }
+
     /// Take one record (from the journal or stdin). Returns false for
     /// records that are not kept (our own `next`/`result` echoed back).
     pub fn ingest(&mut self, obj: &Object, from_journal: bool) -> bool {
@@ -172,12 +194,7 @@ impl Facts {
                 };
                 let revert = b.plan.revert.as_deref().and_then(oid_of);
                 self.context = Some((oid, revert));
-                let f = if revert.is_some() {
-                    self.revert_seen = true;
-                    &mut self.revert
-                } else {
-                    self.commit_mut(oid)
-                };
+                let f = self.built_mut(oid, revert);
                 f.builds += 1;
                 if b.cached {
                     f.cached_builds += 1;
@@ -216,12 +233,7 @@ impl Facts {
                 } else {
                     self.infra_in_a_row = 0;
                 }
-                let f = if revert.is_some() {
-                    self.revert_seen = true;
-                    &mut self.revert
-                } else {
-                    self.commit_mut(oid)
-                };
+                let f = self.built_mut(oid, revert);
                 f.vm_runs += 1;
                 f.run_seconds += r.seconds;
                 if f.signature.is_none() {

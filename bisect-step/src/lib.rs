@@ -5,7 +5,8 @@
 //! what it decides to the journal, and prints the next action: a `next`
 //! record, or the `result`. See [`run`] for the contract, [`facts`] for where
 //! records are read, [`policy`] for the decisions, [`engine`] for the
-//! wiring of repository, facts, policy and [`render`], [`model`] for the
+//! wiring of repository, facts, policy and [`render`], [`history`] for
+//! what is asked of the repository, [`model`] for the
 //! posterior and the choice of commit, [`graph`] for the commit graph in
 //! compact arrays.
 
@@ -14,6 +15,7 @@ pub mod engine;
 pub mod facts;
 pub mod gitlog;
 pub mod graph;
+pub mod history;
 pub mod journal;
 pub mod model;
 pub mod policy;
@@ -275,6 +277,28 @@ fn locked_step(
 /// read-only journal; a journal not made yet is created empty.
 /// True with the file when this call created the journal.
 fn lock_journal(path: &PathBuf, err: &mut dyn Write) -> Result<(fs::File, bool), Failure> {
+    loop {
+        let (file, created) = lock_journal_file(path, err)?;
+        // A first call that failed removes the empty journal it made (see
+        // step) while holding its lock: a call that waited on that file
+        // holds a lock on nothing and tries again.
+        if journal_is(path, &file) {
+            return Ok((file, created));
+        }
+    }
+}
+
+/// True when `path` still names the file `file` has open.
+fn journal_is(path: &PathBuf, file: &fs::File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(path), file.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Open (or create empty) and lock the journal once.
+fn lock_journal_file(path: &PathBuf, err: &mut dyn Write) -> Result<(fs::File, bool), Failure> {
     let name = path.display();
     let mut created = false;
     let file = match fs::File::open(path) {
@@ -335,13 +359,14 @@ fn start_of(journal: &Journal, opts: &Options) -> Result<(Start, bool), Failure>
     }
     let mut s = parse::<Start>(first)
         .map_err(|e| usage(format!("{}:1: bad start record: {e}", journal_name(opts))))?;
-    check_against_journal(&s, opts).map_err(usage)?;
     if let Some(r) = &opts.repo {
-        // The repository may have moved; the range has not.
+        // The repository may have moved; the range has not. The journal's
+        // commits must be in the one named now (Engine::new checks them).
         s.repo = fs::canonicalize(r)
             .map(|p| p.display().to_string())
             .unwrap_or(r.clone());
     }
+    check_against_journal(&s, opts).map_err(usage)?;
     Ok((s, false))
 }
 

@@ -2,17 +2,22 @@
 //! start options and the commit graph alone.
 //!
 //! Nothing here holds a git repository or writes a human string: what the
-//! policy needs from git (the candidate graph) is handed in as plain data,
-//! and it answers with typed decisions that [`crate::engine`] turns into
-//! records and log lines. The rates, run counts and thresholds of the
-//! bisection live here, each in one place.
+//! policy needs from git (the candidate graph, release tags, the culprit's
+//! parent) is handed in as plain data. Every phase (start, releases,
+//! bisect, conclude: parent and revert check) answers with one decision
+//! type, [`Step`]: `Test` a commit, or `Done` with a typed outcome; the
+//! verdict a commit's records give is a [`Judgement`]. [`crate::render`]
+//! turns them into records and log lines. The rates, run counts and
+//! thresholds of the bisection live here, each in one place.
 
+pub use crate::facts::Untestable;
 use crate::facts::{CommitFacts, Facts};
 use crate::graph::{BitSet, Graph, Walker};
 use crate::model::{self, Direction, Evidence};
 use git2::Oid;
 use kbisect_records::Start;
 use std::collections::HashMap;
+use std::ops::ControlFlow::{self, Break, Continue};
 
 /// Runs at the start commit: until this many target crashes…
 ///
@@ -42,35 +47,70 @@ pub const MAX_RELEASES: usize = 12;
 /// quite certain, never hopeless.
 const RATE_CLAMP: (f64, f64) = (0.02, 0.999);
 
+/// Every decision of the policy: test a commit, or stop.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Test(Test),
+    Done(Done),
+}
+
+/// Why a commit is tested: the records' enum, which the `next` record
+/// carries as it is.
+pub use kbisect_records::Reason;
+
 /// A commit to test, and how.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Test {
     pub commit: Oid,
-    /// Why this commit: "start", "more_runs", "bisect", "release", …
-    pub reason: &'static str,
+    pub reason: Reason,
     pub runs: u32,
+    /// False: every run counted (ktest must not stop at the first target
+    /// crash); None: ktest's default.
+    pub stop_on_target: Option<bool>,
+    /// Build the commit with this one reverted.
+    pub revert: Option<Oid>,
+    /// The release tag the commit is.
+    pub release: Option<String>,
     /// Signatures of kernels tested already (a build with one need not boot).
     pub known_signatures: Vec<String>,
-    /// Where the bisection stands, as `git bisect` would count it: the
-    /// revisions left after this test, and the steps.
+    /// Where a bisection choice stands.
+    pub progress: Option<Progress>,
+    /// For the parent's test: the culprit it is the parent of.
+    pub culprit: Option<Oid>,
+}
+
+impl Test {
+    /// `runs` runs at `commit`, nothing else asked.
+    pub fn new(commit: Oid, reason: Reason, runs: u32) -> Test {
+        Test {
+            commit,
+            reason,
+            runs,
+            stop_on_target: None,
+            revert: None,
+            release: None,
+            known_signatures: Vec::new(),
+            progress: None,
+            culprit: None,
+        }
+    }
+}
+
+/// Where the bisection stands at a chosen commit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// As `git bisect` would count it: the revisions left after this test,
+    /// and the steps.
     pub revisions_left: u64,
     pub steps_left: u32,
     /// The posterior chance that the commit is in the new state.
     pub split: f64,
 }
 
-/// The bisection phase's decision.
+/// How the bisection ended.
 #[derive(Debug, Clone, PartialEq)]
-pub enum BisectDecision {
-    /// Test a commit.
-    Test(Test),
-    /// The culprit is settled: the parent and revert checks come next.
-    Settled {
-        culprit: Oid,
-        confidence: f64,
-        flaky: bool,
-        repro_rate: f64,
-    },
+pub enum Done {
+    Found(Found),
     /// No single commit reached the confidence and none is left to test:
     /// the culprit is one of `candidates` (in graph order).
     Inconclusive {
@@ -79,10 +119,78 @@ pub enum BisectDecision {
         flaky: bool,
         repro_rate: f64,
     },
+    /// The bug did not reproduce at the start commit in `runs` runs.
+    NoBugAtStart {
+        commit: Oid,
+        runs: u32,
+    },
+    /// No release is good: the bug is present at the oldest one tested.
+    BugAtOldestRelease {
+        tag: String,
+    },
     /// The bisection cannot go on.
-    Error {
-        error: &'static str,
-        message: String,
+    Stopped(Stop),
+}
+
+/// Why the bisection cannot go on (the result's `error`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stop {
+    TooManyInfraErrors {
+        in_a_row: u32,
+    },
+    StartCommitUntestable {
+        commit: Oid,
+        why: Untestable,
+    },
+    EmptyRange,
+    /// The verdicts leave no candidate; `commit`: a verdict outside the
+    /// range that contradicts the good end.
+    ContradictoryVerdicts {
+        commit: Option<Oid>,
+    },
+    NoTestableRelease,
+}
+
+impl Stop {
+    /// The name records use.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Stop::TooManyInfraErrors { .. } => "too_many_infra_errors",
+            Stop::StartCommitUntestable { .. } => "start_commit_untestable",
+            Stop::EmptyRange => "empty_range",
+            Stop::ContradictoryVerdicts { .. } => "contradictory_verdicts",
+            Stop::NoTestableRelease => "no_testable_release",
+        }
+    }
+}
+
+/// The culprit is settled: the parent and revert checks come next.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settled {
+    pub culprit: Oid,
+    pub confidence: f64,
+    pub flaky: bool,
+    pub repro_rate: f64,
+}
+
+/// The verdict a commit's records give.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Judgement {
+    Untestable(Untestable),
+    /// Target crashes in some of its runs (`flaky`: ok runs too).
+    Bad {
+        crashes: u32,
+        runs: u32,
+        flaky: bool,
+    },
+    /// Ok runs only.
+    Good {
+        oks: u32,
+    },
+    /// No runs of its own: the same kernel as `other`, whose verdict it takes.
+    SameSignature {
+        other: Oid,
+        bad: bool,
     },
 }
 
@@ -139,6 +247,23 @@ impl Policy<'_> {
             model::Rate::from_counts(k / 2.0, m / 2.0),
             k / (k + m).max(1.0),
         )
+    }
+
+    /// A person's verdict on a commit outside the range (a good commit or
+    /// an ancestor of one: the only commits a record may name besides the
+    /// range) that says otherwise than the good end: the bug present, for a
+    /// cause bisection; absent, for a fix. The range's own verdicts meet
+    /// the posterior, where a contradiction leaves no candidate; these
+    /// would be ignored.
+    fn verdict_against_good(&self, g: &Graph) -> Option<Oid> {
+        let good_end_buggy = self.dir == Direction::Fix;
+        self.facts.order.iter().copied().find(|oid| {
+            g.node(oid).is_none()
+                && self.facts.by_commit[oid]
+                    .evidence
+                    .hard
+                    .is_some_and(|present| present != good_end_buggy)
+        })
     }
 
     /// The reproduction rate the next commit is chosen with. Answers given
@@ -212,6 +337,41 @@ impl Policy<'_> {
         m
     }
 
+    /// The verdicts due: each commit with new records since its last
+    /// verdict, and what its records say (commits with nothing to judge
+    /// yet, only infra errors or a build, are left out).
+    pub fn judgements(&self) -> Vec<(Oid, Judgement)> {
+        let sigs = self.tested_signatures();
+        let mut out = Vec::new();
+        for &oid in &self.facts.order {
+            let f = &self.facts.by_commit[&oid];
+            if !f.dirty {
+                continue;
+            }
+            let ev = f.evidence;
+            let j = if let Some(why) = f.untestable() {
+                Judgement::Untestable(why)
+            } else if ev.crashes > 0 {
+                Judgement::Bad {
+                    crashes: ev.crashes,
+                    runs: ev.crashes + ev.oks,
+                    flaky: ev.oks > 0,
+                }
+            } else if ev.oks > 0 {
+                Judgement::Good { oks: ev.oks }
+            } else if let Some(other) = self.same_signature(oid, f, &sigs) {
+                Judgement::SameSignature {
+                    other,
+                    bad: self.f(other).evidence.crashes > 0,
+                }
+            } else {
+                continue;
+            };
+            out.push((oid, j));
+        }
+        out
+    }
+
     /// The tested commit that built the same kernel as `oid`, when `oid`
     /// has no evidence of its own.
     pub fn same_signature(
@@ -241,23 +401,23 @@ impl Policy<'_> {
     }
 
     /// Phase 3: bisection over the posterior, on the candidate graph.
-    pub fn bisect(&self, g: &Graph) -> BisectDecision {
+    pub fn bisect(&self, g: &Graph) -> ControlFlow<Step, Settled> {
+        let stop = |s| Break(Step::Done(Done::Stopped(s)));
         let n = g.len();
         if n == 0 {
-            return BisectDecision::Error {
-                error: "empty_range",
-                message: "no commit between good and bad".into(),
-            };
+            return stop(Stop::EmptyRange);
+        }
+        if let Some(commit) = self.verdict_against_good(g) {
+            return stop(Stop::ContradictoryVerdicts {
+                commit: Some(commit),
+            });
         }
         let mut walker = Walker::new(n);
         let range = self.range_evidence(g, &mut walker);
         let (_, p_point) = self.rate_belief(&[self.start_commit()]);
         let refs: Vec<(&BitSet, Evidence)> = range.tested.iter().map(|(_, a, e)| (a, *e)).collect();
         let Some(post) = model::posterior(g, &refs, self.rate_prior(), self.dir) else {
-            return BisectDecision::Error {
-                error: "contradictory_verdicts",
-                message: "the verdicts contradict every candidate".into(),
-            };
+            return stop(Stop::ContradictoryVerdicts { commit: None });
         };
         let (w, p) = (post.weight, post.rate.clamp(RATE_CLAMP.0, RATE_CLAMP.1));
         let (best, confidence) =
@@ -275,7 +435,7 @@ impl Policy<'_> {
             || p_point < 0.95;
         if confidence < target && total_runs < MAX_VM_RUNS {
             if let Some(c) = self.choose(g, &w, p, &range, &mut walker) {
-                return BisectDecision::Test(self.bisect_test(g, c, p, &range, &mut walker));
+                return Break(Step::Test(self.bisect_test(g, c, p, &range, &mut walker)));
             }
         }
         // Settled: found, or inconclusive.
@@ -292,19 +452,19 @@ impl Policy<'_> {
         }
         if confidence < target && set.len() > 1 {
             set.sort();
-            return BisectDecision::Inconclusive {
+            return Break(Step::Done(Done::Inconclusive {
                 candidates: set.iter().map(|&i| g.oids[i]).collect(),
                 confidence,
                 flaky,
                 repro_rate: p_point,
-            };
+            }));
         }
-        BisectDecision::Settled {
+        Continue(Settled {
             culprit: g.oids[best],
             confidence,
             flaky,
             repro_rate: p_point,
-        }
+        })
     }
 
     /// The prior on the reproduction rate, learnt with the culprit (see
@@ -409,15 +569,15 @@ impl Policy<'_> {
         let oid = g.oids[c.node as usize];
         let f = self.f(oid);
         let reason = if f.vm_runs > 0 || f.builds > 0 {
-            "more_runs"
+            Reason::MoreRuns
         } else {
-            "bisect"
+            Reason::Bisect
         };
         // A kernel identical to one already tested need not boot: ktest
         // gives a build with one of these signatures no runs, and the
         // verdict comes from the commit that had it.
         let mut known_signatures = Vec::new();
-        if reason == "bisect" {
+        if reason == Reason::Bisect {
             known_signatures = self.tested_signatures().into_keys().collect();
             known_signatures.sort();
         }
@@ -429,13 +589,13 @@ impl Policy<'_> {
             .filter(|&i| alive[i] && anc.get(i as u32))
             .count() as u64;
         Test {
-            commit: oid,
-            reason,
-            runs: Self::batch(p),
             known_signatures,
-            revisions_left: (below.saturating_sub(1)).max(all - below),
-            steps_left: estimate_steps(all),
-            split: c.split,
+            progress: Some(Progress {
+                revisions_left: (below.saturating_sub(1)).max(all - below),
+                steps_left: estimate_steps(all),
+                split: c.split,
+            }),
+            ..Test::new(oid, reason, Self::batch(p))
         }
     }
 
@@ -459,34 +619,14 @@ impl Policy<'_> {
     }
 }
 
-/// The start phase's decision, when it has not settled yet.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StartDecision {
-    /// Runs at the start commit, every one counted: ktest must not stop
-    /// the batch at its first target crash while the rate is measured.
-    Measure {
-        commit: Oid,
-        reason: &'static str,
-        runs: u32,
-    },
-    /// The bug did not reproduce at the start commit in `runs` runs.
-    NoBug { commit: Oid, runs: u32 },
-    /// The bisection cannot go on.
-    Error {
-        error: &'static str,
-        message: String,
-    },
-}
-
 impl Policy<'_> {
     /// Phase 1: the buggy end reproduces, and how often. None once it is
     /// known to (or the rate was given, or a verdict settled it).
-    pub fn start_phase(&self) -> Option<StartDecision> {
+    pub fn start_phase(&self) -> Option<Step> {
         if self.facts.infra_in_a_row >= MAX_INFRA_IN_A_ROW {
-            return Some(StartDecision::Error {
-                error: "too_many_infra_errors",
-                message: format!("{} infra errors in a row", self.facts.infra_in_a_row),
-            });
+            return Some(Step::Done(Done::Stopped(Stop::TooManyInfraErrors {
+                in_a_row: self.facts.infra_in_a_row,
+            })));
         }
         let s = self.start_commit();
         let sf = self.f(s);
@@ -494,10 +634,10 @@ impl Policy<'_> {
             return None;
         }
         if let Some(why) = sf.untestable() {
-            return Some(StartDecision::Error {
-                error: "start_commit_untestable",
-                message: format!("the starting commit {s} cannot be tested: {why}"),
-            });
+            return Some(Step::Done(Done::Stopped(Stop::StartCommitUntestable {
+                commit: s,
+                why,
+            })));
         }
         let ev = sf.evidence.crashes + sf.evidence.oks;
         // No crash in 20 runs: 20 more before saying it does not reproduce.
@@ -508,9 +648,9 @@ impl Policy<'_> {
         };
         if sf.evidence.crashes < START_CRASHES && ev < want {
             let reason = if sf.vm_runs > 0 || sf.builds > 0 {
-                "more_runs"
+                Reason::MoreRuns
             } else {
-                "start"
+                Reason::Start
             };
             let runs = if ev < START_RUNS {
                 START_RUNS - ev
@@ -519,17 +659,18 @@ impl Policy<'_> {
             };
             // In batches: the start stops at its third target crash.
             let runs = runs.min(START_BATCH);
-            return Some(StartDecision::Measure {
-                commit: s,
-                reason,
-                runs,
-            });
+            // Every run counted: ktest must not stop the batch at its
+            // first target crash while the rate is measured.
+            return Some(Step::Test(Test {
+                stop_on_target: Some(false),
+                ..Test::new(s, reason, runs)
+            }));
         }
         if sf.evidence.crashes == 0 {
-            return Some(StartDecision::NoBug {
+            return Some(Step::Done(Done::NoBugAtStart {
                 commit: s,
                 runs: ev,
-            });
+            }));
         }
         None
     }
@@ -562,40 +703,23 @@ pub struct Found {
     pub revert_runs: Option<u32>,
 }
 
-/// The conclusion's decision, once the culprit is settled.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConcludeDecision {
-    /// Build the culprit's untested parent (its signature, noop).
-    Parent {
-        culprit: Oid,
-        parent: Oid,
-    },
-    /// Run bad with the culprit reverted.
-    RevertCheck {
-        culprit: Oid,
-        runs: u32,
-    },
-    Found(Found),
-}
-
 impl Policy<'_> {
     /// Phases 4 and 5: the culprit's parent, the revert check, the result.
-    pub fn conclude(
-        &self,
-        culprit: Oid,
-        confidence: f64,
-        flaky: bool,
-        repro_rate: f64,
-        repo: CulpritRepoFacts,
-    ) -> ConcludeDecision {
+    pub fn conclude(&self, settled: Settled, repo: CulpritRepoFacts) -> Step {
+        let Settled {
+            culprit,
+            confidence,
+            flaky,
+            repro_rate,
+        } = settled;
         let parent = repo.first_parent;
         if let Some(pa) = parent {
             let pf = self.f(pa);
             if pf.builds == 0 && pf.evidence.is_empty() {
-                return ConcludeDecision::Parent {
-                    culprit,
-                    parent: pa,
-                };
+                return Step::Test(Test {
+                    culprit: Some(culprit),
+                    ..Test::new(pa, Reason::Parent, 0)
+                });
             }
         }
         let mut revert_check = None;
@@ -616,17 +740,17 @@ impl Policy<'_> {
             match verdict {
                 Some(v) => revert_check = Some(v),
                 None => {
-                    return ConcludeDecision::RevertCheck {
-                        culprit,
-                        runs: confirm - rf.evidence.oks,
-                    }
+                    return Step::Test(Test {
+                        revert: Some(culprit),
+                        ..Test::new(self.bad, Reason::RevertCheck, confirm - rf.evidence.oks)
+                    })
                 }
             }
         }
         let culprit_signature = self.f(culprit).signature;
         let parent_signature = parent.and_then(|pa| self.f(pa).signature);
         let noop = matches!((&culprit_signature, &parent_signature), (Some(a), Some(b)) if a == b);
-        ConcludeDecision::Found(Found {
+        Step::Done(Done::Found(Found {
             culprit,
             confidence,
             flaky,
@@ -639,25 +763,14 @@ impl Policy<'_> {
             // kbisect runs the check itself when it was not done here.
             revert_runs: revert_check.is_none().then_some(confirm),
             revert_check,
-        })
+        }))
     }
 }
 
-/// The release phase's decision (no good commit given).
-#[derive(Debug, Clone, PartialEq)]
-pub enum ReleaseDecision {
-    /// The newest good release: the bisection's good end.
-    Good(Oid),
-    /// Test a release tag.
-    Test { commit: Oid, tag: String, runs: u32 },
-    /// No release is good: the bug is present at the oldest one tested
-    /// (None: no release could be tested).
-    NoGood { oldest_bad: Option<String> },
-}
-
 impl Policy<'_> {
-    /// Phase 2: releases (`tags`, newest first), until one is good.
-    pub fn releases_phase(&self, tags: &[(String, Oid)]) -> ReleaseDecision {
+    /// Phase 2: releases (`tags`, newest first), until one is good: the
+    /// newest good release (the bisection's good end), or what to do.
+    pub fn releases_phase(&self, tags: &[(String, Oid)]) -> ControlFlow<Step, Oid> {
         let (p, _) = self.repro_rate(&[self.start_commit()]);
         let confirm = Self::confirm_runs(p);
         let mut oldest_bad = None;
@@ -676,17 +789,19 @@ impl Policy<'_> {
             };
             match state {
                 Some(true) => oldest_bad = Some(tag.clone()),
-                Some(false) => return ReleaseDecision::Good(*oid),
+                Some(false) => return Continue(*oid),
                 None => {
-                    return ReleaseDecision::Test {
-                        commit: *oid,
-                        tag: tag.clone(),
-                        runs: confirm - f.evidence.oks,
-                    }
+                    return Break(Step::Test(Test {
+                        release: Some(tag.clone()),
+                        ..Test::new(*oid, Reason::Release, confirm - f.evidence.oks)
+                    }))
                 }
             }
         }
-        ReleaseDecision::NoGood { oldest_bad }
+        Break(Step::Done(match oldest_bad {
+            Some(tag) => Done::BugAtOldestRelease { tag },
+            None => Done::Stopped(Stop::NoTestableRelease),
+        }))
     }
 }
 

@@ -34,12 +34,8 @@ pub fn release_tags(
     max: usize,
 ) -> Result<Vec<(String, Oid)>> {
     let names = repo.tag_names(Some(pattern))?;
-    let with_rc = pattern.contains("rc");
     let mut tags = Vec::new();
     for name in names.iter().flatten() {
-        if name.contains("-rc") && !with_rc {
-            continue;
-        }
         let Ok(obj) = repo.revparse_single(&format!("refs/tags/{name}")) else {
             continue;
         };
@@ -51,6 +47,17 @@ pub fn release_tags(
             tags.push((name.to_string(), oid));
         }
     }
+    Ok(pick_releases(tags, pattern, max))
+}
+
+/// Of the tags matching `pattern` below bad, the ones to test, newest
+/// first, at most `max`: release candidates only when the pattern asks.
+pub fn pick_releases(tags: Vec<(String, Oid)>, pattern: &str, max: usize) -> Vec<(String, Oid)> {
+    let with_rc = pattern.contains("rc");
+    let mut tags: Vec<(String, Oid)> = tags
+        .into_iter()
+        .filter(|(name, _)| with_rc || !name.contains("-rc"))
+        .collect();
     tags.sort_by(|a, b| {
         version_key(&b.0)
             .cmp(&version_key(&a.0))
@@ -63,17 +70,21 @@ pub fn release_tags(
         }
     }
     picked.truncate(max);
-    Ok(picked)
+    picked
+}
+
+/// A release commit's subject: "Linux X.Y…".
+pub fn is_release_subject(subject: &str) -> bool {
+    subject
+        .strip_prefix("Linux ")
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
 }
 
 /// A release commit only bumps the version: subject "Linux X.Y…", or it
 /// changes nothing but the top-level Makefile.
 pub fn is_release_commit(repo: &Repository, commit: &Commit) -> bool {
-    let subject = commit.summary().unwrap_or("");
-    if let Some(rest) = subject.strip_prefix("Linux ") {
-        if rest.starts_with(|c: char| c.is_ascii_digit()) {
-            return true;
-        }
+    if is_release_subject(commit.summary().unwrap_or("")) {
+        return true;
     }
     let Ok(parent) = commit.parent(0) else {
         return false;

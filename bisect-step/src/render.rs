@@ -1,15 +1,16 @@
-//! Rendering: typed decisions into `next` and `result` records and the
-//! seed-style log lines (`git bisect` lines, "Bisecting: N revisions
-//! left…").
+//! Rendering: the policy's typed decisions into `next`, `verdict` and
+//! `result` records and the seed-style log lines (`git bisect` lines,
+//! "Bisecting: N revisions left…"). Every human string of a decision is
+//! written here.
 //!
 //! Nothing here decides or opens the repository: commit subjects come from
 //! the caller's `subject` function, the counts of a result from the facts.
 
-use crate::facts::Facts;
+use crate::facts::{CommitFacts, Facts, Untestable};
 use crate::model::Direction;
-use crate::policy::{ConcludeDecision, Found, StartDecision, Test};
+use crate::policy::{Done, Found, Judgement, Reason, Step, Stop, Test};
 use git2::Oid;
-use kbisect_records::{BisectResult, CommitRef, Next, Object, TestPlan};
+use kbisect_records::{BisectResult, CommitRef, Next, Object, TestPlan, Verdict, VerdictValue};
 
 /// The action decided, and the records to append to the journal before it.
 pub struct Decision {
@@ -53,12 +54,12 @@ pub struct Render<'a, S: Fn(Oid) -> String> {
 
 impl<S: Fn(Oid) -> String> Render<'_, S> {
     /// A `next` record for `runs` runs at `oid`.
-    pub fn next(&self, oid: Oid, reason: &str, runs: u32) -> Next {
+    pub fn next(&self, oid: Oid, reason: Reason, runs: u32) -> Next {
         Next {
             commit: oid.to_string(),
             subject: Some((self.subject)(oid)),
             plan: TestPlan {
-                reason: Some(reason.into()),
+                reason: Some(reason),
                 runs: Some(runs),
                 ..Default::default()
             },
@@ -93,32 +94,167 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
         r
     }
 
+    /// The records and log lines of the policy's step (`bad`: the bad end).
+    pub fn step(&self, step: Step, bad: Oid) -> Decision {
+        match step {
+            Step::Test(t) => self.test(t, bad),
+            Step::Done(Done::Found(f)) => self.found(f),
+            Step::Done(Done::Inconclusive {
+                candidates,
+                confidence,
+                flaky,
+                repro_rate,
+            }) => self.inconclusive(&candidates, confidence, flaky, repro_rate),
+            Step::Done(Done::NoBugAtStart { commit, runs }) => {
+                let mut r = self.result_base(match self.dir {
+                    Direction::Cause => "no_bug_at_bad",
+                    Direction::Fix => "error",
+                });
+                if self.dir == Direction::Fix {
+                    r.error = Some("no_bug_at_good".into());
+                }
+                r.message = Some(format!(
+                    "the target bug did not reproduce at {commit} in {runs} runs"
+                ));
+                finish(r, vec![format!("the bug does not reproduce at {commit}")])
+            }
+            Step::Done(Done::BugAtOldestRelease { tag }) => {
+                let mut r = self.result_base("bug_at_oldest_release");
+                r.message = Some(format!(
+                    "the bug is already present at the oldest tested release {tag}"
+                ));
+                r.extra
+                    .insert("oldest_release".into(), serde_json::json!(tag));
+                finish(r, vec![])
+            }
+            Step::Done(Done::Stopped(stop)) => self.stopped(stop),
+        }
+    }
+
     /// The error result that stops the bisection.
-    pub fn error_result(&self, error: &str, message: String, mut log: Vec<String>) -> Decision {
+    fn stopped(&self, stop: Stop) -> Decision {
         let mut r = self.result_base("error");
-        r.error = Some(error.into());
-        log.push(format!("bisection stopped: {message}"));
+        r.error = Some(stop.as_str().into());
+        let message = match &stop {
+            Stop::TooManyInfraErrors { in_a_row } => format!("{in_a_row} infra errors in a row"),
+            Stop::StartCommitUntestable { commit, why } => format!(
+                "the starting commit {commit} cannot be tested: {}",
+                untestable_text(why)
+            ),
+            Stop::EmptyRange => "no commit between good and bad".into(),
+            Stop::ContradictoryVerdicts { commit: None } => {
+                "the verdicts contradict every candidate".into()
+            }
+            Stop::ContradictoryVerdicts { commit: Some(c) } => format!(
+                "the verdict on {c} contradicts the good commits: it is one of them or an ancestor"
+            ),
+            Stop::NoTestableRelease => "no release tag could be tested".into(),
+        };
+        // No release to test is not a stop the log announces.
+        let log = if stop == Stop::NoTestableRelease {
+            vec![]
+        } else {
+            vec![format!("bisection stopped: {message}")]
+        };
         r.message = Some(message);
         finish(r, log)
     }
 
-    /// The `next` record and log lines of a bisection test.
-    pub fn bisect_test(&self, t: Test) -> Decision {
-        let mut next = self.next(t.commit, t.reason, t.runs);
+    /// The `next` record and log lines of a test.
+    fn test(&self, t: Test, bad: Oid) -> Decision {
+        let mut next = self.next(t.commit, t.reason.clone(), t.runs);
+        next.plan.stop_on_target = t.stop_on_target;
+        next.plan.revert = t.revert.map(|c| c.to_string());
         next.plan.known_signatures = t.known_signatures;
-        next.revisions_left = Some(t.revisions_left);
-        next.steps_left = Some(t.steps_left);
         let mut l = vec![];
-        if t.reason == "bisect" {
-            l.push(format!(
-                "Bisecting: {} revisions left to test after this (roughly {} steps)",
-                t.revisions_left, t.steps_left
-            ));
-        } else {
-            l.push(format!("more runs at {} (P(bad)={:.3})", t.commit, t.split));
+        if let Some(p) = t.progress {
+            next.revisions_left = Some(p.revisions_left);
+            next.steps_left = Some(p.steps_left);
+            if t.reason == Reason::Bisect {
+                l.push(format!(
+                    "Bisecting: {} revisions left to test after this (roughly {} steps)",
+                    p.revisions_left, p.steps_left
+                ));
+            } else {
+                l.push(format!("more runs at {} (P(bad)={:.3})", t.commit, p.split));
+            }
+            l.push(format!("[{}] {}", t.commit, (self.subject)(t.commit)));
         }
-        l.push(format!("[{}] {}", t.commit, (self.subject)(t.commit)));
+        if let Some(culprit) = t.culprit {
+            l.push(format!(
+                "first bad commit candidate: {culprit} {}",
+                (self.subject)(culprit)
+            ));
+            l.push(format!("parent commit {} wasn't tested", t.commit));
+        }
+        if let Some(culprit) = t.revert {
+            l.push(format!("testing {bad} with {culprit} reverted"));
+        }
+        if let Some(tag) = t.release {
+            l.push(format!("testing release {tag}"));
+            next.plan.release = Some(tag);
+        }
         action(next, l)
+    }
+
+    /// The verdict record on `oid` and its log lines.
+    pub fn verdict(&self, oid: Oid, j: &Judgement, log: &mut Vec<String>) -> Object {
+        let f: CommitFacts = self.facts.of(oid);
+        let mut v = Verdict {
+            commit: oid.to_string(),
+            verdict: VerdictValue::Skip,
+            reason: None,
+            runs: f.evidence.crashes + f.evidence.oks,
+            target_crashes: f.evidence.crashes,
+            other_crashes: f.other_crashes.clone(),
+            boot_failures: f.boot_failures,
+            test_failures: f.test_failures,
+            infra_errors: f.infra_errors,
+            same_signature_as: None,
+            by: Some("bisect-step".into()),
+            seconds: 0.0,
+            extra: Object::new(),
+        };
+        match j {
+            Judgement::Untestable(why) => v.reason = Some(untestable_text(why)),
+            Judgement::Bad {
+                crashes,
+                runs,
+                flaky,
+            } => {
+                v.verdict = VerdictValue::Bad;
+                v.reason = Some(format!("target bug in {crashes} of {runs} runs"));
+                if *flaky {
+                    log.push("reproducer seems to be flaky".into());
+                }
+            }
+            Judgement::Good { oks } => {
+                v.verdict = VerdictValue::Good;
+                v.reason = Some(format!("no target crash in {oks} runs"));
+            }
+            Judgement::SameSignature { other, bad } => {
+                v.verdict = if *bad {
+                    VerdictValue::Bad
+                } else {
+                    VerdictValue::Good
+                };
+                v.same_signature_as = Some(other.to_string());
+                v.reason = Some(format!("same build signature as {other}, not booted"));
+            }
+        }
+        if !f.other_crashes.is_empty() {
+            log.push(format!(
+                "unrelated crashes at {oid} (not evidence): {}",
+                f.other_crashes.join(", ")
+            ));
+        }
+        let word = match v.verdict {
+            VerdictValue::Good => "good",
+            VerdictValue::Bad => "bad",
+            VerdictValue::Skip => "skip",
+        };
+        log.push(format!("# git bisect {word} {oid}"));
+        kbisect_records::to_object(&v)
     }
 
     /// The inconclusive result: the culprit is one of `candidates`.
@@ -148,61 +284,6 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
                 .map(|c| format!("{} {}", c.commit, c.subject)),
         );
         finish(r, l)
-    }
-
-    /// The records and log lines of the start phase.
-    pub fn start_phase(&self, d: StartDecision, mut log: Vec<String>) -> Decision {
-        match d {
-            StartDecision::Measure {
-                commit,
-                reason,
-                runs,
-            } => {
-                let mut next = self.next(commit, reason, runs);
-                next.plan.stop_on_target = Some(false);
-                action(next, log)
-            }
-            StartDecision::NoBug { commit, runs } => {
-                let mut r = self.result_base(match self.dir {
-                    Direction::Cause => "no_bug_at_bad",
-                    Direction::Fix => "error",
-                });
-                if self.dir == Direction::Fix {
-                    r.error = Some("no_bug_at_good".into());
-                }
-                r.message = Some(format!(
-                    "the target bug did not reproduce at {commit} in {runs} runs"
-                ));
-                log.push(format!("the bug does not reproduce at {commit}"));
-                finish(r, log)
-            }
-            StartDecision::Error { error, message } => self.error_result(error, message, log),
-        }
-    }
-
-    /// The records and log lines of the conclusion (`bad`: the bad end).
-    pub fn conclude(&self, d: ConcludeDecision, bad: Oid) -> Decision {
-        match d {
-            ConcludeDecision::Parent { culprit, parent } => {
-                let next = self.next(parent, "parent", 0);
-                action(
-                    next,
-                    vec![
-                        format!(
-                            "first bad commit candidate: {culprit} {}",
-                            (self.subject)(culprit)
-                        ),
-                        format!("parent commit {parent} wasn't tested"),
-                    ],
-                )
-            }
-            ConcludeDecision::RevertCheck { culprit, runs } => {
-                let mut next = self.next(bad, "revert_check", runs);
-                next.plan.revert = Some(culprit.to_string());
-                action(next, vec![format!("testing {bad} with {culprit} reverted")])
-            }
-            ConcludeDecision::Found(f) => self.found(f),
-        }
     }
 
     /// The result naming the culprit.
@@ -251,39 +332,31 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
         ));
         finish(r, l)
     }
+}
 
-    /// The `next` record of a release test.
-    pub fn release_test(
-        &self,
-        commit: Oid,
-        tag: String,
-        runs: u32,
-        mut log: Vec<String>,
-    ) -> Decision {
-        let mut next = self.next(commit, "release", runs);
-        log.push(format!("testing release {tag}"));
-        next.plan.release = Some(tag);
-        action(next, log)
-    }
-
-    /// The result when no release is good.
-    pub fn no_good_release(&self, oldest_bad: Option<String>, log: Vec<String>) -> Decision {
-        let mut r = self.result_base(if oldest_bad.is_some() {
-            "bug_at_oldest_release"
-        } else {
-            "error"
-        });
-        if oldest_bad.is_none() {
-            r.error = Some("no_testable_release".into());
+/// Why a commit cannot be tested, as the verdict's reason says it.
+pub fn untestable_text(why: &Untestable) -> String {
+    match why {
+        Untestable::SkippedByVerdict => "skipped by verdict".into(),
+        Untestable::BuildFailed { error } => {
+            format!("build failed: {}", error.as_deref().unwrap_or("error"))
         }
-        r.message = Some(match &oldest_bad {
-            Some(t) => format!("the bug is already present at the oldest tested release {t}"),
-            None => "no release tag could be tested".into(),
-        });
-        if let Some(t) = &oldest_bad {
-            r.extra
-                .insert("oldest_release".into(), serde_json::json!(t));
+        Untestable::NoEvidence {
+            boot_failures,
+            test_failures,
+            unrelated,
+        } => {
+            let mut why = Vec::new();
+            if *boot_failures > 0 {
+                why.push(format!("{boot_failures} boot failures"));
+            }
+            if *test_failures > 0 {
+                why.push(format!("{test_failures} test failures"));
+            }
+            if *unrelated > 0 {
+                why.push(format!("{unrelated} unrelated crashes"));
+            }
+            format!("no run carried evidence: {}", why.join(", "))
         }
-        finish(r, log)
     }
 }

@@ -1,11 +1,17 @@
-//! Simulated bisections: small git histories made in-process, a tester that
+//! Simulated bisections: small histories made in-process, a tester that
 //! answers `next` records with build and run records from a ground truth,
 //! and drivers for our policy and the baselines (syzbot's fixed policy, plain
 //! one-run bisection). Used by the tests and by `bench/bisect.sh`, so
-//! hundreds of bisections run in seconds with no kernel.
+//! hundreds of bisections run in seconds with no kernel. The drivers run
+//! the engine over the history held in memory ([`MemorySource`]); the
+//! history is also written as a git repository for the command-line tests,
+//! which run the real binary against it.
 
 use crate::engine::Engine;
+use crate::graph::Graph;
+use crate::history::CommitSource;
 use crate::model::Direction;
+use crate::policy::CulpritRepoFacts;
 use anyhow::Result;
 use git2::{Oid, Repository, Signature, Time};
 use kbisect_records::{
@@ -35,6 +41,9 @@ pub struct History {
     pub commits: Vec<Oid>,
     pub parents: Vec<Vec<usize>>,
     pub position: HashMap<Oid, usize>,
+    /// Each commit's subject, and the tags made, for [`MemorySource`].
+    pub subjects: Vec<String>,
+    pub tags: std::cell::RefCell<Vec<(String, usize)>>,
     time: i64,
 }
 
@@ -47,6 +56,8 @@ impl History {
             commits: vec![],
             parents: vec![],
             position: HashMap::new(),
+            subjects: vec![],
+            tags: Default::default(),
             time: 1_600_000_000,
         })
     }
@@ -67,6 +78,7 @@ impl History {
         self.commits.push(oid);
         self.parents.push(parents.to_vec());
         self.position.insert(oid, pos);
+        self.subjects.push(subject.to_string());
         Ok(pos)
     }
 
@@ -87,6 +99,9 @@ impl History {
     pub fn tag(&self, pos: usize, name: &str) -> Result<()> {
         let obj = self.repo.find_object(self.commits[pos], None)?;
         self.repo.tag_lightweight(name, &obj, true)?;
+        let mut tags = self.tags.borrow_mut();
+        tags.retain(|(n, _)| n != name);
+        tags.push((name.to_string(), pos));
         Ok(())
     }
 
@@ -135,6 +150,181 @@ impl History {
             stack.extend(self.parents[x].iter().copied());
         }
         false
+    }
+}
+
+/// A [`History`] as a [`CommitSource`], answered from memory: the
+/// simulator drives the engine and policy with no repository access.
+pub struct MemorySource {
+    commits: Vec<Oid>,
+    parents: Vec<Vec<usize>>,
+    subjects: Vec<String>,
+    tags: Vec<(String, usize)>,
+    position: HashMap<Oid, usize>,
+}
+
+impl MemorySource {
+    /// The history's commits and tags as they stand.
+    pub fn new(h: &History) -> MemorySource {
+        MemorySource {
+            commits: h.commits.clone(),
+            parents: h.parents.clone(),
+            subjects: h.subjects.clone(),
+            tags: h.tags.borrow().clone(),
+            position: h.position.clone(),
+        }
+    }
+
+    fn pos(&self, oid: Oid) -> Option<usize> {
+        self.position.get(&oid).copied()
+    }
+
+    /// Is `a` an ancestor of (or equal to) `b`? (Parents come before
+    /// children, so the walk stops below `a`.)
+    fn is_ancestor(&self, a: usize, b: usize) -> bool {
+        let mut stack = vec![b];
+        let mut seen = HashSet::new();
+        while let Some(x) = stack.pop() {
+            if x == a {
+                return true;
+            }
+            if x < a || !seen.insert(x) {
+                continue;
+            }
+            stack.extend(self.parents[x].iter().copied());
+        }
+        false
+    }
+}
+
+/// `name` matches the glob `pattern` (`*` and `?`, as git's tag patterns).
+fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
+    match (pattern.first(), name.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            glob_match(&pattern[1..], name) || (!name.is_empty() && glob_match(pattern, &name[1..]))
+        }
+        (Some(b'?'), Some(_)) => glob_match(&pattern[1..], &name[1..]),
+        (Some(p), Some(n)) if p == n => glob_match(&pattern[1..], &name[1..]),
+        _ => false,
+    }
+}
+
+impl CommitSource for MemorySource {
+    fn has_commit(&self, oid: Oid) -> bool {
+        self.pos(oid).is_some()
+    }
+
+    fn descends_from(&self, a: Oid, b: Oid) -> bool {
+        match (self.pos(a), self.pos(b)) {
+            (Some(a), Some(b)) => a != b && self.is_ancestor(b, a),
+            _ => false,
+        }
+    }
+
+    fn subject(&self, oid: Oid) -> String {
+        self.pos(oid)
+            .map(|p| self.subjects[p].clone())
+            .unwrap_or_default()
+    }
+
+    /// The range in the order libgit2's topological walk gives it (as
+    /// [`Graph::load`] has it for the simulator's repositories, which have
+    /// no commit-graph file): a stack from bad, a commit pushed once all
+    /// its children in range are out, parents pushed in order (so a merge's
+    /// last ready parent comes next).
+    fn range(&self, bad: Oid, goods: &[Oid]) -> Result<Graph> {
+        let h = self;
+        let n = h.commits.len();
+        let b = self
+            .pos(bad)
+            .ok_or_else(|| anyhow::anyhow!("no commit {bad}"))?;
+        // 1 = ancestor of a good, 2 = candidate.
+        let mut mark = vec![0u8; n];
+        let mut stack: Vec<usize> = Vec::new();
+        for g in goods {
+            let p = self
+                .pos(*g)
+                .ok_or_else(|| anyhow::anyhow!("no commit {g}"))?;
+            if mark[p] == 0 {
+                mark[p] = 1;
+                stack.push(p);
+            }
+        }
+        while let Some(v) = stack.pop() {
+            for &q in &h.parents[v] {
+                if mark[q] == 0 {
+                    mark[q] = 1;
+                    stack.push(q);
+                }
+            }
+        }
+        let mut children = vec![0u32; n];
+        let mut any = false;
+        if mark[b] == 0 {
+            mark[b] = 2;
+            stack.push(b);
+        }
+        while let Some(v) = stack.pop() {
+            any = true;
+            for &q in &h.parents[v] {
+                if mark[q] != 1 {
+                    children[q] += 1;
+                }
+                if mark[q] == 0 {
+                    mark[q] = 2;
+                    stack.push(q);
+                }
+            }
+        }
+        let mut order = Vec::new();
+        let mut ready = if any { vec![b] } else { vec![] };
+        while let Some(v) = ready.pop() {
+            order.push(v);
+            for &q in &h.parents[v] {
+                if mark[q] == 2 {
+                    children[q] -= 1;
+                    if children[q] == 0 {
+                        ready.push(q);
+                    }
+                }
+            }
+        }
+        let oids: Vec<Oid> = order.iter().map(|&v| h.commits[v]).collect();
+        let mut raw_start = vec![0u32];
+        let mut raw_parents = Vec::new();
+        for &v in &order {
+            raw_parents.extend(h.parents[v].iter().map(|&q| h.commits[q]));
+            raw_start.push(raw_parents.len() as u32);
+        }
+        Ok(Graph::from_edges(oids, &raw_start, &raw_parents))
+    }
+
+    fn release_tags(&self, pattern: &str, bad: Oid, max: usize) -> Result<Vec<(String, Oid)>> {
+        let h = self;
+        let mut tags: Vec<(String, Oid)> = h
+            .tags
+            .iter()
+            .filter(|(name, _)| glob_match(pattern.as_bytes(), name.as_bytes()))
+            .map(|(name, pos)| (name.clone(), h.commits[*pos]))
+            .filter(|(_, oid)| self.descends_from(bad, *oid))
+            .collect();
+        // git lists tag names sorted.
+        tags.sort();
+        Ok(crate::releases::pick_releases(tags, pattern, max))
+    }
+
+    fn culprit_facts(&self, culprit: Oid) -> Result<CulpritRepoFacts> {
+        let p = self
+            .pos(culprit)
+            .ok_or_else(|| anyhow::anyhow!("no commit {culprit}"))?;
+        let ps = &self.parents[p];
+        Ok(CulpritRepoFacts {
+            first_parent: ps.first().map(|&q| self.commits[q]),
+            merge: ps.len() > 1,
+            // Simulated commits change no file: only the subject tells.
+            release: crate::releases::is_release_subject(&self.subjects[p]),
+        })
     }
 }
 
@@ -382,7 +572,7 @@ pub fn drive(
     tester: &mut Tester,
     max_steps: u32,
 ) -> Result<SimOutcome> {
-    let mut engine = Engine::new(start)?;
+    let mut engine = Engine::with_source(start, Box::new(MemorySource::new(history)))?;
     for step in 0..max_steps {
         let d = engine.decide()?;
         for v in &d.verdicts {
@@ -488,7 +678,7 @@ pub fn drive_baseline(
         };
         return Ok(outcome_of(history, result, tester, 0));
     }
-    let mut engine = Engine::new(start)?;
+    let mut engine = Engine::with_source(start, Box::new(MemorySource::new(history)))?;
     for step in 0..max_steps {
         let d = engine.decide()?;
         for v in &d.verdicts {

@@ -327,3 +327,98 @@ fn a_corrupted_report_with_the_target_title_is_not_the_target_bug() {
     assert!(!text.contains("target bug in 1 of 1 runs"), "{text}");
     assert!(!err.contains("# git bisect bad"), "{err}");
 }
+
+/// Issue 13, defect 4: a moved repository named with `--repo` on resume is
+/// the one opened (the journal's path no longer exists); one without the
+/// journal's commits is a named error.
+#[test]
+fn resume_with_repo_opens_the_moved_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    let j = dir.path().join("j.jsonl");
+    let o = opts(&h, &j, bad, 0);
+    let (code, first, err) = step(&o, "");
+    assert_eq!(code, 0, "{err}");
+    std::fs::rename(dir.path().join("repo"), dir.path().join("moved")).unwrap();
+    let resumed = Options {
+        journal: Some(j.clone()),
+        repo: Some(dir.path().join("moved").display().to_string()),
+        ..Default::default()
+    };
+    let (code, again, err) = step(&resumed, "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(again[0]["commit"], first[0]["commit"]);
+    // Another repository: the journal's bad commit is not there.
+    let other = History::new(&dir.path().join("other")).unwrap();
+    let wrong = Options {
+        repo: Some(other.repo.path().display().to_string()),
+        ..resumed
+    };
+    let (code, _, err) = step(&wrong, "");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!("bad commit {} is not in", h.commits[bad])),
+        "{err}"
+    );
+}
+
+fn verdict(h: &History, x: usize, word: &str) -> String {
+    format!(
+        "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"{word}\"}}\n",
+        h.commits[x]
+    )
+}
+
+/// Issue 13, defect 12: `bad` on the good commit or one of its ancestors
+/// contradicts the good end as `good` on bad contradicts the bad end (for
+/// `--fix`, `good` there); it was stored and ignored.
+#[test]
+fn a_verdict_against_the_good_end_is_contradictory() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    for (name, fix, good, judged, word) in [
+        ("good", false, 5, 5, "bad"),
+        ("ancestor", false, 5, 0, "bad"),
+        ("fix", true, 5, 0, "good"),
+    ] {
+        let mut o = opts(&h, &dir.path().join(format!("{name}.jsonl")), bad, good);
+        o.fix = fix;
+        let (code, _, err) = step(&o, "");
+        assert_eq!(code, 0, "{err}");
+        // Settle the start commit by verdict, then the contradiction.
+        let (start, start_word) = if fix { (good, "bad") } else { (bad, "bad") };
+        let input = verdict(&h, start, start_word) + &verdict(&h, judged, word);
+        let (code, out, err) = step(&o, &input);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert_eq!(out[0]["kind"], "result", "{name}: {:?}", out[0]);
+        assert_eq!(
+            out[0]["error"], "contradictory_verdicts",
+            "{name}: {:?}",
+            out[0]
+        );
+    }
+    // A good on bad stays what it was.
+    let o = opts(&h, &dir.path().join("bad.jsonl"), bad, 5);
+    step(&o, "");
+    let (_, out, _) = step(&o, &verdict(&h, bad, "good"));
+    assert_eq!(out[0]["error"], "contradictory_verdicts", "{:?}", out[0]);
+}
+
+/// Issue 13, defect 18c: a `kind` that is not a string is named as such,
+/// with its line.
+#[test]
+fn a_kind_that_is_not_a_string_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    let o = opts(&h, &dir.path().join("j.jsonl"), bad, 0);
+    step(&o, "");
+    let (code, _, err) = step(&o, "{\"kind\":\"crash\"}\n{\"kind\":5}\n");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("<stdin>:2: `kind` is not a string: 5"),
+        "{err}"
+    );
+}

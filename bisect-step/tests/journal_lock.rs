@@ -130,3 +130,51 @@ fn concurrent_calls_lose_no_record() {
         );
     }
 }
+
+/// A call waiting on a journal that a failed first call created and then
+/// removed (see `step`) does not go on under a lock of the removed file: it
+/// opens the path again, makes the journal and locks that.
+#[test]
+fn a_call_waiting_on_a_removed_journal_makes_it_anew() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    for i in 0..3 {
+        git(
+            &repo,
+            &["commit", "-q", "--allow-empty", "-m", &format!("c{i}")],
+        );
+    }
+    let bad = git(&repo, &["rev-parse", "HEAD"]);
+    let good = git(&repo, &["rev-parse", "HEAD~2"]);
+    let journal = dir.path().join("journal.jsonl");
+    // The failed first call: an empty journal, locked.
+    let held = std::fs::File::create(&journal).unwrap();
+    held.lock().unwrap();
+    let child = Command::new(BIN)
+        .arg("--journal")
+        .arg(&journal)
+        .args([
+            "--repo",
+            repo.to_str().unwrap(),
+            "--bad",
+            &bad,
+            "--good",
+            &good,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    thread::sleep(std::time::Duration::from_millis(500));
+    std::fs::remove_file(&journal).unwrap();
+    drop(held);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["kind"], "start", "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
+}
