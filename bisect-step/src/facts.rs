@@ -8,7 +8,9 @@
 
 use crate::model::Evidence;
 use git2::Oid;
-use kbisect_records::{kind_of, parse, Build, Object, Outcome, Run, Verdict, VerdictValue};
+use kbisect_records::{
+    kind_of, parse, BugKind, Build, Object, Outcome, Run, Verdict, VerdictValue,
+};
 use std::collections::HashMap;
 
 /// What is known of one commit.
@@ -225,9 +227,17 @@ impl Facts {
                         _ => None,
                     },
                 };
-                // crashclass's one rule; None (no crash, or a corrupted
-                // report) is no evidence either way.
-                let target = crashclass::counts_as_target(&r.class, &self.targets);
+                // crashclass's one rule for what a run shows; None (an
+                // unrelated crash, a corrupted report, a failed boot) is no
+                // evidence either way. The bug is a crash after boot until
+                // the start record can name another kind (--bug).
+                let shows_bug = crashclass::run_shows_bug(
+                    BugKind::Crash,
+                    &self.targets,
+                    r.outcome,
+                    &r.class,
+                    None,
+                );
                 if r.outcome == Outcome::InfraError {
                     self.infra_in_a_row += 1;
                 } else {
@@ -240,10 +250,10 @@ impl Facts {
                     f.signature = r.signature.clone();
                 }
                 f.dirty = true;
-                match r.outcome {
-                    Outcome::Ok => f.evidence.oks += 1,
-                    Outcome::Crashed if target == Some(true) => f.evidence.crashes += 1,
-                    Outcome::Crashed => {
+                match (shows_bug, r.outcome) {
+                    (Some(true), _) => f.evidence.crashes += 1,
+                    (Some(false), _) => f.evidence.oks += 1,
+                    (None, Outcome::Crashed) => {
                         f.unrelated += 1;
                         if let Some(t) = &r.class.title {
                             if !f.other_crashes.contains(t) {
@@ -251,10 +261,10 @@ impl Facts {
                             }
                         }
                     }
-                    Outcome::BootFailed => f.boot_failures += 1,
-                    Outcome::TestFailed => f.test_failures += 1,
-                    Outcome::InfraError => f.infra_errors += 1,
-                    Outcome::Skipped => {}
+                    (None, Outcome::BootFailed) => f.boot_failures += 1,
+                    (None, Outcome::TestFailed) => f.test_failures += 1,
+                    (None, Outcome::InfraError) => f.infra_errors += 1,
+                    (None, Outcome::Ok | Outcome::Skipped) => {}
                 }
                 true
             }
