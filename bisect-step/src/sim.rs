@@ -138,19 +138,26 @@ impl History {
 
     /// Is `a` an ancestor of (or equal to) `b`?
     pub fn is_ancestor(&self, a: usize, b: usize) -> bool {
-        let mut stack = vec![b];
-        let mut seen = HashSet::new();
-        while let Some(x) = stack.pop() {
-            if x == a {
-                return true;
-            }
-            if x < a || !seen.insert(x) {
-                continue;
-            }
-            stack.extend(self.parents[x].iter().copied());
-        }
-        false
+        is_ancestor_in(&self.parents, a, b)
     }
+}
+
+/// Is `a` an ancestor of (or equal to) `b` in a history given by each
+/// commit's parents' positions? Parents come before children, so the walk
+/// stops below `a`.
+fn is_ancestor_in(parents: &[Vec<usize>], a: usize, b: usize) -> bool {
+    let mut stack = vec![b];
+    let mut seen = HashSet::new();
+    while let Some(x) = stack.pop() {
+        if x == a {
+            return true;
+        }
+        if x < a || !seen.insert(x) {
+            continue;
+        }
+        stack.extend(parents[x].iter().copied());
+    }
+    false
 }
 
 /// A [`History`] as a [`CommitSource`], answered from memory: the
@@ -179,21 +186,8 @@ impl MemorySource {
         self.position.get(&oid).copied()
     }
 
-    /// Is `a` an ancestor of (or equal to) `b`? (Parents come before
-    /// children, so the walk stops below `a`.)
     fn is_ancestor(&self, a: usize, b: usize) -> bool {
-        let mut stack = vec![b];
-        let mut seen = HashSet::new();
-        while let Some(x) = stack.pop() {
-            if x == a {
-                return true;
-            }
-            if x < a || !seen.insert(x) {
-                continue;
-            }
-            stack.extend(self.parents[x].iter().copied());
-        }
-        false
+        is_ancestor_in(&self.parents, a, b)
     }
 }
 

@@ -53,20 +53,27 @@ fn call(journal: &Path, input: &[u8]) -> (i32, String) {
     )
 }
 
-#[test]
-fn concurrent_calls_lose_no_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
+/// A repository of `n` empty commits in `dir/repo`: (repo, bad = HEAD,
+/// good = the first commit).
+fn linear_repo(dir: &Path, n: usize) -> (std::path::PathBuf, String, String) {
+    let repo = dir.join("repo");
     std::fs::create_dir(&repo).unwrap();
     git(&repo, &["init", "-q"]);
-    for i in 0..8 {
+    for i in 0..n {
         git(
             &repo,
             &["commit", "-q", "--allow-empty", "-m", &format!("c{i}")],
         );
     }
     let bad = git(&repo, &["rev-parse", "HEAD"]);
-    let good = git(&repo, &["rev-parse", "HEAD~7"]);
+    let good = git(&repo, &["rev-parse", &format!("HEAD~{}", n - 1)]);
+    (repo, bad, good)
+}
+
+#[test]
+fn concurrent_calls_lose_no_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, bad, good) = linear_repo(dir.path(), 8);
     let journal = dir.path().join("journal.jsonl");
     let start = Command::new(BIN)
         .arg("--journal")
@@ -137,17 +144,7 @@ fn concurrent_calls_lose_no_record() {
 #[test]
 fn a_call_waiting_on_a_removed_journal_makes_it_anew() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    std::fs::create_dir(&repo).unwrap();
-    git(&repo, &["init", "-q"]);
-    for i in 0..3 {
-        git(
-            &repo,
-            &["commit", "-q", "--allow-empty", "-m", &format!("c{i}")],
-        );
-    }
-    let bad = git(&repo, &["rev-parse", "HEAD"]);
-    let good = git(&repo, &["rev-parse", "HEAD~2"]);
+    let (repo, bad, good) = linear_repo(dir.path(), 3);
     let journal = dir.path().join("journal.jsonl");
     // The failed first call: an empty journal, locked.
     let held = std::fs::File::create(&journal).unwrap();

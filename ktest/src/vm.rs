@@ -498,17 +498,22 @@ mod tests {
         watch_fake_within(body, limits, stop)
     }
 
-    fn watch_fake_within(body: &str, limits: Limits, stop: bool) -> (Observation, String) {
-        let d = tempfile::tempdir().unwrap();
-        let spec = VmSpec {
-            qemu: fake_qemu(d.path(), body),
+    /// A VM whose "QEMU" is the shell script `body`.
+    fn fake_spec(dir: &Path, body: &str) -> VmSpec {
+        VmSpec {
+            qemu: fake_qemu(dir, body),
             kernel: "k".into(),
             initrd: "i".into(),
             cmdline: String::new(),
             mem_mb: 64,
             smp: 1,
             accel: Accel::Tcg,
-        };
+        }
+    }
+
+    fn watch_fake_within(body: &str, limits: Limits, stop: bool) -> (Observation, String) {
+        let d = tempfile::tempdir().unwrap();
+        let spec = fake_spec(d.path(), body);
         let log = d.path().join("log");
         let obs = run(
             &spec,
@@ -649,18 +654,10 @@ mod tests {
             return;
         }
         let d = tempfile::tempdir().unwrap();
-        let spec = VmSpec {
-            qemu: fake_qemu(
-                d.path(),
-                "echo 'Linux version 6.1'; echo '@@kbisect@@ booted'",
-            ),
-            kernel: "k".into(),
-            initrd: "i".into(),
-            cmdline: String::new(),
-            mem_mb: 64,
-            smp: 1,
-            accel: Accel::Tcg,
-        };
+        let spec = fake_spec(
+            d.path(),
+            "echo 'Linux version 6.1'; echo '@@kbisect@@ booted'",
+        );
         let limits = Limits {
             boot: Duration::from_secs(20),
             run: Duration::from_secs(20),
