@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Some(torn) = &full.torn {
-        assert_eq!(torn.offset as usize + torn.len, data.len(), "torn line not at the end");
+        assert_eq!(
+            torn.offset as usize + torn.len,
+            data.len(),
+            "torn line not at the end"
+        );
         assert!(!data[torn.offset as usize..].contains(&b'\n'));
     }
     if full.torn.is_some() || data.is_empty() {
