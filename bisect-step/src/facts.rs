@@ -9,7 +9,7 @@
 use crate::model::Evidence;
 use git2::Oid;
 use kbisect_records::{
-    kind_of, parse, BugKind, Build, Object, Outcome, Run, Verdict, VerdictValue,
+    kind_of, parse, BugKind, Build, Object, Outcome, RecordKind, Run, Verdict, VerdictValue,
 };
 use std::collections::HashMap;
 
@@ -104,21 +104,21 @@ pub fn named_commit(obj: &Object) -> Result<Oid, RecordError> {
 /// Check that a record from stdin reads as its kind. True when it names a
 /// commit the caller must check is in the range (build, run, verdict).
 pub fn check_record(obj: &Object) -> Result<bool, RecordError> {
-    match kind_of(obj) {
-        Some("build") => {
+    if kind_of(obj).is_none() {
+        return Err(RecordError(match obj.get("kind") {
+            None => "record has no `kind`".into(),
+            Some(k) => format!("`kind` is not a string: {k}"),
+        }));
+    }
+    match RecordKind::of(obj) {
+        RecordKind::Build => {
             parse::<Build>(obj).map_err(|e| RecordError(format!("bad build record: {e}")))?;
         }
-        Some("run") => {
+        RecordKind::Run => {
             parse::<Run>(obj).map_err(|e| RecordError(format!("bad run record: {e}")))?;
         }
-        Some("verdict") => {
+        RecordKind::Verdict => {
             parse::<Verdict>(obj).map_err(|e| RecordError(format!("bad verdict record: {e}")))?;
-        }
-        None => {
-            return Err(RecordError(match obj.get("kind") {
-                None => "record has no `kind`".into(),
-                Some(k) => format!("`kind` is not a string: {k}"),
-            }))
         }
         _ => return Ok(false),
     }
@@ -177,17 +177,17 @@ impl Facts {
     /// Take one record (from the journal or stdin). Returns false for
     /// records that are not kept (our own `next`/`result` echoed back).
     pub fn ingest(&mut self, obj: &Object, from_journal: bool) -> bool {
-        match kind_of(obj) {
-            Some("start") => false,
-            Some("next") => {
+        match RecordKind::of(obj) {
+            RecordKind::Start => false,
+            RecordKind::Next => {
                 if from_journal {
                     self.decide_seconds +=
                         obj.get("seconds").and_then(|v| v.as_f64()).unwrap_or(0.0);
                 }
                 from_journal
             }
-            Some("result") => from_journal,
-            Some("build") => {
+            RecordKind::Result => from_journal,
+            RecordKind::Build => {
                 let Ok(b) = parse::<Build>(obj) else {
                     return true;
                 };
@@ -210,7 +210,7 @@ impl Facts {
                 f.dirty = true;
                 true
             }
-            Some("run") => {
+            RecordKind::Run => {
                 let Ok(r) = parse::<Run>(obj) else {
                     return true;
                 };
@@ -268,7 +268,7 @@ impl Facts {
                 }
                 true
             }
-            Some("verdict") => {
+            RecordKind::Verdict => {
                 let Ok(v) = parse::<Verdict>(obj) else {
                     return true;
                 };
@@ -290,7 +290,7 @@ impl Facts {
                 }
                 true
             }
-            Some("error") => {
+            RecordKind::Error => {
                 if let Some(oid) = obj.get("commit").and_then(|v| v.as_str()).and_then(oid_of) {
                     self.infra_in_a_row += 1;
                     let f = self.commit_mut(oid);

@@ -25,7 +25,7 @@ pub mod render;
 pub mod sim;
 
 use engine::{Engine, RecordError};
-use kbisect_records::{jsonl, kind_of, parse, Object, Start, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use kbisect_records::{jsonl, parse, Object, RecordKind, Start, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use std::fs;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -153,8 +153,8 @@ fn check_against_journal(start: &Start, opts: &Options) -> Result<(), String> {
 }
 
 fn same_next(a: &Object, b: &Object) -> bool {
-    kind_of(a) == Some("next")
-        && kind_of(b) == Some("next")
+    RecordKind::of(a) == RecordKind::Next
+        && RecordKind::of(b) == RecordKind::Next
         && ["commit", "reason", "runs", "revert", "release"]
             .iter()
             .all(|k| a.get(*k) == b.get(*k))
@@ -247,7 +247,7 @@ fn locked_step(
     let took_new = take_input(&mut engine, &new_records, &pending, &mut to_append, err);
     let last = journal.records.last();
     if !took_new {
-        if let Some(last) = last.filter(|l| kind_of(l) == Some("result")) {
+        if let Some(last) = last.filter(|l| RecordKind::of(l) == RecordKind::Result) {
             return write_record(out, last);
         }
     }
@@ -351,7 +351,7 @@ fn start_of(journal: &Journal, opts: &Options) -> Result<(Start, bool), Failure>
     let Some(first) = journal.records.first() else {
         return Ok((start_from_options(opts).map_err(usage)?, true));
     };
-    if kind_of(first) != Some("start") {
+    if RecordKind::of(first) != RecordKind::Start {
         return Err(usage(format!(
             "{}:1: journal does not begin with a start record",
             journal_name(opts)
@@ -382,11 +382,11 @@ fn replay<'j>(engine: &mut Engine, journal: &'j Journal) -> Vec<&'j Object> {
         .iter()
         .skip(1)
         .rev()
-        .take_while(|r| !matches!(kind_of(r), Some("next") | Some("result")))
+        .take_while(|r| !matches!(RecordKind::of(r), RecordKind::Next | RecordKind::Result))
         .collect::<Vec<_>>()
         .into_iter()
         .rev()
-        .filter(|r| !(kind_of(r) == Some("verdict") && r.contains_key("by")))
+        .filter(|r| !(RecordKind::of(r) == RecordKind::Verdict && r.contains_key("by")))
         .collect()
 }
 

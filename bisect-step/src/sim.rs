@@ -15,8 +15,8 @@ use crate::policy::CulpritRepoFacts;
 use anyhow::Result;
 use git2::{Oid, Repository, Signature, Time};
 use kbisect_records::{
-    kind_of, parse, BisectResult, Build, Classification, Next, Object, Outcome, Reason, Run, Start,
-    Verdict, VerdictValue,
+    parse, BisectResult, Build, Classification, Next, Object, Outcome, Reason, RecordKind, Run,
+    Start, Verdict, VerdictValue,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -579,7 +579,7 @@ pub fn drive(
         let next: Next = parse(&d.action)?;
         let trace = std::env::var_os("SIM_TRACE").is_some();
         for rec in tester.respond(&next, 1) {
-            if trace && is_kind(&rec, "run") {
+            if trace && RecordKind::of(&rec) == RecordKind::Run {
                 let pos = history.position.get(&Oid::from_str(&next.commit)?).copied();
                 eprintln!(
                     "  {} {:?} {:?} {:?}",
@@ -723,9 +723,4 @@ pub fn drive_baseline(
         engine.ingest(&kbisect_records::to_object(&v), false);
     }
     anyhow::bail!("no result after {max_steps} steps")
-}
-
-/// True for records of kind `k`.
-pub fn is_kind(obj: &Object, k: &str) -> bool {
-    kind_of(obj) == Some(k)
 }

@@ -3,7 +3,9 @@
 //! inputs in place. `main` parses the command line and calls [`run`].
 
 use crate::{classify_reader, Classification};
-use kbisect_records::{jsonl, kind_of, to_object, Crash, Error, Object, EXIT_OK, EXIT_USAGE};
+use kbisect_records::{
+    jsonl, kind_of, to_object, Crash, Error, Object, RecordKind, EXIT_OK, EXIT_USAGE,
+};
 use serde_json::Value;
 use std::fs::File;
 use std::io::{self, BufReader};
@@ -201,7 +203,9 @@ impl Ctx {
                     continue;
                 }
             };
-            let handled = matches!(kind_of(&obj), None | Some("run") | Some("crash"));
+            // A record with no kind is a bare log to classify.
+            let handled = kind_of(&obj).is_none()
+                || matches!(RecordKind::of(&obj), RecordKind::Run | RecordKind::Crash);
             if !handled {
                 self.emit(&obj);
                 continue;

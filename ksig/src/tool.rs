@@ -4,7 +4,7 @@
 
 use kbisect_records::jsonl::{self, WriteError};
 use kbisect_records::{
-    kind_of, merge, parse, to_object, Build, Error, Object, Signature, EXIT_OK, EXIT_USAGE,
+    merge, parse, to_object, Build, Error, Object, RecordKind, Signature, EXIT_OK, EXIT_USAGE,
 };
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -86,7 +86,7 @@ pub fn sign_records<R: BufRead, W: Write>(
 /// The records one input record becomes: itself, signed when it is an ok
 /// build, plus an `error` record when its vmlinux cannot be signed.
 fn sign_one(obj: &Object) -> Result<Vec<Object>, serde_json::Error> {
-    if kind_of(obj) != Some(<Build as kbisect_records::Kind>::KIND) {
+    if RecordKind::of(obj) != RecordKind::Build {
         return Ok(vec![obj.clone()]);
     }
     let mut build: Build = parse(obj)?;
