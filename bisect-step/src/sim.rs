@@ -34,10 +34,15 @@ pub const BUILD_SECONDS: f64 = 120.0;
 /// Seconds a simulated VM run takes.
 pub const RUN_SECONDS: f64 = 60.0;
 
-/// A git history built for a test: commits in creation order (parents
-/// before children), each with its parents' positions.
+/// A history built for a test: commits in creation order (parents before
+/// children), each with its parents' positions. Held in memory
+/// ([`History::in_memory`], what the simulator uses) or also written to a
+/// git repository ([`History::new`], for tests that run the real binary).
+/// Either way a commit's id is the one git gives it: the hash of the same
+/// commit object.
 pub struct History {
-    pub repo: Repository,
+    /// The repository, when the history is written to one.
+    pub repo: Option<Repository>,
     pub commits: Vec<Oid>,
     pub parents: Vec<Vec<usize>>,
     pub position: HashMap<Oid, usize>,
@@ -47,33 +52,57 @@ pub struct History {
     time: i64,
 }
 
+/// git's id of the empty tree, which every simulated commit has.
+const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+/// Author and committer of simulated commits.
+const AUTHOR: (&str, &str) = ("Dev", "dev@example.org");
+
 impl History {
-    /// An empty repository at `dir`.
+    /// An empty history, also written to a new git repository at `dir`.
     pub fn new(dir: &Path) -> Result<History> {
-        let repo = Repository::init(dir)?;
-        Ok(History {
-            repo,
+        let mut h = History::in_memory();
+        h.repo = Some(Repository::init(dir)?);
+        Ok(h)
+    }
+
+    /// An empty history held only in memory: no repository, no files.
+    pub fn in_memory() -> History {
+        History {
+            repo: None,
             commits: vec![],
             parents: vec![],
             position: HashMap::new(),
             subjects: vec![],
             tags: Default::default(),
             time: 1_600_000_000,
-        })
+        }
+    }
+
+    /// The repository's path, or a name for a history in memory.
+    pub fn repo_path(&self) -> String {
+        match &self.repo {
+            Some(r) => r.path().display().to_string(),
+            None => "<memory>".into(),
+        }
     }
 
     /// Add a commit with the given parents (positions); returns its position.
     pub fn commit(&mut self, parents: &[usize], subject: &str) -> Result<usize> {
-        let tree_id = self.repo.treebuilder(None)?.write()?;
-        let tree = self.repo.find_tree(tree_id)?;
         self.time += 60;
-        let sig = Signature::new("Dev", "dev@example.org", &Time::new(self.time, 0))?;
-        let pcs: Vec<git2::Commit> = parents
-            .iter()
-            .map(|&p| self.repo.find_commit(self.commits[p]))
-            .collect::<Result<_, _>>()?;
-        let refs: Vec<&git2::Commit> = pcs.iter().collect();
-        let oid = self.repo.commit(None, &sig, &sig, subject, &tree, &refs)?;
+        let parent_ids: Vec<Oid> = parents.iter().map(|&p| self.commits[p]).collect();
+        let oid = match &self.repo {
+            Some(repo) => {
+                let tree = repo.find_tree(repo.treebuilder(None)?.write()?)?;
+                let sig = Signature::new(AUTHOR.0, AUTHOR.1, &Time::new(self.time, 0))?;
+                let pcs: Vec<git2::Commit> = parent_ids
+                    .iter()
+                    .map(|&p| repo.find_commit(p))
+                    .collect::<Result<_, _>>()?;
+                let refs: Vec<&git2::Commit> = pcs.iter().collect();
+                repo.commit(None, &sig, &sig, subject, &tree, &refs)?
+            }
+            None => commit_id(&parent_ids, self.time, subject)?,
+        };
         let pos = self.commits.len();
         self.commits.push(oid);
         self.parents.push(parents.to_vec());
@@ -97,8 +126,10 @@ impl History {
 
     /// Tag a commit.
     pub fn tag(&self, pos: usize, name: &str) -> Result<()> {
-        let obj = self.repo.find_object(self.commits[pos], None)?;
-        self.repo.tag_lightweight(name, &obj, true)?;
+        if let Some(repo) = &self.repo {
+            let obj = repo.find_object(self.commits[pos], None)?;
+            repo.tag_lightweight(name, &obj, true)?;
+        }
         let mut tags = self.tags.borrow_mut();
         tags.retain(|(n, _)| n != name);
         tags.push((name.to_string(), pos));
@@ -158,6 +189,22 @@ fn is_ancestor_in(parents: &[Vec<usize>], a: usize, b: usize) -> bool {
         stack.extend(parents[x].iter().copied());
     }
     false
+}
+
+/// The id git gives a commit of the empty tree with these parents, time
+/// and message, by [`AUTHOR`]: the hash of the commit object as libgit2
+/// writes it (the message as given, no newline added).
+fn commit_id(parents: &[Oid], time: i64, message: &str) -> Result<Oid> {
+    let mut object = format!("tree {EMPTY_TREE}\n");
+    for p in parents {
+        object.push_str(&format!("parent {p}\n"));
+    }
+    let who = format!("{} <{}> {time} +0000", AUTHOR.0, AUTHOR.1);
+    object.push_str(&format!("author {who}\ncommitter {who}\n\n{message}"));
+    Ok(Oid::hash_object(
+        git2::ObjectType::Commit,
+        object.as_bytes(),
+    )?)
 }
 
 /// A [`History`] as a [`CommitSource`], answered from memory: the
@@ -533,7 +580,7 @@ pub struct SimOutcome {
 /// A start record for a history.
 pub fn start_for(history: &History, bad: usize, goods: &[usize], dir: Direction) -> Start {
     Start {
-        repo: history.repo.path().display().to_string(),
+        repo: history.repo_path(),
         bad: history.commits[bad].to_string(),
         good: goods
             .iter()
@@ -723,4 +770,29 @@ pub fn drive_baseline(
         engine.ingest(&kbisect_records::to_object(&v), false);
     }
     anyhow::bail!("no result after {max_steps} steps")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A history in memory has the commit ids git gives the same history,
+    /// so the simulator's figures do not depend on where it is held.
+    #[test]
+    fn ids_in_memory_are_gits() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut on_disk = History::new(dir.path()).unwrap();
+        let mut in_memory = History::in_memory();
+        on_disk.kernel_like(40, 3, 4, 5).unwrap();
+        in_memory.kernel_like(40, 3, 4, 5).unwrap();
+        assert_eq!(on_disk.commits, in_memory.commits);
+        assert!(
+            in_memory.commits.len() > 40,
+            "the history has merged topics"
+        );
+        let repo = on_disk.repo.as_ref().unwrap();
+        let last = *on_disk.commits.last().unwrap();
+        assert_eq!(repo.find_commit(last).unwrap().parent_count(), 2);
+        assert_eq!(in_memory.repo_path(), "<memory>");
+    }
 }

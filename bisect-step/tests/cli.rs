@@ -35,7 +35,7 @@ fn history(dir: &Path) -> History {
 fn opts(h: &History, journal: &Path, bad: usize, good: usize) -> Options {
     Options {
         journal: Some(journal.to_path_buf()),
-        repo: Some(h.repo.path().display().to_string()),
+        repo: Some(h.repo_path()),
         bad: Some(h.commits[bad].to_string()),
         good: vec![h.commits[good].to_string()],
         ..Default::default()
@@ -277,7 +277,7 @@ fn the_binary_runs_a_step() {
     let dir = tempfile::tempdir().unwrap();
     let h = history(&dir.path().join("repo"));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_bisect-step"))
-        .args(["--repo", &h.repo.path().display().to_string()])
+        .args(["--repo", &h.repo_path()])
         .args(["--bad", &h.commits[h.commits.len() - 1].to_string()])
         .args(["--good", &h.commits[0].to_string()])
         .args([
@@ -352,7 +352,7 @@ fn resume_with_repo_opens_the_moved_repository() {
     // Another repository: the journal's bad commit is not there.
     let other = History::new(&dir.path().join("other")).unwrap();
     let wrong = Options {
-        repo: Some(other.repo.path().display().to_string()),
+        repo: Some(other.repo_path()),
         ..resumed
     };
     let (code, _, err) = step(&wrong, "");

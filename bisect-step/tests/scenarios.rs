@@ -1,27 +1,25 @@
-//! Simulated bisections over small git histories: the scenarios a mature
-//! kernel bisector covers, driven by a tester that answers from a ground
-//! truth (culprit, reproduction rate, broken and noisy stretches).
+//! Simulated bisections over small histories held in memory: the scenarios
+//! a mature kernel bisector covers, driven by a tester that answers from a
+//! ground truth (culprit, reproduction rate, broken and noisy stretches).
 
 use bisect_step::model::Direction;
 use bisect_step::sim::{drive, start_for, History, Tester, Truth};
 
-fn linear(n: usize) -> (tempfile::TempDir, History) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut h = History::new(dir.path()).unwrap();
+fn linear(n: usize) -> History {
+    let mut h = History::in_memory();
     h.chain(None, n, "commit").unwrap();
-    (dir, h)
+    h
 }
 
-fn kernel(n: usize, seed: u64) -> (tempfile::TempDir, History, Vec<usize>) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut h = History::new(dir.path()).unwrap();
+fn kernel(n: usize, seed: u64) -> (History, Vec<usize>) {
+    let mut h = History::in_memory();
     let main = h.kernel_like(n, 3, 4, seed).unwrap();
-    (dir, h, main)
+    (h, main)
 }
 
 #[test]
 fn finds_the_cause_on_a_linear_history() {
-    let (_d, h) = linear(100);
+    let h = linear(100);
     for culprit in [1, 2, 37, 50, 98, 99] {
         let mut t = Tester::new(&h, Truth::new(culprit), 1);
         let start = start_for(&h, 99, &[0], Direction::Cause);
@@ -42,7 +40,7 @@ fn finds_the_cause_on_a_linear_history() {
 
 #[test]
 fn finds_the_cause_on_a_kernel_shaped_history() {
-    let (_d, h, main) = kernel(200, 7);
+    let (h, main) = kernel(200, 7);
     let bad = *main.last().unwrap();
     for culprit in [5usize, 77, 150, h.commits.len() - 3] {
         let mut t = Tester::new(&h, Truth::new(culprit), 2);
@@ -63,7 +61,7 @@ fn finds_the_cause_on_a_kernel_shaped_history() {
 
 #[test]
 fn flaky_reproducer_three_in_twenty() {
-    let (_d, h, main) = kernel(200, 3);
+    let (h, main) = kernel(200, 3);
     let bad = *main.last().unwrap();
     let mut right = 0;
     for seed in 0..20 {
@@ -110,7 +108,7 @@ fn run_case(
 
 #[test]
 fn unbuildable_and_unbootable_stretches_are_skipped() {
-    let (_d, h) = linear(120);
+    let h = linear(120);
     for (culprit, seed) in [(30usize, 1u64), (80, 2), (63, 3)] {
         let mut truth = Truth::new(culprit);
         truth.unbuildable = (50..56).collect();
@@ -122,7 +120,7 @@ fn unbuildable_and_unbootable_stretches_are_skipped() {
 
 #[test]
 fn culprit_inside_a_broken_stretch_is_inconclusive_with_the_set() {
-    let (_d, h) = linear(100);
+    let h = linear(100);
     let mut truth = Truth::new(50);
     truth.unbuildable = (48..53).collect();
     let out = run_case(&h, truth, 99, &[0], 1);
@@ -141,7 +139,7 @@ fn culprit_inside_a_broken_stretch_is_inconclusive_with_the_set() {
 fn unbootable_stretch_like_kvm_wait_is_skip_not_bad() {
     // Every boot in a stretch below the culprit fails with an unrelated
     // WARNING: those commits must be skipped, not judged bad.
-    let (_d, h) = linear(100);
+    let h = linear(100);
     let mut truth = Truth::new(70);
     truth.unbootable = (20..60).collect();
     let out = run_case(&h, truth, 99, &[0], 4);
@@ -150,7 +148,7 @@ fn unbootable_stretch_like_kvm_wait_is_skip_not_bad() {
 
 #[test]
 fn unrelated_crash_in_half_the_runs_does_not_derail() {
-    let (_d, h, main) = kernel(150, 11);
+    let (h, main) = kernel(150, 11);
     let n = h.commits.len();
     let bad = *main.last().unwrap();
     for seed in 0..10u64 {
@@ -170,7 +168,7 @@ fn identical_binary_culprit_is_flagged_noop() {
     // whose signature is learnt only by the parent check. (Inside the range,
     // an identical kernel takes the tested one's verdict unbooted, so the
     // first commit of an identical stretch is named instead.)
-    let (_d, h) = linear(64);
+    let h = linear(64);
     let mut truth = Truth::new(40);
     truth.same_binary = [40usize].into_iter().collect();
     let out = run_case(&h, truth, 63, &[39], 1);
@@ -183,7 +181,7 @@ fn identical_binary_culprit_is_flagged_noop() {
 fn same_signature_takes_the_verdict_without_runs() {
     // 20..40 build the same kernel as 19: once one of them is tested, the
     // others take its verdict from their build record alone.
-    let (_d, h) = linear(64);
+    let h = linear(64);
     let mut truth = Truth::new(50);
     truth.same_binary = (20..40).collect();
     let mut t = Tester::new(&h, truth, 1);
@@ -196,7 +194,7 @@ fn same_signature_takes_the_verdict_without_runs() {
 
 #[test]
 fn culprit_is_a_merge() {
-    let (_d, h, main) = kernel(120, 5);
+    let (h, main) = kernel(120, 5);
     let bad = *main.last().unwrap();
     let merges: Vec<usize> = main
         .iter()
@@ -212,7 +210,7 @@ fn culprit_is_a_merge() {
 
 #[test]
 fn culprit_on_a_side_branch() {
-    let (_d, h, main) = kernel(120, 6);
+    let (h, main) = kernel(120, 6);
     let bad = *main.last().unwrap();
     let side: Vec<usize> = (0..h.commits.len()).filter(|x| !main.contains(x)).collect();
     for &c in side.iter().step_by(9).take(6) {
@@ -225,8 +223,7 @@ fn culprit_on_a_side_branch() {
 #[test]
 fn several_good_commits() {
     // Two branches off a base, merged; goods on both branches.
-    let dir = tempfile::tempdir().unwrap();
-    let mut h = History::new(dir.path()).unwrap();
+    let mut h = History::in_memory();
     let base = h.chain(None, 10, "base").unwrap();
     let a = h.chain(Some(base[9]), 30, "a").unwrap();
     let b = h.chain(Some(base[9]), 30, "b").unwrap();
@@ -241,7 +238,7 @@ fn several_good_commits() {
 
 #[test]
 fn sporadic_infra_errors_are_retried_and_many_stop_with_a_named_error() {
-    let (_d, h) = linear(80);
+    let h = linear(80);
     let mut truth = Truth::new(33);
     truth.infra_rate = 0.2;
     let out = run_case(&h, truth, 79, &[0], 9);
@@ -255,7 +252,7 @@ fn sporadic_infra_errors_are_retried_and_many_stop_with_a_named_error() {
 
 #[test]
 fn fix_bisection_finds_the_fixing_commit() {
-    let (_d, h, main) = kernel(150, 8);
+    let (h, main) = kernel(150, 8);
     let bad = *main.last().unwrap();
     for (c, rate) in [(main[60], 1.0), (main[100], 0.5), (main[20] + 1, 1.0)] {
         let mut truth = Truth::new(c);
@@ -269,7 +266,7 @@ fn fix_bisection_finds_the_fixing_commit() {
 
 #[test]
 fn bug_already_at_the_oldest_release() {
-    let (_d, h) = linear(100);
+    let h = linear(100);
     for (i, pos) in [10usize, 30, 50, 70].iter().enumerate() {
         h.tag(*pos, &format!("v1.{i}")).unwrap();
     }
@@ -292,7 +289,7 @@ fn bug_already_at_the_oldest_release() {
 fn hundreds_of_random_cases() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(99);
-    let (_d, h, main) = kernel(120, 21);
+    let (h, main) = kernel(120, 21);
     let n = h.commits.len();
     let bad = *main.last().unwrap();
     let mut wrong = Vec::new();
@@ -318,7 +315,7 @@ fn a_broken_stretch_is_left_after_a_few_tries() {
     // 40 unbootable commits where bisection would first look (the seed's
     // kvm_wait stretch): walking them commit by commit costs a build and
     // two boots each; the choice must jump clear after a few.
-    let (_d, h) = linear(200);
+    let h = linear(200);
     let stretch = 80..120;
     for (culprit, seed) in [(30usize, 1u64), (60, 2), (170, 3)] {
         let mut truth = Truth::new(culprit);

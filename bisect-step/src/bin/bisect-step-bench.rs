@@ -165,17 +165,6 @@ fn split(repo: &str, bad: &str, good: &str, sha: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Scratch directory for a simulated history: in memory when /dev/shm is
-/// there (thousands of tiny object files).
-fn scratch() -> std::io::Result<tempfile::TempDir> {
-    if std::path::Path::new("/dev/shm").is_dir() {
-        if let Ok(d) = tempfile::tempdir_in("/dev/shm") {
-            return Ok(d);
-        }
-    }
-    tempfile::tempdir()
-}
-
 #[derive(Default)]
 struct Tally {
     cases: u32,
@@ -219,8 +208,7 @@ fn simulate(cases: u32, at03_cases: u32) -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
     for case in 0..cases + at03_cases {
         let fixed_rate = case >= cases;
-        let dir = scratch()?;
-        let mut h = History::new(dir.path())?;
+        let mut h = History::in_memory();
         let main = h.kernel_like(rng.gen_range(150..400), 3, 6, case as u64)?;
         let n = h.commits.len();
         let bad = *main.last().expect("mainline");
