@@ -558,7 +558,9 @@ fn bad_images_and_records() {
         build_record(&missing, 1)
     );
     let out = ktest(&input, &[], &[]);
-    assert_eq!(out.status, 0, "{}", out.stderr);
+    // A build record with ok:true and no kernel is bad input: every record
+    // is still handled, and the exit status says so (issue 13 item 6).
+    assert_eq!(out.status, 2, "{}", out.stderr);
     let kinds: Vec<&str> = out
         .records
         .iter()
