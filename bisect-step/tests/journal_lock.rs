@@ -70,22 +70,23 @@ fn linear_repo(dir: &Path, n: usize) -> (std::path::PathBuf, String, String) {
     (repo, bad, good)
 }
 
+/// The first call of a bisection of `repo` from `good` to `bad`.
+fn start_call(journal: &Path, repo: &Path, bad: &str, good: &str) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--journal")
+        .arg(journal)
+        .arg("--repo")
+        .arg(repo)
+        .args(["--bad", bad, "--good", good]);
+    cmd
+}
+
 #[test]
 fn concurrent_calls_lose_no_record() {
     let dir = tempfile::tempdir().unwrap();
     let (repo, bad, good) = linear_repo(dir.path(), 8);
     let journal = dir.path().join("journal.jsonl");
-    let start = Command::new(BIN)
-        .arg("--journal")
-        .arg(&journal)
-        .args([
-            "--repo",
-            repo.to_str().unwrap(),
-            "--bad",
-            &bad,
-            "--good",
-            &good,
-        ])
+    let start = start_call(&journal, &repo, &bad, &good)
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -149,17 +150,7 @@ fn a_call_waiting_on_a_removed_journal_makes_it_anew() {
     // The failed first call: an empty journal, locked.
     let held = std::fs::File::create(&journal).unwrap();
     held.lock().unwrap();
-    let child = Command::new(BIN)
-        .arg("--journal")
-        .arg(&journal)
-        .args([
-            "--repo",
-            repo.to_str().unwrap(),
-            "--bad",
-            &bad,
-            "--good",
-            &good,
-        ])
+    let child = start_call(&journal, &repo, &bad, &good)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -245,22 +245,12 @@ impl Builder {
             commit: req.commit.clone(),
             ..Default::default()
         };
-        // Records name commits by full sha, failed builds too (bisect-step
-        // rejects a ref), so resolve what resolves before anything can fail.
-        if let Ok(repo) = self.repo() {
-            if let Ok(commit) = repo.resolve(&req.commit) {
-                record.commit = commit;
-            }
-            record.plan.revert = req.revert.as_deref().and_then(|r| repo.resolve(r).ok());
-        }
-        match self.plan(req) {
+        match self.plan(req, &mut record) {
             Err(f) => fill_failure(&mut record, &f),
             Ok(plan) => {
-                record.commit = plan.commit.clone();
                 record.compiler = Some(plan.identity.clone());
                 record.cc = Some(plan.compiler.name.clone());
                 record.kernel_release = Some(self.opts.kernel_release.clone());
-                record.plan.revert = plan.revert.clone();
                 match self.build_planned(&plan, started) {
                     Ok(done) => {
                         record.ok = true;
@@ -318,10 +308,13 @@ impl Builder {
         }
     }
 
-    /// Resolve the commits and pick the compiler.
-    fn plan(&mut self, req: &Request) -> Result<Plan, Failure> {
+    /// Resolve the commits and pick the compiler. Each commit is written
+    /// into `record` as soon as it resolves: records name commits by full
+    /// sha, failed builds too (bisect-step rejects a ref).
+    fn plan(&mut self, req: &Request, record: &mut Build) -> Result<Plan, Failure> {
         let repo = self.repo()?;
         let commit = repo.resolve(&req.commit)?;
+        record.commit = commit.clone();
         let revert = match &req.revert {
             Some(r) => Some(repo.resolve(r).map_err(|f| {
                 Failure::with_lines(
@@ -331,6 +324,7 @@ impl Builder {
             })?),
             None => None,
         };
+        record.plan.revert = revert.clone();
         let name = match self.opts.compiler.clone() {
             CompilerChoice::Fixed(name) => name,
             CompilerChoice::Table { path, rules } => {
