@@ -43,6 +43,10 @@ pub struct Options {
     pub confidence: Option<f64>,
     pub repro_rate: Option<f64>,
     pub revert_check: bool,
+    /// What the bug is (`--bug`).
+    pub bug: kbisect_records::BugKind,
+    /// Follow only first parents of merges (`--first-parent`).
+    pub first_parent: bool,
 }
 
 /// A journal read back: its records, and whether its file needs a newline
@@ -123,6 +127,8 @@ fn start_from_options(opts: &Options) -> Result<Start, String> {
         confidence: opts.confidence,
         repro_rate: opts.repro_rate,
         revert_check: opts.revert_check,
+        bug: opts.bug,
+        first_parent: opts.first_parent,
         seconds: 0.0,
         extra: Object::new(),
     })

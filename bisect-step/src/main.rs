@@ -2,6 +2,7 @@
 //! options, hands stdin (when it is not a terminal) to [`bisect_step::run`].
 
 use bisect_step::Options;
+use kbisect_records::BugKind;
 use clap::Parser;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -59,6 +60,17 @@ struct Cli {
     /// Before the result, test bad with the culprit reverted.
     #[arg(long)]
     revert_check: bool,
+    /// What the bug is: crash (after boot, default), boot (a boot failure) or
+    /// exit (the reproducer's exit status, as for git bisect run).
+    #[arg(long, default_value = "crash", value_parser = parse_bug)]
+    bug: BugKind,
+    /// Follow only the first parent of merges, as git bisect --first-parent.
+    #[arg(long)]
+    first_parent: bool,
+}
+
+fn parse_bug(s: &str) -> Result<BugKind, String> {
+    s.parse()
 }
 
 fn main() {
@@ -84,6 +96,8 @@ fn main() {
         confidence: cli.confidence,
         repro_rate: cli.repro_rate,
         revert_check: cli.revert_check,
+        bug: cli.bug,
+        first_parent: cli.first_parent,
     };
     let stdin = std::io::stdin();
     let mut lock;

@@ -2,7 +2,7 @@
 //! name survive a parse / serialise round trip; see `docs/protocol.md` for
 //! the meaning of every field, its unit, and an example line.
 
-use crate::{Direction, Kind, Object, Reason, Status};
+use crate::{BugKind, Direction, Kind, Object, Reason, Status};
 use serde::{Deserialize, Serialize};
 
 fn is_false(b: &bool) -> bool {
@@ -341,9 +341,10 @@ impl Kind for Verdict {
 pub struct Start {
     /// Path of the kernel git repository.
     pub repo: String,
-    /// Full sha of the bad commit (for `fix`: the newest commit, where the bug is gone).
+    /// Full sha of the bad commit: it has the bug, in both directions.
     pub bad: String,
-    /// Full shas of the good commits (for `fix`: old commits where the bug reproduces).
+    /// Full shas of the good commits: they do not have the bug. For `cause`
+    /// they are older than bad; for `fix` there is one, newer than bad.
     #[serde(default)]
     pub good: Vec<String>,
     /// Glob over tag names tested newest to oldest when there is no good commit.
@@ -354,6 +355,12 @@ pub struct Start {
     pub target: Vec<String>,
     /// `cause` or `fix`.
     pub direction: Direction,
+    /// What the bug is (`crash`, left out, `boot` or `exit`).
+    #[serde(default, skip_serializing_if = "BugKind::is_default")]
+    pub bug: BugKind,
+    /// Follow only the first parent of merges (`git bisect --first-parent`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub first_parent: bool,
     /// Stop when the culprit's posterior probability reaches this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f64>,
