@@ -1,6 +1,8 @@
 //! The guest kernel command line, modelled on syzbot's: every argument with
 //! the reason it is there (shown by `ktest --help` and in docs/protocol.md).
 
+use kbisect_records::BugKind;
+
 /// The fixed arguments and why each one is there.
 pub const KERNEL_ARGS: &[(&str, &str)] = &[
     (
@@ -56,10 +58,21 @@ pub const KERNEL_ARGS: &[(&str, &str)] = &[
 /// The full command line: fixed arguments, the guest's settings
 /// (`kbisect.*`, read by `/init`), then the user's `--cmdline` (last, so
 /// it can override).
-pub fn build(run_seconds: u64, heartbeat_seconds: u64, probe: bool, extra: &[String]) -> String {
+pub fn build(
+    run_seconds: u64,
+    heartbeat_seconds: u64,
+    probe: bool,
+    bug: BugKind,
+    extra: &[String],
+) -> String {
     let mut parts: Vec<String> = KERNEL_ARGS.iter().map(|(a, _)| a.to_string()).collect();
     parts.push(format!("kbisect.run_seconds={run_seconds}"));
     parts.push(format!("kbisect.heartbeat={heartbeat_seconds}"));
+    // The guest's /init stops after its sanity test for a boot bug, and runs
+    // the reproducer once as a test for an exit bug.
+    if !bug.is_default() {
+        parts.push(format!("kbisect.bug={bug}"));
+    }
     if probe {
         parts.push("kbisect.probe=1".into());
     }
@@ -83,9 +96,13 @@ mod tests {
 
     #[test]
     fn extra_comes_last() {
-        let c = build(30, 10, false, &["foo=bar".into()]);
+        let c = build(30, 10, false, BugKind::Crash, &["foo=bar".into()]);
         assert!(c.starts_with("console=ttyS0 "));
         assert!(c.ends_with("kbisect.run_seconds=30 kbisect.heartbeat=10 foo=bar"));
-        assert!(build(1, 1, true, &[]).contains("kbisect.probe=1"));
+        assert!(build(1, 1, true, BugKind::Crash, &[]).contains("kbisect.probe=1"));
+        assert!(!c.contains("kbisect.bug"));
+        let e = build(30, 10, false, BugKind::Exit, &[]);
+        assert!(e.ends_with("kbisect.heartbeat=10 kbisect.bug=exit"));
+        assert!(build(30, 10, false, BugKind::Boot, &[]).contains("kbisect.bug=boot"));
     }
 }

@@ -17,7 +17,7 @@ pub mod procs;
 pub mod vm;
 
 use kbisect_records::jsonl::{InputError, Reader, WriteError, Writer};
-use kbisect_records::{Build, Classification, Object, Outcome, RecordKind, Run, TestPlan};
+use kbisect_records::{BugKind, Build, Classification, Object, Outcome, RecordKind, Run, TestPlan};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -47,6 +47,9 @@ pub struct Config {
     pub jobs: usize,
     /// Titles of the bug looked for (--target).
     pub targets: Vec<String>,
+    /// What the bug is (--bug): what the guest does, and which runs end a
+    /// batch early.
+    pub bug: BugKind,
     pub timeout_boot: Duration,
     pub timeout_run: Duration,
     pub no_output_timeout: Duration,
@@ -297,6 +300,7 @@ impl Session {
             scratch: &self.scratch,
             stamp: &self.stamp,
             targets: &cfg.targets,
+            bug: cfg.bug,
         };
         run_batch(&batch, short, out)
     }
@@ -328,6 +332,7 @@ impl Session {
                 cfg.timeout_run.as_secs().max(1),
                 heartbeat_seconds(cfg.no_output_timeout),
                 false,
+                cfg.bug,
                 &cfg.cmdline,
             ),
             mem_mb: cfg.mem_mb,
@@ -406,6 +411,7 @@ struct Batch<'a> {
     scratch: &'a Path,
     stamp: &'a str,
     targets: &'a [String],
+    bug: BugKind,
 }
 
 /// Run the batch, `jobs` VMs at a time, and write each run record as it
@@ -484,11 +490,18 @@ fn run_one_of(batch: &Batch, i: u32, target_seen: &AtomicBool) -> Object {
         batch.targets,
         target_seen,
     );
-    // Only --target stops early; the target rule is the one bisect-step
-    // judges by.
+    // A run that shows the bug stops the batch, by the rule bisect-step
+    // judges by; a crash bug needs --target to know its bug.
+    let shows_bug = crashclass::run_shows_bug(
+        batch.bug,
+        batch.targets,
+        rec.outcome,
+        &rec.class,
+        rec.exit_status,
+    );
     if batch.stop_on_target
-        && !batch.targets.is_empty()
-        && crashclass::counts_as_target(&rec.class, batch.targets) == Some(true)
+        && (batch.bug != BugKind::Crash || !batch.targets.is_empty())
+        && shows_bug == Some(true)
     {
         target_seen.store(true, Ordering::SeqCst);
     }
@@ -510,7 +523,7 @@ fn probe_kvm(cfg: &Config, kernel: &Path, initrd: &Path, scratch: &Path) -> (Acc
         qemu: cfg.qemu.clone(),
         kernel: kernel.to_path_buf(),
         initrd: initrd.to_path_buf(),
-        cmdline: cmdline::build(1, 10, true, &cfg.cmdline),
+        cmdline: cmdline::build(1, 10, true, BugKind::Crash, &cfg.cmdline),
         mem_mb: cfg.mem_mb,
         smp: cfg.smp,
         accel: Accel::Kvm,
@@ -668,6 +681,7 @@ fn one_run(
         detail,
         boot_seconds: obs.repro_start_seconds.map(round3),
         iterations: obs.iterations,
+        exit_status: obs.test_exit,
         class: d.class,
         seconds: round3(obs.seconds),
         ..base.blank(i, d.outcome)
@@ -722,6 +736,7 @@ mod tests {
             runs: 8,
             jobs: 1,
             targets: vec![],
+            bug: BugKind::Crash,
             timeout_boot: Duration::from_secs(1),
             timeout_run: Duration::from_secs(1),
             no_output_timeout: Duration::from_secs(1),

@@ -2,6 +2,7 @@
 
 use clap::{Parser, ValueEnum};
 use kbisect_records::jsonl::{Reader, Writer};
+use kbisect_records::BugKind;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,8 +27,12 @@ The guest is an initramfs with static busybox, a sanity test (fork, exec,
 mmap, file write/read) and the reproducer, which runs in a loop for
 --timeout-run seconds. Console logs are kept under --log-dir/<commit>/.
 
-Kernel command line (then `kbisect.run_seconds=`, `kbisect.heartbeat=` for the
-guest's /init, then --cmdline):
+With --bug boot the guest powers off after its sanity test; with --bug exit
+the reproducer runs once, to its end or --timeout-run, and the run record
+carries its `exit_status` (absent when it was killed).
+
+Kernel command line (then `kbisect.run_seconds=`, `kbisect.heartbeat=`,
+`kbisect.bug=` for the guest's /init, then --cmdline):
 {}
 
 Examples:
@@ -58,6 +63,12 @@ struct Args {
     /// not yet started are `skipped` and running ones are stopped.
     #[arg(long = "target", value_name = "TITLE")]
     targets: Vec<String>,
+    /// What the bug is: crash (a crash after boot, default); boot (a boot
+    /// failure: the guest boots, runs its sanity test and powers off, no
+    /// --repro needed); exit (--repro is a test run once per VM, and its
+    /// exit status decides as for git bisect run; `exit_status` in the record).
+    #[arg(long, default_value = "crash", value_parser = parse_bug, value_name = "KIND")]
+    bug: BugKind,
     /// Seconds from VM start to the guest's booted mark.
     #[arg(long, default_value_t = 120, value_name = "SECS")]
     timeout_boot: u64,
@@ -94,8 +105,15 @@ struct Args {
     log_dir: Option<PathBuf>,
 }
 
+fn parse_bug(s: &str) -> Result<BugKind, String> {
+    s.parse()
+}
+
 fn main() {
     let args = Args::parse();
+    if args.bug == BugKind::Exit && args.repro.is_none() {
+        kbisect_records::exit_usage(ktest::TOOL, "--bug exit needs --repro: the test to run");
+    }
     if let Some(r) = &args.repro {
         if let Some(why) = ktest::repro_problem(r) {
             kbisect_records::exit_usage(ktest::TOOL, format!("--repro {}: {why}", r.display()));
@@ -125,6 +143,7 @@ fn main() {
             })
             .max(1),
         targets: args.targets,
+        bug: args.bug,
         timeout_boot: Duration::from_secs(args.timeout_boot.max(1)),
         timeout_run: Duration::from_secs(args.timeout_run.max(1)),
         no_output_timeout: Duration::from_secs(args.no_output_timeout.max(1)),

@@ -158,6 +158,17 @@ fn decide_inner(obs: &Observation, class: Classification) -> Decision {
             Some("the live detector stopped the VM but the log classifies as no crash".into()),
             not_crashed,
         ),
+        Ending::TestTimedOut => with(
+            Outcome::Ok,
+            Some("the test ran past the run time and was killed".into()),
+            not_crashed,
+        ),
+        Ending::Done if obs.test_exit.is_some() => with(
+            Outcome::Ok,
+            obs.test_exit
+                .map(|s| format!("the test exited with status {s}")),
+            not_crashed,
+        ),
         Ending::Done | Ending::ProbeDone => with(Outcome::Ok, None, not_crashed),
     }
 }
@@ -174,6 +185,7 @@ mod tests {
             boot_seconds: None,
             repro_start_seconds: None,
             iterations: None,
+            test_exit: None,
             output_bytes: bytes,
             exit_status: Some("exit status: 1".into()),
             exit_success: false,
@@ -254,6 +266,22 @@ mod tests {
             &[],
         );
         assert_eq!(d.class.title.as_deref(), Some(LOST_CONNECTION_TITLE));
+    }
+
+    #[test]
+    fn a_test_that_exits_or_times_out_is_ok_with_its_detail() {
+        let mut o = obs(Ending::Done, true, 100);
+        o.test_exit = Some(1);
+        let d = decide(&o, Classification::default(), &[]);
+        assert_eq!(d.outcome, Outcome::Ok);
+        assert_eq!(d.detail.as_deref(), Some("the test exited with status 1"));
+        let d = decide(
+            &obs(Ending::TestTimedOut, true, 100),
+            Classification::default(),
+            &[],
+        );
+        assert_eq!(d.outcome, Outcome::Ok);
+        assert!(d.detail.unwrap().contains("killed"));
     }
 
     #[test]

@@ -126,6 +126,8 @@ pub enum Ending {
     ReproCannotRun(String),
     /// KVM probe boot reached its end.
     ProbeDone,
+    /// The test (`--bug exit`) ran past the run time and was killed.
+    TestTimedOut,
     /// Stopped on request (--target was seen in another run).
     Stopped,
 }
@@ -142,6 +144,8 @@ pub struct Observation {
     pub repro_start_seconds: Option<f64>,
     /// Reproducer iterations the guest reported.
     pub iterations: Option<u64>,
+    /// The test's exit status the guest reported (`--bug exit`).
+    pub test_exit: Option<i32>,
     /// Console bytes received.
     pub output_bytes: u64,
     /// QEMU's exit status, when it exited by itself.
@@ -168,6 +172,7 @@ impl Observation {
             boot_seconds: None,
             repro_start_seconds: None,
             iterations: None,
+            test_exit: None,
             output_bytes: 0,
             exit_status: None,
             exit_success: false,
@@ -409,6 +414,12 @@ fn guest_marker(
         ));
     } else if let Some(rest) = word.strip_prefix("repro-cannot-run") {
         return Some(Ending::ReproCannotRun(rest.trim().to_string()));
+    } else if let Some(rest) = word.strip_prefix("exit status=") {
+        // A status the guest cannot have printed is no status: no evidence.
+        obs.test_exit = rest.trim().parse().ok();
+        return Some(Ending::Done);
+    } else if word == "timed-out" {
+        return Some(Ending::TestTimedOut);
     } else if let Some(rest) = word.strip_prefix("done") {
         obs.iterations = rest
             .trim()
@@ -589,6 +600,18 @@ mod tests {
             false,
         );
         assert_eq!(obs.ending, Ending::ReproCannotRun("rc=127".into()));
+        let (obs, _) = watch_fake(
+            "echo '@@kbisect@@ booted'; echo '@@kbisect@@ exit status=3'; sleep 30",
+            10,
+            false,
+        );
+        assert_eq!((obs.ending, obs.test_exit), (Ending::Done, Some(3)));
+        let (obs, _) = watch_fake(
+            "echo '@@kbisect@@ booted'; echo '@@kbisect@@ timed-out'; sleep 30",
+            10,
+            false,
+        );
+        assert_eq!((obs.ending, obs.test_exit), (Ending::TestTimedOut, None));
     }
 
     #[test]

@@ -272,6 +272,10 @@ pub struct Run {
     /// guest reached its end).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iterations: Option<u64>,
+    /// With `--bug exit`: the test's exit status (absent when it was killed
+    /// by a signal or the run timeout, or never ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_status: Option<i32>,
     #[serde(flatten)]
     pub class: Classification,
     #[serde(default)]
