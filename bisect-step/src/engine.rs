@@ -32,7 +32,11 @@ pub struct Engine {
     repo: Box<dyn CommitSource>,
     pub start: Start,
     pub dir: Direction,
+    /// The range's newest end: the start's bad for a cause, its good (the
+    /// fixed commit) for a fix.
     pub bad: Oid,
+    /// The range's oldest ends: the start's goods for a cause, its bad for
+    /// a fix.
     pub goods: Vec<Oid>,
     /// What the records say: the only state read from records.
     pub facts: Facts,
@@ -66,32 +70,44 @@ impl Engine {
             "fix" => Direction::Fix,
             other => return Err(anyhow!("unknown direction {other:?}")),
         };
-        let bad =
+        let start_bad =
             oid_of(&start.bad).ok_or_else(|| anyhow!("bad {:?} is not a full sha", start.bad))?;
-        if !repo.has_commit(bad) {
-            return Err(anyhow!("bad commit {bad} is not in {}", start.repo));
+        if !repo.has_commit(start_bad) {
+            return Err(anyhow!("bad commit {start_bad} is not in {}", start.repo));
         }
-        let mut goods = Vec::new();
+        let mut start_goods = Vec::new();
         for g in &start.good {
             let oid = oid_of(g).ok_or_else(|| anyhow!("good {g:?} is not a full sha"))?;
             if !repo.has_commit(oid) {
                 return Err(anyhow!("good commit {oid} is not in {}", start.repo));
             }
-            if oid == bad {
+            if oid == start_bad {
                 return Err(anyhow!("good commit {oid} is the bad commit"));
             }
-            goods.push(oid);
+            start_goods.push(oid);
         }
-        if goods.is_empty() && start.releases.is_none() {
-            return Err(anyhow!("no good commit: give --good or --releases"));
-        }
-        if dir == Direction::Fix && goods.is_empty() {
-            return Err(anyhow!(
-                "--fix needs --good: an old commit where the bug reproduces"
-            ));
-        }
+        // The start names commits by what they show (bad has the bug); the
+        // range runs from its oldest ends to its newest, which for a fix is
+        // the good commit.
+        let (bad, goods) = match dir {
+            Direction::Cause => {
+                if start_goods.is_empty() && start.releases.is_none() {
+                    return Err(anyhow!("no good commit: give --good or --releases"));
+                }
+                (start_bad, start_goods)
+            }
+            Direction::Fix => match start_goods[..] {
+                [fixed] => (fixed, vec![start_bad]),
+                _ => {
+                    return Err(anyhow!(
+                        "a fix bisection takes one good commit, newer than bad (default: the branch head); the start has {}",
+                        start_goods.len()
+                    ))
+                }
+            },
+        };
         Ok(Engine {
-            facts: Facts::new(start.target.clone()),
+            facts: Facts::new(start.bug, start.target.clone()),
             repo,
             start,
             dir,
@@ -218,6 +234,9 @@ impl Engine {
     /// the repository gathered on the way.
     fn decide_action(&mut self) -> Result<Decision> {
         if let Some(step) = self.policy().start_phase() {
+            return Ok(self.render().step(step, self.bad));
+        }
+        if let Some(step) = self.policy().fixed_end_phase() {
             return Ok(self.render().step(step, self.bad));
         }
         // Phase 2: releases, newest to oldest, until one is good.

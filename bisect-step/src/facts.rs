@@ -141,12 +141,16 @@ pub struct Facts {
     context: Option<(Oid, Option<Oid>)>,
     /// The start's target titles, for crashclass's target rule.
     targets: Vec<String>,
+    /// The start's kind of bug, for crashclass's rule of what a run shows.
+    bug: BugKind,
 }
 
 impl Facts {
-    /// No records yet; `targets` are the start record's target titles.
-    pub fn new(targets: Vec<String>) -> Facts {
+    /// No records yet; `bug` and `targets` are the start record's kind of
+    /// bug and target titles.
+    pub fn new(bug: BugKind, targets: Vec<String>) -> Facts {
         Facts {
+            bug,
             targets,
             ..Default::default()
         }
@@ -229,14 +233,13 @@ impl Facts {
                 };
                 // crashclass's one rule for what a run shows; None (an
                 // unrelated crash, a corrupted report, a failed boot) is no
-                // evidence either way. The bug is a crash after boot until
-                // the start record can name another kind (--bug).
+                // evidence either way.
                 let shows_bug = crashclass::run_shows_bug(
-                    BugKind::Crash,
+                    self.bug,
                     &self.targets,
                     r.outcome,
                     &r.class,
-                    None,
+                    r.exit_status,
                 );
                 if r.outcome == Outcome::InfraError {
                     self.infra_in_a_row += 1;

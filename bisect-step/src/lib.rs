@@ -107,10 +107,25 @@ fn start_from_options(opts: &Options) -> Result<Start, String> {
     let abs = fs::canonicalize(&repo_path)
         .map(|p| p.display().to_string())
         .unwrap_or(repo_path);
-    let bad =
-        engine::resolve(&repo, opts.bad.as_deref().unwrap_or("HEAD")).map_err(|e| e.to_string())?;
+    // bad has the bug in both directions. A fix's good end is the newer one,
+    // the branch head unless given, so a fix needs its bad named.
+    let bad_rev = match (opts.bad.as_deref(), opts.fix) {
+        (Some(b), _) => b,
+        (None, false) => "HEAD",
+        (None, true) => return Err("--fix needs --bad: an older commit that has the bug".into()),
+    };
+    let bad = engine::resolve(&repo, bad_rev).map_err(|e| e.to_string())?;
+    let head = ["HEAD".to_string()];
+    let goods: &[String] = if opts.fix && opts.good.is_empty() {
+        &head
+    } else {
+        &opts.good
+    };
+    if opts.fix && goods.len() > 1 {
+        return Err("--fix takes one --good: the newer commit where the bug is fixed".into());
+    }
     let mut good = Vec::new();
-    for g in &opts.good {
+    for g in goods {
         good.push(
             engine::resolve(&repo, g)
                 .map_err(|e| e.to_string())?

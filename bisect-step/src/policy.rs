@@ -124,6 +124,11 @@ pub enum Done {
         commit: Oid,
         runs: u32,
     },
+    /// A fix bisection whose fixed end still has the bug.
+    NotFixed {
+        commit: Oid,
+        runs: u32,
+    },
     /// No release is good: the bug is present at the oldest one tested.
     BugAtOldestRelease {
         tag: String,
@@ -768,6 +773,44 @@ impl Policy<'_> {
 }
 
 impl Policy<'_> {
+    /// Phase 1b, for a fix: the fixed end (the start's good, often just the
+    /// branch head) is tested as a release is, before any bisection: if the
+    /// bug is still there, there is no fix to find. None once it is known
+    /// fixed.
+    pub fn fixed_end_phase(&self) -> Option<Step> {
+        if self.dir != Direction::Fix {
+            return None;
+        }
+        let (p, _) = self.repro_rate(&[self.start_commit()]);
+        let confirm = Self::confirm_runs(p);
+        let f = self.f(self.bad);
+        let ev = f.evidence;
+        let present = match ev.hard {
+            Some(h) => h,
+            None if ev.crashes > 0 => true,
+            None if ev.oks >= confirm => false,
+            None => {
+                if let Some(why) = f.untestable() {
+                    return Some(Step::Done(Done::Stopped(Stop::StartCommitUntestable {
+                        commit: self.bad,
+                        why,
+                    })));
+                }
+                return Some(Step::Test(Test::new(
+                    self.bad,
+                    Reason::Start,
+                    confirm - ev.oks,
+                )));
+            }
+        };
+        present.then(|| {
+            Step::Done(Done::NotFixed {
+                commit: self.bad,
+                runs: ev.crashes + ev.oks,
+            })
+        })
+    }
+
     /// Phase 2: releases (`tags`, newest first), until one is good: the
     /// newest good release (the bisection's good end), or what to do.
     pub fn releases_phase(&self, tags: &[(String, Oid)]) -> ControlFlow<Step, Oid> {

@@ -105,18 +105,20 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
                 flaky,
                 repro_rate,
             }) => self.inconclusive(&candidates, confidence, flaky, repro_rate),
+            // The bad end has the bug in both directions.
             Step::Done(Done::NoBugAtStart { commit, runs }) => {
-                let mut r = self.result_base(match self.dir {
-                    Direction::Cause => "no_bug_at_bad",
-                    Direction::Fix => "error",
-                });
-                if self.dir == Direction::Fix {
-                    r.error = Some("no_bug_at_good".into());
-                }
+                let mut r = self.result_base("no_bug_at_bad");
                 r.message = Some(format!(
-                    "the target bug did not reproduce at {commit} in {runs} runs"
+                    "bug does not reproduce at the bad end {commit} in {runs} runs"
                 ));
                 finish(r, vec![format!("the bug does not reproduce at {commit}")])
+            }
+            Step::Done(Done::NotFixed { commit, runs }) => {
+                let mut r = self.result_base("not_fixed");
+                r.message = Some(format!(
+                    "not fixed: the bug still reproduces at the good end {commit} ({runs} runs)"
+                ));
+                finish(r, vec![format!("the bug is not fixed at {commit}")])
             }
             Step::Done(Done::BugAtOldestRelease { tag }) => {
                 let mut r = self.result_base("bug_at_oldest_release");

@@ -577,12 +577,18 @@ pub struct SimOutcome {
     pub steps: u32,
 }
 
-/// A start record for a history.
+/// A start record for a history, over the range from `goods` (its oldest
+/// ends) to `bad` (its newest). For a fix the start names them by what
+/// they show: the newest end is the good one, the oldest the bad one.
 pub fn start_for(history: &History, bad: usize, goods: &[usize], dir: Direction) -> Start {
+    let (start_bad, start_good) = match dir {
+        Direction::Cause => (bad, goods.to_vec()),
+        Direction::Fix => (goods.first().copied().unwrap_or(bad), vec![bad]),
+    };
     Start {
         repo: history.repo_path(),
-        bad: history.commits[bad].to_string(),
-        good: goods
+        bad: history.commits[start_bad].to_string(),
+        good: start_good
             .iter()
             .map(|&g| history.commits[g].to_string())
             .collect(),

@@ -383,13 +383,24 @@ fn a_verdict_against_the_good_end_is_contradictory() {
         ("ancestor", false, 5, 0, "bad"),
         ("fix", true, 5, 0, "good"),
     ] {
-        let mut o = opts(&h, &dir.path().join(format!("{name}.jsonl")), bad, good);
+        // A fix's bad end is the older one, its good end the newer.
+        let path = dir.path().join(format!("{name}.jsonl"));
+        let mut o = if fix {
+            opts(&h, &path, good, bad)
+        } else {
+            opts(&h, &path, bad, good)
+        };
         o.fix = fix;
         let (code, _, err) = step(&o, "");
         assert_eq!(code, 0, "{err}");
-        // Settle the start commit by verdict, then the contradiction.
+        // Settle the start commit (and a fix's fixed end) by verdict, then
+        // the contradiction.
         let (start, start_word) = if fix { (good, "bad") } else { (bad, "bad") };
-        let input = verdict(&h, start, start_word) + &verdict(&h, judged, word);
+        let mut input = verdict(&h, start, start_word);
+        if fix {
+            input += &verdict(&h, bad, "good");
+        }
+        input += &verdict(&h, judged, word);
         let (code, out, err) = step(&o, &input);
         assert_eq!(code, 0, "{name}: {err}");
         assert_eq!(out[0]["kind"], "result", "{name}: {:?}", out[0]);

@@ -113,6 +113,8 @@ string_enum! {
         BugAtOldestRelease = "bug_at_oldest_release",
         /// The bad commit did not reproduce the bug.
         NoBugAtBad = "no_bug_at_bad",
+        /// A fix bisection whose good (newer) end still has the bug.
+        NotFixed = "not_fixed",
         /// The bisection could not go on (`error` names why).
         Error = "error",
     }
