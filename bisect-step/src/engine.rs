@@ -249,7 +249,9 @@ impl Engine {
             None => true,
         };
         if stale {
-            let g = self.repo.range(self.bad, &self.goods)?;
+            let g = self
+                .repo
+                .range(self.bad, &self.goods, self.start.first_parent)?;
             self.graph = Some((self.goods.clone(), g));
         }
         Ok(&self.graph.as_ref().expect("graph just loaded").1)

@@ -2,8 +2,8 @@
 //! options, hands stdin (when it is not a terminal) to [`bisect_step::run`].
 
 use bisect_step::Options;
-use kbisect_records::BugKind;
 use clap::Parser;
+use kbisect_records::BugKind;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
