@@ -268,10 +268,17 @@ fn locked_step(
         // with the input so that a step killed after appending them and
         // run again counts them once.
         let mut verdicts = imp.verdicts(&mut engine).map_err(usage)?;
-        // The same log imported again (or a step run again with it) adds
-        // nothing: its verdicts are in the journal already.
+        // The same log imported again adds nothing: its verdicts are in
+        // the journal already. Only records up to the last decision are
+        // looked at: ones after it are an interrupted step's, which
+        // take_input counts once when the same input comes again.
+        let decided = journal
+            .records
+            .iter()
+            .rposition(|r| matches!(RecordKind::of(r), RecordKind::Next | RecordKind::Result))
+            .map_or(0, |i| i + 1);
         let before = verdicts.len();
-        verdicts.retain(|(_, v)| !journal.records.contains(v));
+        verdicts.retain(|(_, v)| !journal.records[..decided].contains(v));
         if verdicts.len() < before {
             let _ = writeln!(
                 err,

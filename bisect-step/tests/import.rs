@@ -312,3 +312,52 @@ fn a_bad_log_exits_2_and_leaves_the_journal_as_it_was() {
     );
     assert!(!fresh.exists());
 }
+
+/// The log's `--first-parent` is the new journal's; a step killed after
+/// appending the imported verdicts and run again with the same log and
+/// input counts them once, and so does a later import of the same log.
+#[test]
+fn first_parent_comes_from_the_log_and_a_repeated_import_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = line17(&dir.path().join("repo"));
+    let (c16, c0, c8) = (h.commits[16], h.commits[0], h.commits[8]);
+    let log = format!(
+        "# bad: [{c16}] c 16\n# good: [{c0}] c 0\ngit bisect start '--first-parent' 'HEAD' 'HEAD~16'\n\
+         # good: [{c8}] c 8\ngit bisect good {c8}\n"
+    );
+    let log_file = dir.path().join("git.log");
+    std::fs::write(&log_file, log).unwrap();
+    let j = dir.path().join("j.jsonl");
+    let mut o = opts(&h, j.clone());
+    o.import_git_bisect_log = Some(log_file);
+    let (code, _, err) = step(&o, "");
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&j).unwrap();
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .contains("\"first_parent\":true"),
+        "{text}"
+    );
+    let imported = |t: &str| t.matches("git bisect log line").count();
+    assert_eq!(imported(&text), 3, "{text}");
+    // Killed before its decision: the journal ends with the input.
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = lines[..lines.len() - 1].join("\n") + "\n";
+    std::fs::write(&j, &cut).unwrap();
+    let run_rec = format!(
+        "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"good\"}}\n",
+        h.commits[12]
+    );
+    // Fed again (with an input record now): the marks count once.
+    let (code, out, err) = step(&o, &run_rec);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out[0]["kind"], "next");
+    let text = std::fs::read_to_string(&j).unwrap();
+    assert_eq!(imported(&text), 3, "{text}");
+    let (code, _, err) = step(&o, "");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("already in the journal"), "{err}");
+    assert_eq!(imported(&std::fs::read_to_string(&j).unwrap()), 3);
+}
