@@ -14,7 +14,7 @@
 
 use anyhow::{Context, Result};
 use git2::{Oid, Repository, Sort};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Commit ids are uniformly random: their first eight bytes are hash enough.
@@ -53,7 +53,14 @@ pub struct Graph {
     pub first_parent: Vec<u32>,
     /// How many parents the commit has in all (in range or not).
     pub parent_count: Vec<u8>,
+    /// Commits of `ancestors(bad) - ancestors(goods)` that the first-parent
+    /// cut left out (empty without it): they are inside the range all the
+    /// same, so a verdict on one says nothing against the good ends.
+    pub off_chain: OidSet,
 }
+
+/// A set of commit ids.
+pub type OidSet = HashSet<Oid, BuildHasherDefault<OidHasher>>;
 
 impl Graph {
     /// Load `ancestors(bad) - ancestors(goods)` from the repository; with
@@ -136,6 +143,7 @@ impl Graph {
             parents,
             first_parent,
             parent_count,
+            off_chain: OidSet::default(),
         }
     }
 
@@ -156,6 +164,7 @@ impl Graph {
             parents,
             first_parent,
             parent_count,
+            off_chain: OidSet::default(),
         }
     }
 
@@ -192,13 +201,20 @@ impl Graph {
             }
             parent_start.push(parents.len() as u32);
         }
-        Graph::from_parts(crate::commitgraph::RangeArrays {
+        let mut g = Graph::from_parts(crate::commitgraph::RangeArrays {
             oids,
             parent_start,
             parents,
             first_parent,
             parent_count,
-        })
+        });
+        g.off_chain = self
+            .oids
+            .iter()
+            .filter(|o| g.node(o).is_none())
+            .copied()
+            .collect();
+        g
     }
 
     /// Number of candidate commits.
@@ -366,5 +382,6 @@ mod tests {
         assert_eq!(g.first_parent, vec![1, 2, NONE]);
         assert_eq!(g.parent_count[0], 2);
         assert!(g.node(&oid(3)).is_none());
+        assert!(g.off_chain.contains(&oid(3)) && g.off_chain.len() == 1);
     }
 }

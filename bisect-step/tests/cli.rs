@@ -499,4 +499,14 @@ fn first_parent_names_the_merge_by_walk_and_by_commit_graph() {
         "no commit-graph file to read"
     );
     assert_eq!(run_all("graph"), walked);
+    // A person's bad on the topic commit is not against the good end: the
+    // commit is in the range, only not a candidate.
+    let mut o = opts(&h, &dir.path().join("side.jsonl"), bad, good);
+    o.first_parent = true;
+    let (code, _, err) = step(&o, &verdict(&h, culprit, "bad"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        culprit_by_verdicts(&h, &o, culprit),
+        h.commits[merge].to_string()
+    );
 }
