@@ -151,6 +151,13 @@ fn check_against_journal(start: &Start, opts: &Options) -> Result<(), String> {
             ));
         }
     }
+    // Only a given --first-parent can be told from the default; the
+    // candidates it makes are not the journal's.
+    if opts.first_parent && !start.first_parent {
+        return Err(
+            "--first-parent differs from the journal's start (a bisection of every commit)".into(),
+        );
+    }
     for g in &opts.good {
         let oid = engine::resolve(&repo, g).map_err(|e| e.to_string())?;
         if !start.good.contains(&oid.to_string()) {
@@ -268,6 +275,15 @@ fn locked_step(
         // with the input so that a step killed after appending them and
         // run again counts them once.
         let mut verdicts = imp.verdicts(&mut engine).map_err(usage)?;
+        if !fresh && imp.log.first_parent != start.first_parent {
+            // The journal's start decides the candidates; the log's marks
+            // are facts about commits either way.
+            let _ = writeln!(
+                err,
+                "bisect-step: {}: the log's --first-parent ({}) is not the journal's ({}); the journal's is kept",
+                imp.name, imp.log.first_parent, start.first_parent
+            );
+        }
         // The same log imported again adds nothing: its verdicts are in
         // the journal already. Only records up to the last decision are
         // looked at: ones after it are an interrupted step's, which

@@ -499,6 +499,14 @@ fn first_parent_names_the_merge_by_walk_and_by_commit_graph() {
         "no commit-graph file to read"
     );
     assert_eq!(run_all("graph"), walked);
+    // --first-parent on a journal begun without it is bad input.
+    let mut o = opts(&h, &dir.path().join("walk.jsonl"), bad, good);
+    let before = std::fs::read(o.journal.as_ref().unwrap()).unwrap();
+    o.first_parent = true;
+    let (code, _, err) = step(&o, "");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--first-parent differs"), "{err}");
+    assert_eq!(std::fs::read(o.journal.as_ref().unwrap()).unwrap(), before);
     // A person's bad on the topic commit is not against the good end: the
     // commit is in the range, only not a candidate.
     let mut o = opts(&h, &dir.path().join("side.jsonl"), bad, good);
