@@ -164,6 +164,16 @@ impl Engine {
         Ok(oid)
     }
 
+    /// The commit is in the repository.
+    pub fn has_commit(&self, oid: Oid) -> bool {
+        self.repo.has_commit(oid)
+    }
+
+    /// `a` is a descendant of `b` (not `b` itself).
+    pub fn descends_from(&self, a: Oid, b: Oid) -> bool {
+        self.repo.descends_from(a, b)
+    }
+
     /// Check a record from stdin before it is taken (nothing is taken when
     /// any record of the input is bad): it reads as its kind, and the commit
     /// it names is in the range.
@@ -268,7 +278,9 @@ impl Engine {
             None => true,
         };
         if stale {
-            let g = self.repo.range(self.bad, &self.goods)?;
+            let g = self
+                .repo
+                .range(self.bad, &self.goods, self.start.first_parent)?;
             self.graph = Some((self.goods.clone(), g));
         }
         Ok(&self.graph.as_ref().expect("graph just loaded").1)

@@ -39,6 +39,9 @@ pub struct GitBisectLog {
     /// Every commit marked, in the order git was told, with its 1-based
     /// line in the log. Commit ids are as written (git writes full shas).
     pub marks: Vec<(String, Mark, usize)>,
+    /// How many of `marks` (the first ones) are the revisions given to
+    /// `git bisect start` itself rather than marks made during it.
+    pub start_marks: usize,
 }
 
 /// Why a log cannot be read.
@@ -78,6 +81,7 @@ pub fn parse(text: &str) -> Result<GitBisectLog, LogError> {
         term_old: "good".into(),
         first_parent: false,
         marks: Vec::new(),
+        start_marks: 0,
     };
     // `# WORD: [SHA] subject` lines seen before the start line.
     let mut before_start: Vec<(String, String, usize)> = Vec::new();
@@ -124,6 +128,7 @@ pub fn parse(text: &str) -> Result<GitBisectLog, LogError> {
                     }
                 }
             }
+            log.start_marks = log.marks.len();
             continue;
         }
         if !started {
@@ -276,6 +281,7 @@ mod tests {
             ]
         );
         assert!(!log.first_parent);
+        assert_eq!(log.start_marks, 2);
     }
 
     #[test]
@@ -292,6 +298,7 @@ mod tests {
             log.marks,
             vec![(A.into(), Mark::New, 4), (B.into(), Mark::Old, 6)]
         );
+        assert_eq!(log.start_marks, 0);
     }
 
     #[test]

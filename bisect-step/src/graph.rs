@@ -6,10 +6,15 @@
 //! node always have larger numbers. Parents are kept as a compressed list of
 //! `u32` indices (only parents inside the range); a million commits take a
 //! few tens of megabytes. Walks reuse one stamp array, so no walk allocates.
+//!
+//! With `--first-parent` the range is cut down to the first-parent chain
+//! from bad ([`Graph::first_parent_only`]), as `git bisect --first-parent`
+//! has it: commits a merge brought in are not candidates, so on a mainline
+//! the culprit found is the merge.
 
 use anyhow::{Context, Result};
 use git2::{Oid, Repository, Sort};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Commit ids are uniformly random: their first eight bytes are hash enough.
@@ -48,14 +53,36 @@ pub struct Graph {
     pub first_parent: Vec<u32>,
     /// How many parents the commit has in all (in range or not).
     pub parent_count: Vec<u8>,
+    /// Commits of `ancestors(bad) - ancestors(goods)` that the first-parent
+    /// cut left out (empty without it): they are inside the range all the
+    /// same, so a verdict on one says nothing against the good ends.
+    pub off_chain: OidSet,
 }
 
+/// A set of commit ids.
+pub type OidSet = HashSet<Oid, BuildHasherDefault<OidHasher>>;
+
 impl Graph {
-    /// Load `ancestors(bad) - ancestors(goods)` from the repository.
+    /// Load `ancestors(bad) - ancestors(goods)` from the repository; with
+    /// `first_parent`, only its first-parent chain from bad.
     ///
     /// libgit2's revision walk marks the goods' ancestry uninteresting the
     /// way `git rev-list bad ^good...` does; each commit is parsed once.
-    pub fn load(repo: &Repository, bad: Oid, goods: &[Oid]) -> Result<Graph> {
+    pub fn load(repo: &Repository, bad: Oid, goods: &[Oid], first_parent: bool) -> Result<Graph> {
+        let full = Self::load_full(repo, bad, goods)?;
+        Ok(if first_parent {
+            full.first_parent_only()
+        } else {
+            full
+        })
+    }
+
+    /// The whole range, from the commit-graph file or the libgit2 walk.
+    /// The first-parent cut is made afterwards on either, so both ways
+    /// answer alike: the goods' ancestry must be hidden in full (a side
+    /// branch's commits can be ancestors of a good), which a walk that
+    /// followed first parents only could not tell.
+    fn load_full(repo: &Repository, bad: Oid, goods: &[Oid]) -> Result<Graph> {
         if std::env::var_os("BISECT_STEP_NO_COMMIT_GRAPH").is_none() {
             if let Some(g) = crate::commitgraph::CommitGraph::open(repo.commondir())
                 .and_then(|cg| cg.range(bad, goods))
@@ -116,6 +143,7 @@ impl Graph {
             parents,
             first_parent,
             parent_count,
+            off_chain: OidSet::default(),
         }
     }
 
@@ -136,7 +164,57 @@ impl Graph {
             parents,
             first_parent,
             parent_count,
+            off_chain: OidSet::default(),
         }
+    }
+
+    /// The first-parent chain from bad (node 0) while it stays in range,
+    /// each node's one parent the next: what `git bisect --first-parent`
+    /// tests. `parent_count` keeps the commits' real counts, so a merge is
+    /// still known as one.
+    pub fn first_parent_only(&self) -> Graph {
+        if self.is_empty() {
+            return Graph::from_parts(crate::commitgraph::RangeArrays {
+                oids: vec![],
+                parent_start: vec![0],
+                parents: vec![],
+                first_parent: vec![],
+                parent_count: vec![],
+            });
+        }
+        let chain = self.first_parent_chain(0);
+        let n = chain.len() as u32;
+        let oids = chain.iter().map(|&v| self.oids[v as usize]).collect();
+        let parent_count = chain
+            .iter()
+            .map(|&v| self.parent_count[v as usize])
+            .collect();
+        let mut parent_start = vec![0u32];
+        let mut parents = Vec::with_capacity(chain.len());
+        let mut first_parent = Vec::with_capacity(chain.len());
+        for k in 0..n {
+            if k + 1 < n {
+                parents.push(k + 1);
+                first_parent.push(k + 1);
+            } else {
+                first_parent.push(NONE);
+            }
+            parent_start.push(parents.len() as u32);
+        }
+        let mut g = Graph::from_parts(crate::commitgraph::RangeArrays {
+            oids,
+            parent_start,
+            parents,
+            first_parent,
+            parent_count,
+        });
+        g.off_chain = self
+            .oids
+            .iter()
+            .filter(|o| g.node(o).is_none())
+            .copied()
+            .collect();
+        g
     }
 
     /// Number of candidate commits.
@@ -287,5 +365,23 @@ mod tests {
         assert_eq!(w.mass(&g, 0, &[1.0; 4], None), 4.0);
         assert_eq!(g.parent_count[3], 1);
         assert_eq!(g.first_parent[3], NONE);
+    }
+
+    /// The merge's side parent (node 2, oid 3) drops out; the chain is
+    /// 0 -> 1 -> 3 renumbered 0 -> 1 -> 2, the merge still a merge.
+    #[test]
+    fn first_parent_only_keeps_the_chain() {
+        let oids = vec![oid(0), oid(1), oid(3), oid(2)];
+        let raw_parents = vec![oid(1), oid(3), oid(2), oid(2), oid(9)];
+        let raw_start = vec![0, 2, 3, 4, 5];
+        let g = Graph::from_edges(oids, &raw_start, &raw_parents).first_parent_only();
+        assert_eq!(g.oids, vec![oid(0), oid(1), oid(2)]);
+        assert_eq!(g.parents_of(0), &[1]);
+        assert_eq!(g.parents_of(1), &[2]);
+        assert!(g.parents_of(2).is_empty());
+        assert_eq!(g.first_parent, vec![1, 2, NONE]);
+        assert_eq!(g.parent_count[0], 2);
+        assert!(g.node(&oid(3)).is_none());
+        assert!(g.off_chain.contains(&oid(3)) && g.off_chain.len() == 1);
     }
 }

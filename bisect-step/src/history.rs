@@ -18,8 +18,10 @@ pub trait CommitSource {
     fn descends_from(&self, a: Oid, b: Oid) -> bool;
     /// The commit's subject line, empty when it has none.
     fn subject(&self, oid: Oid) -> String;
-    /// `ancestors(bad) - ancestors(goods)`, children before parents.
-    fn range(&self, bad: Oid, goods: &[Oid]) -> Result<Graph>;
+    /// `ancestors(bad) - ancestors(goods)`, children before parents; with
+    /// `first_parent` only its first-parent chain from bad
+    /// ([`Graph::first_parent_only`]).
+    fn range(&self, bad: Oid, goods: &[Oid], first_parent: bool) -> Result<Graph>;
     /// Release tags matching `pattern` below bad, newest first, at most `max`.
     fn release_tags(&self, pattern: &str, bad: Oid, max: usize) -> Result<Vec<(String, Oid)>>;
     /// What the conclusion needs to know of the culprit.
@@ -46,8 +48,8 @@ impl CommitSource for GitRepo {
             .unwrap_or_default()
     }
 
-    fn range(&self, bad: Oid, goods: &[Oid]) -> Result<Graph> {
-        Graph::load(&self.0, bad, goods)
+    fn range(&self, bad: Oid, goods: &[Oid], first_parent: bool) -> Result<Graph> {
+        Graph::load(&self.0, bad, goods, first_parent)
     }
 
     fn release_tags(&self, pattern: &str, bad: Oid, max: usize) -> Result<Vec<(String, Oid)>> {

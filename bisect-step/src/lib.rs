@@ -8,7 +8,7 @@
 //! wiring of repository, facts, policy and [`render`], [`history`] for
 //! what is asked of the repository, [`model`] for the
 //! posterior and the choice of commit, [`graph`] for the commit graph in
-//! compact arrays.
+//! compact arrays, [`import`] for taking over a `git bisect log`.
 
 pub mod commitgraph;
 pub mod engine;
@@ -16,6 +16,7 @@ pub mod facts;
 pub mod gitlog;
 pub mod graph;
 pub mod history;
+pub mod import;
 pub mod journal;
 pub mod model;
 pub mod policy;
@@ -47,6 +48,9 @@ pub struct Options {
     pub bug: kbisect_records::BugKind,
     /// Follow only first parents of merges (`--first-parent`).
     pub first_parent: bool,
+    /// A `git bisect log` whose marks are taken as verdicts
+    /// (`--import-git-bisect-log`).
+    pub import_git_bisect_log: Option<PathBuf>,
 }
 
 /// A journal read back: its records, and whether its file needs a newline
@@ -162,6 +166,13 @@ fn check_against_journal(start: &Start, opts: &Options) -> Result<(), String> {
             ));
         }
     }
+    // Only a given --first-parent can be told from the default; the
+    // candidates it makes are not the journal's.
+    if opts.first_parent && !start.first_parent {
+        return Err(
+            "--first-parent differs from the journal's start (a bisection of every commit)".into(),
+        );
+    }
     for g in &opts.good {
         let oid = engine::resolve(&repo, g).map_err(|e| e.to_string())?;
         if !start.good.contains(&oid.to_string()) {
@@ -225,12 +236,19 @@ fn step(
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
     let new_records = read_input(input, input_name)?;
+    // Read before the journal is locked (and so made): a log that cannot
+    // be read leaves no journal behind.
+    let imported = match &opts.import_git_bisect_log {
+        Some(p) => Some(import::read(p).map_err(usage)?),
+        None => None,
+    };
+    let imported = imported.as_ref();
     let Some(path) = &opts.journal else {
-        return locked_step(opts, new_records, input_name, out, err);
+        return locked_step(opts, imported, new_records, input_name, out, err);
     };
     // Held until the step has appended and answered.
     let (_lock, created) = lock_journal(path, err)?;
-    let res = locked_step(opts, new_records, input_name, out, err);
+    let res = locked_step(opts, imported, new_records, input_name, out, err);
     if res.is_err() && created && fs::metadata(path).is_ok_and(|m| m.len() == 0) {
         // A first call that failed leaves no journal behind.
         let _ = fs::remove_file(path);
@@ -241,7 +259,8 @@ fn step(
 /// The step once the journal (if any) is locked.
 fn locked_step(
     opts: &Options,
-    new_records: Vec<(usize, Object)>,
+    imported: Option<&import::Imported>,
+    mut new_records: Vec<(usize, Object)>,
     input_name: &str,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -250,16 +269,62 @@ fn locked_step(
         Some(path) => read_journal(path, err)?,
         None => Journal::default(),
     };
-    let (start, fresh) = start_of(&journal, opts)?;
-    let mut engine = Engine::new(start.clone()).map_err(|e| usage(format!("{e:#}")))?;
+    let (start, fresh, from_log) = start_of(&journal, opts, imported)?;
+    // An end taken from the log that does not hold is the log's fault.
+    let named = |e: anyhow::Error| match &from_log {
+        Some(note) => usage(format!("{note}: {e:#}")),
+        None => usage(format!("{e:#}")),
+    };
+    let mut engine = Engine::new(start.clone()).map_err(named)?;
     if fresh {
-        engine.check_range().map_err(|e| usage(format!("{e:#}")))?;
+        engine.check_range().map_err(named)?;
     }
     let pending = replay(&mut engine, &journal);
     for (line, obj) in &new_records {
         if let Err(RecordError(msg)) = engine.validate(obj) {
             return Err(usage(format!("{input_name}:{line}: {msg}")));
         }
+    }
+    if let Some(imp) = imported {
+        // The log's verdicts come first, as they were given first; taken
+        // with the input so that a step killed after appending them and
+        // run again counts them once.
+        let mut verdicts = imp.verdicts(&mut engine).map_err(usage)?;
+        if !fresh && imp.log.first_parent != start.first_parent {
+            // The journal's start decides the candidates; the log's marks
+            // are facts about commits either way.
+            let _ = writeln!(
+                err,
+                "bisect-step: {}: the log's --first-parent ({}) is not the journal's ({}); the journal's is kept",
+                imp.name, imp.log.first_parent, start.first_parent
+            );
+        }
+        // The same log imported again adds nothing: its verdicts are in
+        // the journal already. Only records up to the last decision are
+        // looked at: ones after it are an interrupted step's, which
+        // take_input counts once when the same input comes again.
+        let decided = journal
+            .records
+            .iter()
+            .rposition(|r| matches!(RecordKind::of(r), RecordKind::Next | RecordKind::Result))
+            .map_or(0, |i| i + 1);
+        let before = verdicts.len();
+        verdicts.retain(|(_, v)| !journal.records[..decided].contains(v));
+        if verdicts.len() < before {
+            let _ = writeln!(
+                err,
+                "bisect-step: {}: {} marks already in the journal, not taken again",
+                imp.name,
+                before - verdicts.len()
+            );
+        }
+        let _ = writeln!(
+            err,
+            "bisect-step: {}: {} marks taken as verdicts",
+            imp.name,
+            verdicts.len()
+        );
+        new_records.splice(0..0, verdicts);
     }
     let mut to_append: Vec<Object> = Vec::new();
     if fresh {
@@ -368,9 +433,46 @@ fn read_input(
 
 /// The journal's start record (checked against the command line), or a new
 /// one from the command line; true when new.
-fn start_of(journal: &Journal, opts: &Options) -> Result<(Start, bool), Failure> {
+/// A new start takes the ends the imported log set up when the command
+/// line does not give them, and its `--first-parent`; then the third value
+/// names them (file and lines) for messages.
+fn start_of(
+    journal: &Journal,
+    opts: &Options,
+    imported: Option<&import::Imported>,
+) -> Result<(Start, bool, Option<String>), Failure> {
     let Some(first) = journal.records.first() else {
-        return Ok((start_from_options(opts).map_err(usage)?, true));
+        let mut o = opts.clone();
+        let mut lines = Vec::new();
+        let mut name = String::new();
+        if let Some(imp) = imported {
+            name.clone_from(&imp.name);
+            let (bad, goods) = imp.ends();
+            if o.bad.is_none() {
+                let (b, line) = bad.ok_or_else(|| {
+                    usage(format!(
+                        "{}: the log marks no commit {:?} (the newer end): give --bad",
+                        imp.name, imp.log.term_new
+                    ))
+                })?;
+                o.bad = Some(b);
+                lines.push(format!("bad from line {line}"));
+            }
+            if o.good.is_empty() && o.releases.is_none() {
+                for (g, line) in goods {
+                    o.good.push(g);
+                    lines.push(format!("good from line {line}"));
+                }
+            }
+            o.first_parent |= imp.log.first_parent;
+        }
+        let note = (!lines.is_empty())
+            .then(|| format!("{name}: ends from the log ({})", lines.join(", ")));
+        let start = start_from_options(&o).map_err(|e| match &note {
+            Some(n) => usage(format!("{n}: {e}")),
+            None => usage(e),
+        })?;
+        return Ok((start, true, note));
     };
     if RecordKind::of(first) != RecordKind::Start {
         return Err(usage(format!(
@@ -388,7 +490,7 @@ fn start_of(journal: &Journal, opts: &Options) -> Result<(Start, bool), Failure>
             .unwrap_or(r.clone());
     }
     check_against_journal(&s, opts).map_err(usage)?;
-    Ok((s, false))
+    Ok((s, false, None))
 }
 
 /// Replay the journal into the engine. Returns the input records after the

@@ -27,7 +27,24 @@ Examples:
     | bisect-step --journal j.jsonl
 
   # drive it by hand, like git bisect good/bad/skip
-  echo '{\"kind\":\"verdict\",\"commit\":\"<sha>\",\"verdict\":\"good\"}' | bisect-step --journal j.jsonl"
+  echo '{\"kind\":\"verdict\",\"commit\":\"<sha>\",\"verdict\":\"good\"}' | bisect-step --journal j.jsonl
+
+  # go on from a bisection begun with git bisect
+  git -C linux bisect log >git.log
+  bisect-step --journal j.jsonl --repo linux --import-git-bisect-log git.log --target 'BUG: ...'
+
+--import-git-bisect-log: every good/bad/skip of the log (in its terms, --term-new/
+--term-old included) is appended as a verdict with reason \"git bisect log line N\";
+then the step goes on as usual. A cause bisection takes git's bad (new) side
+as having the bug; with --fix the new side is where the bug is gone. On a new
+journal, without --bad/--good the ends come from the log: bad is its first
+bad (new) mark, the goods its good (old) marks given to `git bisect start`
+(and, if it was not given both ends, those before git knew both sides); the
+log's --first-parent is kept. On an existing journal its start stays. A log
+that does not parse, names a commit not in the repository or outside the
+range, or contradicts itself or the journal's ends (a good-side commit that
+is, or descends from, a bad-side one) is exit 2 naming FILE:LINE, and
+nothing is written."
 )]
 struct Cli {
     /// Journal file (JSON lines): created on first use, resumed afterwards.
@@ -64,9 +81,15 @@ struct Cli {
     /// exit (the reproducer's exit status, as for git bisect run).
     #[arg(long, default_value = "crash", value_parser = parse_bug)]
     bug: BugKind,
-    /// Follow only the first parent of merges, as git bisect --first-parent.
+    /// Follow only the first parent of merges, as git bisect --first-parent:
+    /// commits a merge brought in are not candidates, so the culprit found
+    /// on a mainline is the merge.
     #[arg(long)]
     first_parent: bool,
+    /// Take the marks of this `git bisect log` output as verdicts and go on
+    /// from there (see below).
+    #[arg(long, value_name = "FILE")]
+    import_git_bisect_log: Option<PathBuf>,
 }
 
 fn parse_bug(s: &str) -> Result<BugKind, String> {
@@ -98,6 +121,7 @@ fn main() {
         revert_check: cli.revert_check,
         bug: cli.bug,
         first_parent: cli.first_parent,
+        import_git_bisect_log: cli.import_git_bisect_log,
     };
     let stdin = std::io::stdin();
     let mut lock;

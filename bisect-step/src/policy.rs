@@ -260,10 +260,13 @@ impl Policy<'_> {
     /// cause bisection; absent, for a fix. The range's own verdicts meet
     /// the posterior, where a contradiction leaves no candidate; these
     /// would be ignored.
+    /// With `--first-parent` the commits a merge brought in are outside the
+    /// graph but not below a good end: not these.
     fn verdict_against_good(&self, g: &Graph) -> Option<Oid> {
         let good_end_buggy = self.dir == Direction::Fix;
         self.facts.order.iter().copied().find(|oid| {
             g.node(oid).is_none()
+                && !g.off_chain.contains(oid)
                 && self.facts.by_commit[oid]
                     .evidence
                     .hard

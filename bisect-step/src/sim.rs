@@ -274,7 +274,7 @@ impl CommitSource for MemorySource {
     /// no commit-graph file): a stack from bad, a commit pushed once all
     /// its children in range are out, parents pushed in order (so a merge's
     /// last ready parent comes next).
-    fn range(&self, bad: Oid, goods: &[Oid]) -> Result<Graph> {
+    fn range(&self, bad: Oid, goods: &[Oid], first_parent: bool) -> Result<Graph> {
         let h = self;
         let n = h.commits.len();
         let b = self
@@ -338,7 +338,13 @@ impl CommitSource for MemorySource {
             raw_parents.extend(h.parents[v].iter().map(|&q| h.commits[q]));
             raw_start.push(raw_parents.len() as u32);
         }
-        Ok(Graph::from_edges(oids, &raw_start, &raw_parents))
+        let g = Graph::from_edges(oids, &raw_start, &raw_parents);
+        // Cut as GitRepo cuts it, so the simulator answers as git would.
+        Ok(if first_parent {
+            g.first_parent_only()
+        } else {
+            g
+        })
     }
 
     fn release_tags(&self, pattern: &str, bad: Oid, max: usize) -> Result<Vec<(String, Oid)>> {

@@ -433,3 +433,99 @@ fn a_kind_that_is_not_a_string_is_named() {
         "{err}"
     );
 }
+
+/// Plain verdicts to the end; the culprit named.
+fn culprit_by_verdicts(h: &History, o: &Options, culprit: usize) -> String {
+    let mut input = String::new();
+    for _ in 0..100 {
+        let (code, out, err) = step(o, &input);
+        assert_eq!(code, 0, "{err}");
+        if kind_of(&out[0]) == Some("result") {
+            return out[0]["culprit"]["commit"].as_str().unwrap().to_string();
+        }
+        let next: Next = parse(&out[0]).unwrap();
+        input = verdict_on(h, culprit, &next);
+    }
+    panic!("no result");
+}
+
+/// `--first-parent` over a real repository, by the libgit2 walk and then by
+/// the commit-graph file: the topic commit that caused the bug is not a
+/// candidate, the merge that brought it in is named.
+#[test]
+fn first_parent_names_the_merge_by_walk_and_by_commit_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = History::new(&dir.path().join("repo")).unwrap();
+    let main = h.chain(None, 6, "main").unwrap();
+    let topic = h.chain(Some(main[2]), 5, "topic").unwrap();
+    let merge = h.commit(&[main[5], topic[4]], "Merge topic").unwrap();
+    let after = h.chain(Some(merge), 3, "after").unwrap();
+    let (bad, good, culprit) = (after[2], main[0], topic[2]);
+    let run_all = |name: &str| {
+        let mut o = opts(&h, &dir.path().join(format!("{name}.jsonl")), bad, good);
+        let without = culprit_by_verdicts(&h, &o, culprit);
+        o.first_parent = true;
+        o.journal = Some(dir.path().join(format!("{name}-fp.jsonl")));
+        let with = culprit_by_verdicts(&h, &o, culprit);
+        let text = std::fs::read_to_string(o.journal.as_ref().unwrap()).unwrap();
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .contains("\"first_parent\":true"),
+            "{text}"
+        );
+        for t in &topic {
+            assert!(
+                !text.contains(&h.commits[*t].to_string()),
+                "{name}: topic commit tested"
+            );
+        }
+        (without, with)
+    };
+    let walked = run_all("walk");
+    assert_eq!(walked.0, h.commits[culprit].to_string());
+    assert_eq!(walked.1, h.commits[merge].to_string());
+    let git_dir = h.repo_path();
+    // The simulated commits have no refs: the graph is written from bad.
+    let mut child = std::process::Command::new("git")
+        .args([
+            "--git-dir",
+            &git_dir,
+            "commit-graph",
+            "write",
+            "--stdin-commits",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{}", h.commits[bad]).unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    assert!(
+        bisect_step::commitgraph::CommitGraph::open(Path::new(&git_dir)).is_some(),
+        "no commit-graph file to read"
+    );
+    assert_eq!(run_all("graph"), walked);
+    // --first-parent on a journal begun without it is bad input.
+    let mut o = opts(&h, &dir.path().join("walk.jsonl"), bad, good);
+    let before = std::fs::read(o.journal.as_ref().unwrap()).unwrap();
+    o.first_parent = true;
+    let (code, _, err) = step(&o, "");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--first-parent differs"), "{err}");
+    assert_eq!(std::fs::read(o.journal.as_ref().unwrap()).unwrap(), before);
+    // A person's bad on the topic commit is not against the good end: the
+    // commit is in the range, only not a candidate.
+    let mut o = opts(&h, &dir.path().join("side.jsonl"), bad, good);
+    o.first_parent = true;
+    let (code, _, err) = step(&o, &verdict(&h, culprit, "bad"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        culprit_by_verdicts(&h, &o, culprit),
+        h.commits[merge].to_string()
+    );
+}

@@ -331,3 +331,46 @@ fn a_broken_stretch_is_left_after_a_few_tries() {
         );
     }
 }
+
+/// A mainline m0..m9 with a topic branch t0..t4 forked at m2 and merged at
+/// m6 (the merge's first parent m5), three commits after: the mainline and
+/// the topic, by position.
+fn topic_merged(h: &mut History) -> (Vec<usize>, Vec<usize>) {
+    let mut main = h.chain(None, 6, "main").unwrap();
+    let topic = h.chain(Some(main[2]), 5, "topic").unwrap();
+    let merge = h.commit(&[main[5], topic[4]], "Merge topic").unwrap();
+    main.push(merge);
+    main.extend(h.chain(Some(merge), 3, "after").unwrap());
+    (main, topic)
+}
+
+/// `git bisect --first-parent`: the side branch's commits are not
+/// candidates, so the merge that brought the bug in is the culprit; without
+/// it the topic commit is.
+#[test]
+fn first_parent_names_the_merge_that_brought_the_bug_in() {
+    let mut h = History::in_memory();
+    let (main, topic) = topic_merged(&mut h);
+    let (bad, good, merge) = (*main.last().unwrap(), main[0], main[6]);
+    for (first_parent, want) in [(true, merge), (false, topic[2])] {
+        let mut t = Tester::new(&h, Truth::new(topic[2]), 3);
+        let mut start = start_for(&h, bad, &[good], Direction::Cause);
+        start.first_parent = first_parent;
+        let out = drive(&h, start, &mut t, 200).unwrap();
+        assert_eq!(out.result.status, "found", "{:?}", out.result);
+        assert_eq!(
+            out.culprit,
+            Some(want),
+            "first_parent {first_parent}: {:?}",
+            out.result
+        );
+        if first_parent {
+            // Not one topic commit was booted.
+            assert!(
+                topic.iter().all(|x| !t.booted.contains(x)),
+                "{:?}",
+                t.booted
+            );
+        }
+    }
+}

@@ -148,7 +148,7 @@ fn split(repo: &str, bad: &str, good: &str, sha: &str) -> anyhow::Result<()> {
     let repo = git2::Repository::open(repo)?;
     let bad = repo.revparse_single(bad)?.peel_to_commit()?.id();
     let good = repo.revparse_single(good)?.peel_to_commit()?.id();
-    let g = Graph::load(&repo, bad, &[good])?;
+    let g = Graph::load(&repo, bad, &[good], false)?;
     let x = g
         .node(&git2::Oid::from_str(sha)?)
         .ok_or_else(|| anyhow::anyhow!("{sha} is not in the range"))?;
