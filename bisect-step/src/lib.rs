@@ -447,21 +447,41 @@ fn start_of(
         let mut name = String::new();
         if let Some(imp) = imported {
             name.clone_from(&imp.name);
-            let (bad, goods) = imp.ends();
-            if o.bad.is_none() {
-                let (b, line) = bad.ok_or_else(|| {
+            let (newer, olders) = imp.ends();
+            let newer = || {
+                newer.clone().ok_or_else(|| {
                     usage(format!(
-                        "{}: the log marks no commit {:?} (the newer end): give --bad",
-                        imp.name, imp.log.term_new
+                        "{}: the log marks no commit {:?} (the newer end): give --{}",
+                        imp.name,
+                        imp.log.term_new,
+                        if o.fix { "good" } else { "bad" }
                     ))
-                })?;
-                o.bad = Some(b);
-                lines.push(format!("bad from line {line}"));
-            }
-            if o.good.is_empty() && o.releases.is_none() {
-                for (g, line) in goods {
+                })
+            };
+            if !o.fix {
+                if o.bad.is_none() {
+                    let (b, line) = newer()?;
+                    o.bad = Some(b);
+                    lines.push(format!("bad from line {line}"));
+                }
+                if o.good.is_empty() && o.releases.is_none() {
+                    for (g, line) in olders {
+                        o.good.push(g);
+                        lines.push(format!("good from line {line}"));
+                    }
+                }
+            } else {
+                // A fix: the newer end is the good one, an older one the bad.
+                if o.good.is_empty() {
+                    let (g, line) = newer()?;
                     o.good.push(g);
                     lines.push(format!("good from line {line}"));
+                }
+                if o.bad.is_none() {
+                    if let Some((b, line)) = olders.into_iter().next() {
+                        o.bad = Some(b);
+                        lines.push(format!("bad from line {line}"));
+                    }
                 }
             }
             o.first_parent |= imp.log.first_parent;

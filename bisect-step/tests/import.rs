@@ -192,8 +192,9 @@ fn a_fix_search_log_maps_the_new_side_to_good() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(recs[0]["direction"], "fix");
-    assert_eq!(recs[0]["bad"], c16.to_string());
-    assert_eq!(recs[0]["good"], serde_json::json!([c0.to_string()]));
+    // bad has the bug in both directions: for a fix it is the older end.
+    assert_eq!(recs[0]["bad"], c0.to_string());
+    assert_eq!(recs[0]["good"], serde_json::json!([c16.to_string()]));
     let verdict = |c: git2::Oid| {
         recs.iter()
             .find(|r| r["kind"] == "verdict" && r["commit"] == c.to_string())
