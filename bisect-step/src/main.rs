@@ -53,10 +53,11 @@ struct Cli {
     /// Kernel git repository.
     #[arg(long)]
     repo: Option<String>,
-    /// The bad commit (for --fix: the newest commit, where the bug is gone). Default HEAD.
+    /// A commit that has the bug (for --fix: the older end, required). Default HEAD.
     #[arg(long)]
     bad: Option<String>,
-    /// A good commit (for --fix: an old commit where the bug reproduces). Repeatable.
+    /// A commit without the bug. Repeatable; for --fix one, the newer end
+    /// (default: the branch head, tested first).
     #[arg(long)]
     good: Vec<String>,
     /// With no --good: test release tags matching this glob (e.g. 'v*'), newest first.
@@ -65,7 +66,8 @@ struct Cli {
     /// Title of the target bug, for runs without crashclass's `same_bug`. Repeatable.
     #[arg(long)]
     target: Vec<String>,
-    /// Find the commit that fixed the bug instead of the one that caused it.
+    /// Find the commit that fixed the bug instead of the one that caused it:
+    /// good is newer than bad.
     #[arg(long)]
     fix: bool,
     /// Stop when the culprit is this probable (default 0.99).
