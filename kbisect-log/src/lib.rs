@@ -105,7 +105,12 @@ impl Log {
         let reason = s(obj, "reason").map(Reason::from);
         match kind {
             RecordKind::Start => {
-                let dir = s(obj, "direction").unwrap_or("cause");
+                // syzbot's words: a fix bisection is "bisecting fixing
+                // commit", from the commit that has the bug.
+                let dir = match s(obj, "direction").unwrap_or("cause") {
+                    "fix" => "fixing",
+                    other => other,
+                };
                 out.push(format!(
                     "bisecting {dir} commit starting from {}",
                     s(obj, "bad").unwrap_or("?")
