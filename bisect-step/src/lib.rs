@@ -173,6 +173,14 @@ fn check_against_journal(start: &Start, opts: &Options) -> Result<(), String> {
             "--first-parent differs from the journal's start (a bisection of every commit)".into(),
         );
     }
+    // As for --first-parent: the default cannot be told from an omitted
+    // --bug, so only another kind given is a contradiction.
+    if !opts.bug.is_default() && opts.bug != start.bug {
+        return Err(format!(
+            "--bug {} differs from the journal's bug {}",
+            opts.bug, start.bug
+        ));
+    }
     for g in &opts.good {
         let oid = engine::resolve(&repo, g).map_err(|e| e.to_string())?;
         if !start.good.contains(&oid.to_string()) {

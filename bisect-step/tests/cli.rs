@@ -518,6 +518,13 @@ fn first_parent_names_the_merge_by_walk_and_by_commit_graph() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--first-parent differs"), "{err}");
     assert_eq!(std::fs::read(o.journal.as_ref().unwrap()).unwrap(), before);
+    // So is another --bug than the journal's.
+    o.first_parent = false;
+    o.bug = kbisect_records::BugKind::Boot;
+    let (code, _, err) = step(&o, "");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--bug boot differs from the journal's bug crash"), "{err}");
+    assert_eq!(std::fs::read(o.journal.as_ref().unwrap()).unwrap(), before);
     // A person's bad on the topic commit is not against the good end: the
     // commit is in the range, only not a candidate.
     let mut o = opts(&h, &dir.path().join("side.jsonl"), bad, good);

@@ -13,6 +13,8 @@ PLANTED below and examples/demo/README.md):
     null_account() about one time in three (an unrelated crash the
     reproducer's first syscall reaches), later fixed;
   * a stretch that does not compile (fs/libfs.c), later fixed;
+  * a functional regression that does not crash: prctl(PR_GET_NAME) gives
+    back a 15-character task name cut to 14 (examples/demo/test-comm.c);
   * the v6.2 release boundary, across which the compiler table changes gcc.
 
 Everything is made with git plumbing (no checkout) and fixed identities and
@@ -488,6 +490,19 @@ def null_crash_fix(parent):
     return c
 
 
+def comm_regression(parent):
+    sysc = edit(parent, "kernel/sys.c", "\tcase PR_GET_NAME:\n\t\tget_task_comm(comm, me);\n",
+                "\tcase PR_GET_NAME:\n\t\t/* Keep the last byte for the terminator. */\n"
+                "\t\t__get_task_comm(comm, sizeof(comm) - 1, me);\n")
+    c = commit(parent, "omar", "prctl: leave room for the terminator in PR_GET_NAME",
+               "get_task_comm() fills the whole buffer; copy one byte less so the\n"
+               "name handed to userspace is always terminated.",
+               [f"Signed-off-by: {person('omar')}", f"Signed-off-by: {person('sven')}"],
+               {"kernel/sys.c": sysc}, PEOPLE["sven"])
+    PLANTED["exit_regression"] = c
+    return c
+
+
 def build_break(parent):
     libfs = edit(parent, "fs/libfs.c",
                  "\tbuf->f_type = dentry->d_sb->s_magic;\n\tbuf->f_bsize = PAGE_SIZE;\n",
@@ -551,7 +566,8 @@ def main():
     ra = branch(rc2, "mira", items(2, MISC, owner="ra") + [null_crash] + items(3, MISC, owner="ra") +
                 [boot_warning] + items(8, MISC, owner="ra") + [boot_warning_fix] + [build_break] +
                 [ra_hint_feature] + items(1, MISC, owner="ra") + [build_fix] + [null_crash_fix] +
-                items(1, MISC, owner="ra") + [ra_hint_culprit] + items(8, MISC, owner="ra"))
+                items(1, MISC, owner="ra") + [ra_hint_culprit] + items(4, MISC, owner="ra") +
+                [comm_regression] + items(4, MISC, owner="ra"))
     core = branch(rc2, "sven", items(8, KERNEL, owner="core"))
     char = branch(rc2, "chloe", items(6, NOT_BUILT, owner="char"))
     vfs = branch(rc2, "jonas", items(9, FS, owner="vfs"))

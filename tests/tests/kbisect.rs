@@ -43,6 +43,23 @@ fn demo() -> (PathBuf, HashMap<String, String>) {
 /// kbisect on the demo, in its own process group (so SIGINT reaches the
 /// whole pipeline, as ^C in a terminal does), log to `log`.
 fn kbisect(repo: &Path, repro: &str, journal: &Path, log: &Path, stdout: &Path) -> Child {
+    let repro = root().join("examples/demo").join(repro);
+    let args = [
+        "--bad", "v6.3-rc2", "--good", "v6.2-rc1", "--title", TITLE, "--repro",
+    ];
+    let mut args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+    args.push(repro.into_os_string());
+    kbisect_with(repo, &args, journal, log, stdout)
+}
+
+/// kbisect on the demo with `args` (the range, the bug), as [`kbisect`].
+fn kbisect_with(
+    repo: &Path,
+    args: &[std::ffi::OsString],
+    journal: &Path,
+    log: &Path,
+    stdout: &Path,
+) -> Child {
     use std::os::unix::process::CommandExt;
     let bin_dir = tests::bin("kbuild")
         .parent()
@@ -51,18 +68,8 @@ fn kbisect(repo: &Path, repro: &str, journal: &Path, log: &Path, stdout: &Path) 
     let mut cmd = Command::new(root().join("kbisect"));
     cmd.args(["--repo"])
         .arg(repo)
-        .args([
-            "--bad",
-            "v6.3-rc2",
-            "--good",
-            "v6.2-rc1",
-            "--title",
-            TITLE,
-            "--run-seconds",
-            "10",
-        ])
-        .arg("--repro")
-        .arg(root().join("examples/demo").join(repro))
+        .args(args)
+        .args(["--run-seconds", "10"])
         .arg("--compiler-table")
         .arg(root().join("examples/demo/compilers"))
         .arg("--journal")
@@ -385,4 +392,183 @@ fn flaky_reproducer_still_finds_the_culprit_and_says_how_sure() {
         result["flaky"] == true || rate < 1.0,
         "flakiness not reported: {result:?}"
     );
+}
+
+/// kbisect over the demo with `args`, to its end: the result and the log.
+fn bisect_to_result(repo: &Path, args: &[&str]) -> (serde_json::Map<String, Value>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (journal, log, out) = (
+        dir.path().join("journal.jsonl"),
+        dir.path().join("log.txt"),
+        dir.path().join("out.jsonl"),
+    );
+    let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+    let status = kbisect_with(repo, &args, &journal, &log, &out)
+        .wait()
+        .expect("wait kbisect");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        status.success(),
+        "kbisect {args:?} failed: {status}\n{text}"
+    );
+    let result = result_of(&out);
+    eprintln!("result: {}", Value::Object(result.clone()));
+    (result, text)
+}
+
+/// Issue 14: a boot regression (every boot WARNs in alloc_pid in one
+/// stretch) is bisected with no reproducer, both to the commit that brought
+/// it and, with --fix from a commit inside the stretch, to the one that
+/// fixed it.
+#[test]
+fn boot_regression_and_its_fix_are_named_without_a_reproducer() {
+    let (repo, p) = demo();
+    let inside = format!("{}^", p["boot_warning_fix"]);
+    let title = "WARNING in alloc_pid";
+    let (result, text) = bisect_to_result(
+        &repo,
+        &[
+            "--bug", "boot", "--title", title, "--bad", &inside, "--good", "v6.2-rc2",
+        ],
+    );
+    assert_eq!(result["status"], "found", "{text}");
+    assert_eq!(
+        result["culprit"]["commit"],
+        p["boot_warning"].as_str(),
+        "{text}"
+    );
+    assert!(
+        text.contains("bisecting cause commit starting from"),
+        "{text}"
+    );
+
+    let (result, text) = bisect_to_result(
+        &repo,
+        &[
+            "--fix",
+            "--bug",
+            "boot",
+            "--title",
+            title,
+            "--bad",
+            &p["boot_warning"],
+            "--good",
+            &p["build_fix"],
+        ],
+    );
+    assert_eq!(result["status"], "found", "{text}");
+    assert_eq!(result["direction"], "fix", "{text}");
+    assert_eq!(
+        result["culprit"]["commit"],
+        p["boot_warning_fix"].as_str(),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "bisecting fixing commit starting from {}",
+            p["boot_warning"]
+        )),
+        "{text}"
+    );
+}
+
+/// Issue 14: a test program's exit status decides (git bisect run's
+/// contract). A regression that does not crash (PR_GET_NAME cuts a
+/// 15-character name) is named; a test that exits 125 where it cannot run
+/// makes that commit a skip, not a verdict.
+#[test]
+fn exit_status_names_a_regression_and_125_is_a_skip() {
+    let (repo, p) = demo();
+    let demo_dir = root().join("examples/demo");
+    let test = demo_dir.join("test-comm.c");
+    // The mm tree's tip, where the regression is; the culprit of the crash
+    // bisection, older, passes the test.
+    let tip = format!("{}^^2", p["v6.3-rc1"]);
+    let (result, text) = bisect_to_result(
+        &repo,
+        &[
+            "--bug",
+            "exit",
+            "--repro",
+            test.to_str().unwrap(),
+            "--bad",
+            &tip,
+            "--good",
+            &p["culprit"],
+        ],
+    );
+    assert_eq!(result["status"], "found", "{text}");
+    assert_eq!(
+        result["culprit"]["commit"],
+        p["exit_regression"].as_str(),
+        "{text}"
+    );
+
+    // Before the mm tree's readahead-hint prctl the second test cannot run
+    // (exit 125): a skip, with the status in every run record.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = dir.path().join("journal.jsonl");
+    duct::cmd!(
+        tests::bin("bisect-step"),
+        "--journal",
+        &journal,
+        "--repo",
+        &repo,
+        "--bug",
+        "exit",
+        "--bad",
+        &tip,
+        "--good",
+        "v6.2-rc2"
+    )
+    .stdin_null()
+    .read()
+    .expect("bisect-step start");
+    let commit = &p["boot_warning_fix"];
+    let tested = duct::cmd(
+        tests::bin("kbuild"),
+        [
+            "--repo".into(),
+            repo.as_os_str().to_owned(),
+            "--commit".into(),
+            commit.into(),
+            "--ccache".into(),
+            "--compiler-table".into(),
+            demo_dir.join("compilers").into_os_string(),
+        ],
+    )
+    .pipe(duct::cmd!(tests::bin("ksig")))
+    .pipe(duct::cmd(
+        tests::bin("ktest"),
+        [
+            "--bug".into(),
+            "exit".into(),
+            "--runs".into(),
+            "2".into(),
+            "--timeout-run".into(),
+            "10".into(),
+            "--repro".into(),
+            demo_dir.join("test-comm-needs-ra-hint.c").into_os_string(),
+        ],
+    ))
+    .stdin_null()
+    .read()
+    .expect("kbuild | ksig | ktest");
+    let recs = parse_records(&tested);
+    let runs = kind(&recs, "run");
+    assert_eq!(runs.len(), 2, "{recs:?}");
+    for r in &runs {
+        assert_eq!(r["outcome"], "ok", "{r:?}");
+        assert_eq!(r["exit_status"], 125, "{r:?}");
+    }
+    duct::cmd!(tests::bin("bisect-step"), "--journal", &journal)
+        .stdin_bytes(tested)
+        .read()
+        .expect("bisect-step");
+    let verdict = records(&journal)
+        .into_iter()
+        .rev()
+        .find(|r| r["kind"] == "verdict" && r["commit"] == commit.as_str())
+        .expect("a verdict on the commit");
+    assert_eq!(verdict["verdict"], "skip", "{verdict:?}");
 }
