@@ -523,7 +523,10 @@ fn first_parent_names_the_merge_by_walk_and_by_commit_graph() {
     o.bug = kbisect_records::BugKind::Boot;
     let (code, _, err) = step(&o, "");
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("--bug boot differs from the journal's bug crash"), "{err}");
+    assert!(
+        err.contains("--bug boot differs from the journal's bug crash"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(o.journal.as_ref().unwrap()).unwrap(), before);
     // A person's bad on the topic commit is not against the good end: the
     // commit is in the range, only not a candidate.
