@@ -3,22 +3,12 @@
 
 use bisect_step::model::Direction;
 use bisect_step::sim::{History, Tester, Truth};
-use bisect_step::{run, Options};
+use bisect_step::Options;
 use kbisect_records::{kind_of, parse, Next, Object, Reason};
 use std::path::Path;
 
-fn step(opts: &Options, input: &str) -> (i32, Vec<Object>, String) {
-    let mut inp = input.as_bytes();
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let code = run(opts, Some(&mut inp), "<stdin>", &mut out, &mut err);
-    let recs = String::from_utf8_lossy(&out)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v.as_object().cloned())
-        .collect();
-    (code, recs, String::from_utf8_lossy(&err).into_owned())
-}
+mod common;
+use common::{step, verdict_on};
 
 fn jsonl(recs: &[Object]) -> String {
     recs.iter()
@@ -108,21 +98,6 @@ fn journal_loop_finds_the_culprit_and_resumes_to_the_same_result() {
     let (result2, log2) = bisect(&h, Truth::new(culprit), &o2, Some(6));
     assert!(log2.contains("torn last line"), "{log2}");
     assert_eq!(result2["culprit"], result["culprit"]);
-}
-
-/// The plain verdict a person would give `next` when `culprit` is the
-/// culprit: bad when the commit contains it.
-fn verdict_on(h: &History, culprit: usize, next: &Next) -> String {
-    let x = h.position[&git2::Oid::from_str(&next.commit).unwrap()];
-    let word = if h.is_ancestor(culprit, x) {
-        "bad"
-    } else {
-        "good"
-    };
-    format!(
-        "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"{word}\"}}\n",
-        next.commit
-    )
 }
 
 #[test]

@@ -3,23 +3,13 @@
 //! from scratch names, and a bad log is exit 2 with the journal untouched.
 
 use bisect_step::sim::History;
-use bisect_step::{run, Options};
-use kbisect_records::{kind_of, parse, Next, Object};
+use bisect_step::Options;
+use kbisect_records::{kind_of, parse, Next};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn step(opts: &Options, input: &str) -> (i32, Vec<Object>, String) {
-    let mut inp = input.as_bytes();
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let code = run(opts, Some(&mut inp), "<stdin>", &mut out, &mut err);
-    let recs = String::from_utf8_lossy(&out)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v.as_object().cloned())
-        .collect();
-    (code, recs, String::from_utf8_lossy(&err).into_owned())
-}
+mod common;
+use common::{step, verdict_on};
 
 /// `git` in the history's work tree; its stdout.
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -64,20 +54,6 @@ fn git_bisect_log(dir: &Path, h: &History, culprit: usize, steps: usize) -> Stri
     let log = git(dir, &["bisect", "log"]);
     git(dir, &["bisect", "reset"]);
     log
-}
-
-/// A person's verdict on `next`: bad when it contains the culprit.
-fn verdict_on(h: &History, culprit: usize, next: &Next) -> String {
-    let x = h.position[&git2::Oid::from_str(&next.commit).unwrap()];
-    let word = if h.is_ancestor(culprit, x) {
-        "bad"
-    } else {
-        "good"
-    };
-    format!(
-        "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"{word}\"}}\n",
-        next.commit
-    )
 }
 
 /// Answer every `next` with a verdict until the result: the culprit named

@@ -262,6 +262,23 @@ fn interrupted_bisection_resumes_and_finds_the_planted_culprit() {
     );
 }
 
+/// kbuild of `commit` of the demo, as the bisections build it.
+fn kbuild_at(repo: &Path, commit: &str) -> duct::Expression {
+    let compilers = root().join("examples/demo/compilers");
+    duct::cmd(
+        tests::bin("kbuild"),
+        [
+            "--repo".into(),
+            repo.as_os_str().to_owned(),
+            "--commit".into(),
+            commit.into(),
+            "--ccache".into(),
+            "--compiler-table".into(),
+            compilers.into_os_string(),
+        ],
+    )
+}
+
 /// One step of the real pipeline on `commit`, fed to bisect-step with the
 /// bisection's journal: the verdict bisect-step gives that commit.
 fn verdict_through_pipeline(
@@ -271,32 +288,21 @@ fn verdict_through_pipeline(
 ) -> (Vec<serde_json::Map<String, Value>>, String) {
     let bin = |n: &str| tests::bin(n);
     let demo = root().join("examples/demo");
-    let pipeline = duct::cmd(
-        bin("kbuild"),
-        [
-            "--repo".into(),
-            repo.as_os_str().to_owned(),
-            "--commit".into(),
-            commit.into(),
-            "--ccache".into(),
-            "--compiler-table".into(),
-            demo.join("compilers").into_os_string(),
-        ],
-    )
-    .pipe(duct::cmd!(bin("ksig")))
-    .pipe(duct::cmd(
-        bin("ktest"),
-        [
-            "--runs".into(),
-            "2".into(),
-            "--timeout-run".into(),
-            "10".into(),
-            "--target".into(),
-            TITLE.into(),
-            "--repro".into(),
-            demo.join("repro.c").into_os_string(),
-        ],
-    ));
+    let pipeline = kbuild_at(repo, commit)
+        .pipe(duct::cmd!(bin("ksig")))
+        .pipe(duct::cmd(
+            bin("ktest"),
+            [
+                "--runs".into(),
+                "2".into(),
+                "--timeout-run".into(),
+                "10".into(),
+                "--target".into(),
+                TITLE.into(),
+                "--repro".into(),
+                demo.join("repro.c").into_os_string(),
+            ],
+        ));
     let tested = pipeline.stdin_null().read().expect("kbuild | ksig | ktest");
     let recs = parse_records(&tested);
     duct::cmd!(bin("bisect-step"), "--journal", journal)
@@ -416,6 +422,12 @@ fn bisect_to_result(repo: &Path, args: &[&str]) -> (serde_json::Map<String, Valu
     (result, text)
 }
 
+/// The result names `culprit` as found (the log `text` explains a failure).
+fn assert_found(result: &serde_json::Map<String, Value>, culprit: &str, text: &str) {
+    assert_eq!(result["status"], "found", "{text}");
+    assert_eq!(result["culprit"]["commit"], culprit, "{text}");
+}
+
 /// Issue 14: a boot regression (every boot WARNs in alloc_pid in one
 /// stretch) is bisected with no reproducer, both to the commit that brought
 /// it and, with --fix from a commit inside the stretch, to the one that
@@ -431,12 +443,7 @@ fn boot_regression_and_its_fix_are_named_without_a_reproducer() {
             "--bug", "boot", "--title", title, "--bad", &inside, "--good", "v6.2-rc2",
         ],
     );
-    assert_eq!(result["status"], "found", "{text}");
-    assert_eq!(
-        result["culprit"]["commit"],
-        p["boot_warning"].as_str(),
-        "{text}"
-    );
+    assert_found(&result, &p["boot_warning"], &text);
     assert!(
         text.contains("bisecting cause commit starting from"),
         "{text}"
@@ -456,13 +463,8 @@ fn boot_regression_and_its_fix_are_named_without_a_reproducer() {
             &p["build_fix"],
         ],
     );
-    assert_eq!(result["status"], "found", "{text}");
+    assert_found(&result, &p["boot_warning_fix"], &text);
     assert_eq!(result["direction"], "fix", "{text}");
-    assert_eq!(
-        result["culprit"]["commit"],
-        p["boot_warning_fix"].as_str(),
-        "{text}"
-    );
     assert!(
         text.contains(&format!(
             "bisecting fixing commit starting from {}",
@@ -497,12 +499,7 @@ fn exit_status_names_a_regression_and_125_is_a_skip() {
             &p["culprit"],
         ],
     );
-    assert_eq!(result["status"], "found", "{text}");
-    assert_eq!(
-        result["culprit"]["commit"],
-        p["exit_regression"].as_str(),
-        "{text}"
-    );
+    assert_found(&result, &p["exit_regression"], &text);
 
     // Before the mm tree's readahead-hint prctl the second test cannot run
     // (exit 125): a skip, with the status in every run record.
@@ -525,35 +522,24 @@ fn exit_status_names_a_regression_and_125_is_a_skip() {
     .read()
     .expect("bisect-step start");
     let commit = &p["boot_warning_fix"];
-    let tested = duct::cmd(
-        tests::bin("kbuild"),
-        [
-            "--repo".into(),
-            repo.as_os_str().to_owned(),
-            "--commit".into(),
-            commit.into(),
-            "--ccache".into(),
-            "--compiler-table".into(),
-            demo_dir.join("compilers").into_os_string(),
-        ],
-    )
-    .pipe(duct::cmd!(tests::bin("ksig")))
-    .pipe(duct::cmd(
-        tests::bin("ktest"),
-        [
-            "--bug".into(),
-            "exit".into(),
-            "--runs".into(),
-            "2".into(),
-            "--timeout-run".into(),
-            "10".into(),
-            "--repro".into(),
-            demo_dir.join("test-comm-needs-ra-hint.c").into_os_string(),
-        ],
-    ))
-    .stdin_null()
-    .read()
-    .expect("kbuild | ksig | ktest");
+    let tested = kbuild_at(&repo, commit)
+        .pipe(duct::cmd!(tests::bin("ksig")))
+        .pipe(duct::cmd(
+            tests::bin("ktest"),
+            [
+                "--bug".into(),
+                "exit".into(),
+                "--runs".into(),
+                "2".into(),
+                "--timeout-run".into(),
+                "10".into(),
+                "--repro".into(),
+                demo_dir.join("test-comm-needs-ra-hint.c").into_os_string(),
+            ],
+        ))
+        .stdin_null()
+        .read()
+        .expect("kbuild | ksig | ktest");
     let recs = parse_records(&tested);
     let runs = kind(&recs, "run");
     assert_eq!(runs.len(), 2, "{recs:?}");
