@@ -100,6 +100,9 @@ fn kbisect_argument_errors_are_named_and_exit_2() {
         ),
         (&["--bad"], "--bad needs a value"),
         (&["--no-such-flag"], "unknown argument"),
+        (&["--bug", "hang"], "--bug hang: unknown kind of bug"),
+        (&["--bug", "exit"], "--bug exit needs --repro"),
+        (&["--fix", "--title", "t"], "--fix needs --bad"),
     ];
     for (args, says) in cases {
         let out = Command::new(&script)
