@@ -10,6 +10,7 @@ use crate::model::Evidence;
 use git2::Oid;
 use kbisect_records::{
     kind_of, parse, BugKind, Build, Object, Outcome, RecordKind, Run, Verdict, VerdictValue,
+    EXIT_CANNOT_TEST,
 };
 use std::collections::HashMap;
 
@@ -266,6 +267,12 @@ impl Facts {
                     }
                     (None, Outcome::BootFailed) => f.boot_failures += 1,
                     (None, Outcome::TestFailed) => f.test_failures += 1,
+                    // The test said it cannot test this kernel (git bisect
+                    // run's 125): as a failed test, two of them and the
+                    // commit is skipped.
+                    (None, Outcome::Ok) if r.exit_status == Some(EXIT_CANNOT_TEST) => {
+                        f.test_failures += 1
+                    }
                     (None, Outcome::InfraError) => f.infra_errors += 1,
                     (None, Outcome::Ok | Outcome::Skipped) => {}
                 }

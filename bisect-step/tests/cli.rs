@@ -514,3 +514,73 @@ fn first_parent_names_the_merge_by_walk_and_by_commit_graph() {
         h.commits[merge].to_string()
     );
 }
+
+/// Issue 14: with `bug: exit` a run's `exit_status` decides as for `git
+/// bisect run`: 1 bad, 0 good, 125 (twice) a skip; with `bug: boot` a boot
+/// failure is the bug and a boot is not.
+#[test]
+fn exit_status_and_boot_failures_are_evidence_by_the_start_s_bug() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let bad = h.commits.len() - 1;
+    let run = |c: &str, i: u32, outcome: &str, extra: &str| {
+        format!(
+            "{{\"kind\":\"run\",\"commit\":\"{c}\",\"run\":{i},\"outcome\":\"{outcome}\"{extra},\"seconds\":1}}\n"
+        )
+    };
+    let build = |c: &str, sig: &str| {
+        format!("{{\"kind\":\"build\",\"commit\":\"{c}\",\"ok\":true,\"signature\":\"{sig}\",\"seconds\":1}}\n")
+    };
+    let verdict_of = |o: &Options, c: &str| {
+        std::fs::read_to_string(o.journal.as_ref().unwrap())
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|r| r["kind"] == "verdict" && r["commit"] == c)
+            .last()
+            .map(|r| r["verdict"].as_str().unwrap().to_string())
+    };
+    let mut o = opts(&h, &dir.path().join("exit.jsonl"), bad, 0);
+    o.bug = kbisect_records::BugKind::Exit;
+    let (code, _, err) = step(&o, "");
+    assert_eq!(code, 0, "{err}");
+    let (c_bad, c_good, c_skip) = (
+        h.commits[bad].to_string(),
+        h.commits[bad - 1].to_string(),
+        h.commits[bad - 2].to_string(),
+    );
+    let mut input = build(&c_bad, &"a1".repeat(32));
+    for i in 0..3 {
+        input += &run(&c_bad, i, "ok", ",\"crashed\":false,\"exit_status\":1");
+    }
+    input += &build(&c_good, &"b2".repeat(32));
+    input += &run(&c_good, 0, "ok", ",\"crashed\":false,\"exit_status\":0");
+    input += &build(&c_skip, &"c3".repeat(32));
+    for i in 0..2 {
+        input += &run(&c_skip, i, "ok", ",\"crashed\":false,\"exit_status\":125");
+    }
+    let (code, _, err) = step(&o, &input);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(verdict_of(&o, &c_bad).as_deref(), Some("bad"), "{err}");
+    assert_eq!(verdict_of(&o, &c_good).as_deref(), Some("good"), "{err}");
+    assert_eq!(verdict_of(&o, &c_skip).as_deref(), Some("skip"), "{err}");
+
+    let mut o = opts(&h, &dir.path().join("boot.jsonl"), bad, 0);
+    o.bug = kbisect_records::BugKind::Boot;
+    step(&o, "");
+    let mut input = build(&c_bad, &"a1".repeat(32));
+    for i in 0..3 {
+        input += &run(
+            &c_bad,
+            i,
+            "boot_failed",
+            ",\"crashed\":true,\"title\":\"WARNING in f\"",
+        );
+    }
+    input += &build(&c_good, &"b2".repeat(32));
+    input += &run(&c_good, 0, "ok", ",\"crashed\":false");
+    let (code, _, err) = step(&o, &input);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(verdict_of(&o, &c_bad).as_deref(), Some("bad"), "{err}");
+    assert_eq!(verdict_of(&o, &c_good).as_deref(), Some("good"), "{err}");
+}
