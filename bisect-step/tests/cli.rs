@@ -536,8 +536,7 @@ fn exit_status_and_boot_failures_are_evidence_by_the_start_s_bug() {
             .unwrap()
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|r| r["kind"] == "verdict" && r["commit"] == c)
-            .last()
+            .rfind(|r| r["kind"] == "verdict" && r["commit"] == c)
             .map(|r| r["verdict"].as_str().unwrap().to_string())
     };
     let mut o = opts(&h, &dir.path().join("exit.jsonl"), bad, 0);
