@@ -39,8 +39,9 @@ then the step goes on as usual. A cause bisection takes git's bad (new) side
 as having the bug; with --fix the new side is where the bug is gone. On a new
 journal, without --bad/--good the ends come from the log: bad is its first
 bad (new) mark, the goods its good (old) marks given to `git bisect start`
-(and, if it was not given both ends, those before git knew both sides); the
-log's --first-parent is kept. On an existing journal its start stays. A log
+(and, if it was not given both ends, those before git knew both sides); with
+--fix the first new mark is the good (newer) end and the first of those old
+marks the bad one. The log's --first-parent is kept. On an existing journal its start stays. A log
 that does not parse, names a commit not in the repository or outside the
 range, or contradicts itself or the journal's ends (a good-side commit that
 is, or descends from, a bad-side one) is exit 2 naming FILE:LINE, and
