@@ -558,3 +558,126 @@ fn exit_status_names_a_regression_and_125_is_a_skip() {
         .expect("a verdict on the commit");
     assert_eq!(verdict["verdict"], "skip", "{verdict:?}");
 }
+
+/// The first-parent commit of `head` that brought `c` in: the oldest
+/// commit on head's first-parent chain that contains it.
+fn first_parent_bringing_in(repo: &Path, head: &str, c: &str) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["rev-list", "--first-parent", head])
+        .output()
+        .expect("git rev-list");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .take_while(|x| is_ancestor(repo, c, x))
+        .last()
+        .expect("head contains the commit")
+        .to_string()
+}
+
+/// Issue 14: --first-parent on the demo's merge window names the merge of
+/// the culprit's topic branch, as `git bisect --first-parent` would.
+#[test]
+fn first_parent_names_the_merge_of_the_culprit_s_branch() {
+    let (repo, p) = demo();
+    let repro = root().join("examples/demo/repro.c");
+    let (result, text) = bisect_to_result(
+        &repo,
+        &[
+            "--first-parent",
+            "--bad",
+            &p["v6.3-rc1"],
+            "--good",
+            &p["v6.2"],
+            "--title",
+            TITLE,
+            "--repro",
+            repro.to_str().unwrap(),
+        ],
+    );
+    let merge = first_parent_bringing_in(&repo, &p["v6.3-rc1"], &p["culprit"]);
+    assert_found(&result, &merge, &text);
+    assert_eq!(result["merge"], true, "{text}");
+}
+
+/// Issue 14: a bisection begun with plain `git bisect` (three steps,
+/// answered by whether the commit holds the culprit) is taken over with
+/// `--import-git-bisect-log` and finished by kbisect: the same culprit,
+/// and none of the three commits git tested is built again.
+#[test]
+fn taken_over_git_bisect_log_of_three_steps_finds_the_culprit() {
+    let (repo, p) = demo();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(args)
+            .output()
+            .expect("git");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // The range of the other demo bisections, so their builds serve this
+    // one (libtest runs tests in name order: this one comes last).
+    git(&[
+        "bisect",
+        "start",
+        "--no-checkout",
+        "v6.3-rc2",
+        &p["v6.2-rc1"],
+    ]);
+    let mut asked = Vec::new();
+    for _ in 0..3 {
+        let c = git(&["rev-parse", "BISECT_HEAD"]).trim().to_string();
+        let word = if is_ancestor(&repo, &p["culprit"], &c) {
+            "bad"
+        } else {
+            "good"
+        };
+        git(&["bisect", word, &c]);
+        asked.push(c);
+    }
+    let log = git(&["bisect", "log"]);
+    git(&["bisect", "reset"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (journal, log_file) = (dir.path().join("journal.jsonl"), dir.path().join("git.log"));
+    std::fs::write(&log_file, log).expect("write log");
+    duct::cmd!(
+        tests::bin("bisect-step"),
+        "--journal",
+        &journal,
+        "--repo",
+        &repo,
+        "--target",
+        TITLE,
+        "--import-git-bisect-log",
+        &log_file
+    )
+    .stdin_null()
+    .read()
+    .expect("bisect-step --import-git-bisect-log");
+    let (out, log) = (dir.path().join("out.jsonl"), dir.path().join("log.txt"));
+    let repro = root().join("examples/demo/repro.c");
+    let args: Vec<std::ffi::OsString> = ["--title", TITLE, "--repro"]
+        .iter()
+        .map(Into::into)
+        .chain([repro.into_os_string()])
+        .collect();
+    let status = kbisect_with(&repo, &args, &journal, &log, &out)
+        .wait()
+        .expect("wait kbisect");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "kbisect failed: {status}\n{text}");
+    eprintln!("{text}");
+    assert_found(&result_of(&out), &p["culprit"], &text);
+    let recs = records(&journal);
+    for c in &asked {
+        assert!(
+            !kind(&recs, "build")
+                .iter()
+                .any(|b| b["commit"] == c.as_str()),
+            "{c}, answered in the git log, was built again"
+        );
+    }
+}
