@@ -40,6 +40,9 @@ pub struct Engine {
     pub goods: Vec<Oid>,
     /// What the records say: the only state read from records.
     pub facts: Facts,
+    /// VM slots this round (`--slots`, not in the start record: they may
+    /// change between calls); 1 unless set.
+    pub slots: u32,
     graph: Option<(Vec<Oid>, Graph)>,
 }
 
@@ -113,6 +116,7 @@ impl Engine {
             dir,
             bad,
             goods,
+            slots: 1,
             graph: None,
         })
     }
@@ -207,6 +211,7 @@ impl Engine {
             dir: self.dir,
             bad: self.bad,
             goods: &self.goods,
+            slots: self.slots.max(1),
         }
     }
 
@@ -217,8 +222,15 @@ impl Engine {
         let verdicts = self.verdicts(&mut log);
         let mut d = self.decide_action()?;
         let secs = t0.elapsed().as_secs_f64();
+        // The time is the batch's: on its first record, so the journal's
+        // `seconds` add up to the time spent choosing.
+        if let (false, Some(first)) = (d.done, d.actions.first_mut()) {
+            first.insert("seconds".into(), serde_json::json!(secs));
+        }
         if !d.done {
-            d.action.insert("seconds".into(), serde_json::json!(secs));
+            for next in d.actions.iter_mut().skip(1) {
+                next.insert("seconds".into(), serde_json::json!(0.0));
+            }
         }
         d.verdicts = verdicts;
         d.log.splice(0..0, log);

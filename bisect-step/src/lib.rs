@@ -2,8 +2,9 @@
 //!
 //! One invocation reads the journal (every record of the bisection so far),
 //! takes the new records on stdin (builds, runs, verdicts), appends them and
-//! what it decides to the journal, and prints the next action: a `next`
-//! record, or the `result`. See [`run`] for the contract, [`facts`] for where
+//! what it decides to the journal, and prints the next action: the `next`
+//! records of a round (one, or with `--slots` several on distinct commits),
+//! or the `result`. See [`run`] for the contract, [`facts`] for where
 //! records are read, [`policy`] for the decisions, [`engine`] for the
 //! wiring of repository, facts, policy and [`render`], [`history`] for
 //! what is asked of the repository, [`model`] for the
@@ -51,6 +52,9 @@ pub struct Options {
     /// A `git bisect log` whose marks are taken as verdicts
     /// (`--import-git-bisect-log`).
     pub import_git_bisect_log: Option<PathBuf>,
+    /// VM slots this round (`--slots`): a round may ask runs on several
+    /// commits, their runs summing to at most this. 0 is taken as 1.
+    pub slots: u32,
 }
 
 /// A journal read back: its records, and whether its file needs a newline
@@ -192,6 +196,17 @@ fn check_against_journal(start: &Start, opts: &Options) -> Result<(), String> {
     Ok(())
 }
 
+/// The journal ends with these `next` records already: the same round
+/// decided again (a call with no new input), not to be appended twice.
+fn same_round(journal: &[Object], nexts: &[Object]) -> bool {
+    !nexts.is_empty()
+        && journal.len() >= nexts.len()
+        && journal[journal.len() - nexts.len()..]
+            .iter()
+            .zip(nexts)
+            .all(|(a, b)| same_next(a, b))
+}
+
 fn same_next(a: &Object, b: &Object) -> bool {
     RecordKind::of(a) == RecordKind::Next
         && RecordKind::of(b) == RecordKind::Next
@@ -284,6 +299,7 @@ fn locked_step(
         None => usage(format!("{e:#}")),
     };
     let mut engine = Engine::new(start.clone()).map_err(named)?;
+    engine.slots = opts.slots.max(1);
     if fresh {
         engine.check_range().map_err(named)?;
     }
@@ -339,9 +355,12 @@ fn locked_step(
         to_append.push(kbisect_records::to_object(&start));
     }
     let took_new = take_input(&mut engine, &new_records, &pending, &mut to_append, err);
-    let last = journal.records.last();
     if !took_new {
-        if let Some(last) = last.filter(|l| RecordKind::of(l) == RecordKind::Result) {
+        if let Some(last) = journal
+            .records
+            .last()
+            .filter(|l| RecordKind::of(l) == RecordKind::Result)
+        {
             return write_record(out, last);
         }
     }
@@ -351,9 +370,9 @@ fn locked_step(
     to_append.extend(decision.verdicts.iter().cloned());
     let repeat = !took_new
         && decision.verdicts.is_empty()
-        && last.is_some_and(|l| same_next(l, &decision.action));
+        && same_round(&journal.records, &decision.actions);
     if !repeat {
-        to_append.push(decision.action.clone());
+        to_append.extend(decision.actions.iter().cloned());
     }
     if let Some(path) = &opts.journal {
         append(path, journal.needs_newline, &to_append)?;
@@ -361,7 +380,12 @@ fn locked_step(
     for line in &decision.log {
         let _ = writeln!(err, "{line}");
     }
-    write_record(out, &decision.action)
+    // One line per record, each flushed: kbuild may start on the first
+    // commit of a batch while the others are still being read.
+    for rec in &decision.actions {
+        write_record(out, rec)?;
+    }
+    Ok(())
 }
 
 /// Take the journal's lock for the whole read-decide-append of one call, so
@@ -594,8 +618,7 @@ fn append(path: &PathBuf, needs_newline: bool, records: &[Object]) -> Result<(),
         })
 }
 
-/// The one record on stdout.
-/// Answer on stdout. A reader that closed the pipe has what it wanted: the
+/// One record on stdout. A reader that closed the pipe has what it wanted: the
 /// journal already holds the step, so that is success.
 fn write_record(out: &mut dyn Write, rec: &Object) -> Result<(), Failure> {
     match jsonl::Writer::new(out).write(rec) {

@@ -14,8 +14,9 @@ use std::path::PathBuf;
     about = "Decide the next step of a kernel bisection from its journal and new build/run records",
     after_help = "\
 Each call reads the journal and any new records on stdin, appends them and its
-decision to the journal, and prints one record: the `next` commit to build and
-test, or the `result`. Re-running with the same journal resumes.
+decision to the journal, and prints the `next` commit to build and test (with
+--slots N, up to N runs over several commits: one `next` record each), or the
+`result`. Re-running with the same journal resumes.
 
 Examples:
   # start: print the first commit to test (the bad end, for the reproduction rate)
@@ -93,6 +94,11 @@ struct Cli {
     /// from there (see below).
     #[arg(long, value_name = "FILE")]
     import_git_bisect_log: Option<PathBuf>,
+    /// VM slots this round: ask runs for up to N VMs at once, on several
+    /// commits (one `next` record each) when they carry information. Per
+    /// call, not kept in the journal (default 1: one test a round).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    slots: u32,
 }
 
 fn parse_bug(s: &str) -> Result<BugKind, String> {
@@ -125,6 +131,7 @@ fn main() {
         bug: cli.bug,
         first_parent: cli.first_parent,
         import_git_bisect_log: cli.import_git_bisect_log,
+        slots: cli.slots,
     };
     let stdin = std::io::stdin();
     let mut lock;

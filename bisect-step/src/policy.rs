@@ -47,10 +47,13 @@ pub const MAX_RELEASES: usize = 12;
 /// quite certain, never hopeless.
 const RATE_CLAMP: (f64, f64) = (0.02, 0.999);
 
-/// Every decision of the policy: test a commit, or stop.
+/// Every decision of the policy: test commits, or stop.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
-    Test(Test),
+    /// The tests of one round: one test, or with several VM slots a batch
+    /// on distinct commits whose runs sum to at most the slots (see
+    /// [`Policy::plan_batch`]). Never empty.
+    Test(Vec<Test>),
     Done(Done),
 }
 
@@ -105,6 +108,8 @@ pub struct Progress {
     pub steps_left: u32,
     /// The posterior chance that the commit is in the new state.
     pub split: f64,
+    /// The reproduction rate the commit was chosen with.
+    pub rate: f64,
 }
 
 /// How the bisection ended.
@@ -206,6 +211,9 @@ pub struct Policy<'a> {
     pub dir: Direction,
     pub bad: Oid,
     pub goods: &'a [Oid],
+    /// VM slots this round (`--slots`): runs that can go at once. 1 asks
+    /// one test a round, as a single VM would run it.
+    pub slots: u32,
 }
 
 impl Policy<'_> {
@@ -323,6 +331,14 @@ impl Policy<'_> {
         ((0.01f64).ln() / (1.0 - p).ln()).ceil().clamp(1.0, 20.0) as u32
     }
 
+    /// Runs asked at the start commit when `needed` more are wanted: in
+    /// batches of [`START_BATCH`], as the start stops at its third target
+    /// crash, or of every slot when there are more (runs in parallel cost
+    /// no round more than one).
+    pub fn start_batch(&self, needed: u32) -> u32 {
+        needed.min(START_BATCH.max(self.slots))
+    }
+
     /// Runs of bad with the culprit reverted before the bug is called gone:
     /// the one home of that count (kbisect takes it from the result's
     /// `revert_runs` when it does the check itself).
@@ -408,8 +424,20 @@ impl Policy<'_> {
         }
     }
 
-    /// Phase 3: bisection over the posterior, on the candidate graph.
+    /// Phase 3: bisection over the posterior, on the candidate graph: the
+    /// round's batch of tests, or the culprit settled.
     pub fn bisect(&self, g: &Graph) -> ControlFlow<Step, Settled> {
+        match self.bisect_one(g) {
+            Break(Step::Test(tests)) if self.slots > 1 => {
+                Break(Step::Test(self.plan_batch(g, tests)))
+            }
+            other => other,
+        }
+    }
+
+    /// The bisection's one next test (as with a single slot), or the
+    /// culprit settled.
+    fn bisect_one(&self, g: &Graph) -> ControlFlow<Step, Settled> {
         let stop = |s| Break(Step::Done(Done::Stopped(s)));
         let n = g.len();
         if n == 0 {
@@ -443,7 +471,13 @@ impl Policy<'_> {
             || p_point < 0.95;
         if confidence < target && total_runs < MAX_VM_RUNS {
             if let Some(c) = self.choose(g, &w, p, &range, &mut walker) {
-                return Break(Step::Test(self.bisect_test(g, c, p, &range, &mut walker)));
+                return Break(Step::Test(vec![self.bisect_test(
+                    g,
+                    c,
+                    p,
+                    &range,
+                    &mut walker,
+                )]));
             }
         }
         // Settled: found, or inconclusive.
@@ -602,6 +636,7 @@ impl Policy<'_> {
                 revisions_left: (below.saturating_sub(1)).max(all - below),
                 steps_left: estimate_steps(all),
                 split: c.split,
+                rate: p,
             }),
             ..Test::new(oid, reason, Self::batch(p))
         }
@@ -625,6 +660,152 @@ impl Policy<'_> {
         }
         alive
     }
+}
+
+/// Branches of the look-ahead looked at per slot, at most: each costs a
+/// posterior over the range, and a batch rarely needs more.
+const LOOKAHEAD_PER_SLOT: u32 = 4;
+
+/// A branch of the look-ahead: the facts as they would stand after the
+/// outcomes fantasized on the way to it, and how probable those are.
+struct Branch {
+    prob: f64,
+    facts: Facts,
+}
+
+impl Policy<'_> {
+    /// The same policy over other facts (a branch of the look-ahead).
+    fn with_facts<'b>(&'b self, facts: &'b Facts) -> Policy<'b> {
+        Policy {
+            facts,
+            start: self.start,
+            dir: self.dir,
+            bad: self.bad,
+            goods: self.goods,
+            slots: self.slots,
+        }
+    }
+
+    /// The round's batch when there are several slots: a speculative
+    /// look-ahead on the bisection's decision tree, so the runs of a round
+    /// go where the tests after this one would go.
+    ///
+    /// `first` (the one test a single slot would get) is the root. Its two
+    /// outcomes, the bug seen at its commit or not in its runs, are
+    /// branches with fantasized facts; the most probable branch not yet
+    /// looked at gets the policy's own test on its facts, and two branches
+    /// of its own, until the runs reach the slots or no branch asks a test
+    /// (the bisection is nearly decided). A branch's test on a commit in
+    /// the batch adds its runs there (a commit that looks good gets the
+    /// runs that would confirm it); the last test is cut to the slots left.
+    /// The fantasized facts are copies: only the batch leaves here.
+    fn plan_batch(&self, g: &Graph, first: Vec<Test>) -> Vec<Test> {
+        let budget = self.slots;
+        let mut batch: Vec<Test> = Vec::new();
+        let mut frontier: Vec<Branch> = Vec::new();
+        let root = Branch {
+            prob: 1.0,
+            facts: self.facts.clone(),
+        };
+        for t in first {
+            // A test that is not a bisection's (no progress) has no
+            // outcomes to look past: it goes alone, as it is.
+            if t.progress.is_none() {
+                batch.push(t);
+                continue;
+            }
+            if let Some(added) = add_to_batch(&mut batch, t, budget) {
+                frontier.extend(self.outcomes(&root, &added));
+            }
+        }
+        let mut looked = 0;
+        while runs_of(&batch) < budget && looked < LOOKAHEAD_PER_SLOT * budget {
+            let Some(i) =
+                (0..frontier.len()).max_by(|&a, &b| frontier[a].prob.total_cmp(&frontier[b].prob))
+            else {
+                break;
+            };
+            let branch = frontier.swap_remove(i);
+            looked += 1;
+            let Break(Step::Test(tests)) = self.with_facts(&branch.facts).bisect_one(g) else {
+                continue;
+            };
+            for t in tests {
+                if let Some(added) = add_to_batch(&mut batch, t, budget) {
+                    frontier.extend(self.outcomes(&branch, &added));
+                }
+            }
+        }
+        batch
+    }
+
+    /// The two branches after test `t` on `branch`: the bug seen at its
+    /// commit (one more target crash there), with the chance that the
+    /// commit has the bug and `t.runs` runs show it, or not (`t.runs` ok
+    /// runs there).
+    fn outcomes(&self, branch: &Branch, t: &Test) -> Vec<Branch> {
+        let Some(pr) = t.progress else {
+            return vec![];
+        };
+        // The split is the chance of the new state: buggy for a cause,
+        // fixed for a fix.
+        let has_bug = match self.dir {
+            Direction::Cause => pr.split,
+            Direction::Fix => 1.0 - pr.split,
+        };
+        let runs = i32::try_from(t.runs).unwrap_or(i32::MAX);
+        let seen = (has_bug * (1.0 - (1.0 - pr.rate).powi(runs))).clamp(0.0, 1.0);
+        vec![
+            Branch {
+                prob: branch.prob * seen,
+                facts: fantasized(&branch.facts, t.commit, 1, 0),
+            },
+            Branch {
+                prob: branch.prob * (1.0 - seen),
+                facts: fantasized(&branch.facts, t.commit, 0, t.runs),
+            },
+        ]
+    }
+}
+
+/// Runs asked by the tests of a batch.
+fn runs_of(batch: &[Test]) -> u32 {
+    batch.iter().map(|t| t.runs).sum()
+}
+
+/// Add test `t` to `batch`, its runs cut to what `budget` leaves: to the
+/// entry on the same commit (and revert) if there is one, else as a new
+/// entry. The test as added (its commit, progress and the runs added), or
+/// None when no run is left.
+fn add_to_batch(batch: &mut Vec<Test>, mut t: Test, budget: u32) -> Option<Test> {
+    t.runs = t.runs.min(budget.saturating_sub(runs_of(batch)));
+    if t.runs == 0 {
+        return None;
+    }
+    match batch
+        .iter_mut()
+        .find(|b| b.commit == t.commit && b.revert == t.revert)
+    {
+        Some(entry) => entry.runs += t.runs,
+        None => batch.push(t.clone()),
+    }
+    Some(t)
+}
+
+/// A copy of `facts` with `crashes` target crashes and `oks` ok runs more
+/// at `oid`: a look-ahead branch's outcome. Only the evidence changes: the
+/// run counts and times stay the records' (they weigh builds against
+/// runs, and tell whether any VM ran), so a branch chooses as the facts
+/// would once those runs are in.
+fn fantasized(facts: &Facts, oid: Oid, crashes: u32, oks: u32) -> Facts {
+    let mut f = facts.clone();
+    if !f.by_commit.contains_key(&oid) {
+        f.order.push(oid);
+    }
+    let e = &mut f.by_commit.entry(oid).or_default().evidence;
+    e.crashes += crashes;
+    e.oks += oks;
+    f
 }
 
 impl Policy<'_> {
@@ -660,19 +841,17 @@ impl Policy<'_> {
             } else {
                 Reason::Start
             };
-            let runs = if ev < START_RUNS {
+            let needed = if ev < START_RUNS {
                 START_RUNS - ev
             } else {
                 want - ev
             };
-            // In batches: the start stops at its third target crash.
-            let runs = runs.min(START_BATCH);
             // Every run counted: ktest must not stop the batch at its
             // first target crash while the rate is measured.
-            return Some(Step::Test(Test {
+            return Some(Step::Test(vec![Test {
                 stop_on_target: Some(false),
-                ..Test::new(s, reason, runs)
-            }));
+                ..Test::new(s, reason, self.start_batch(needed))
+            }]));
         }
         if sf.evidence.crashes == 0 {
             return Some(Step::Done(Done::NoBugAtStart {
@@ -724,10 +903,10 @@ impl Policy<'_> {
         if let Some(pa) = parent {
             let pf = self.f(pa);
             if pf.builds == 0 && pf.evidence.is_empty() {
-                return Step::Test(Test {
+                return Step::Test(vec![Test {
                     culprit: Some(culprit),
                     ..Test::new(pa, Reason::Parent, 0)
-                });
+                }]);
             }
         }
         let mut revert_check = None;
@@ -748,10 +927,10 @@ impl Policy<'_> {
             match verdict {
                 Some(v) => revert_check = Some(v),
                 None => {
-                    return Step::Test(Test {
+                    return Step::Test(vec![Test {
                         revert: Some(culprit),
                         ..Test::new(self.bad, Reason::RevertCheck, confirm - rf.evidence.oks)
-                    })
+                    }])
                 }
             }
         }
@@ -799,11 +978,11 @@ impl Policy<'_> {
                         why,
                     })));
                 }
-                return Some(Step::Test(Test::new(
+                return Some(Step::Test(vec![Test::new(
                     self.bad,
                     Reason::Start,
                     confirm - ev.oks,
-                )));
+                )]));
             }
         };
         present.then(|| {
@@ -837,10 +1016,10 @@ impl Policy<'_> {
                 Some(true) => oldest_bad = Some(tag.clone()),
                 Some(false) => return Continue(*oid),
                 None => {
-                    return Break(Step::Test(Test {
+                    return Break(Step::Test(vec![Test {
                         release: Some(tag.clone()),
                         ..Test::new(*oid, Reason::Release, confirm - f.evidence.oks)
-                    }))
+                    }]))
                 }
             }
         }

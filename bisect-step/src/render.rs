@@ -16,9 +16,10 @@ use kbisect_records::{BisectResult, CommitRef, Next, Object, TestPlan, Verdict, 
 pub struct Decision {
     /// Verdicts on commits with new evidence.
     pub verdicts: Vec<Object>,
-    /// A `next` or `result` record.
-    pub action: Object,
-    /// True when `action` is the result.
+    /// The `next` records of the round (one, or a batch with several
+    /// slots), or the one `result` record.
+    pub actions: Vec<Object>,
+    /// True when `actions` is the result.
     pub done: bool,
     /// Human progress lines (seed style).
     pub log: Vec<String>,
@@ -28,17 +29,17 @@ pub struct Decision {
 pub fn finish(r: BisectResult, log: Vec<String>) -> Decision {
     Decision {
         verdicts: vec![],
-        action: kbisect_records::to_object(&r),
+        actions: vec![kbisect_records::to_object(&r)],
         done: true,
         log,
     }
 }
 
-/// The `next` record, with its log lines, as the decision.
-pub fn action(next: Next, log: Vec<String>) -> Decision {
+/// The round's `next` records, with their log lines, as the decision.
+pub fn tests(nexts: &[Next], log: Vec<String>) -> Decision {
     Decision {
         verdicts: vec![],
-        action: kbisect_records::to_object(&next),
+        actions: nexts.iter().map(kbisect_records::to_object).collect(),
         done: false,
         log,
     }
@@ -97,7 +98,14 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
     /// The records and log lines of the policy's step (`bad`: the bad end).
     pub fn step(&self, step: Step, bad: Oid) -> Decision {
         match step {
-            Step::Test(t) => self.test(t, bad),
+            Step::Test(ts) => {
+                let mut log = Vec::new();
+                let nexts: Vec<Next> = ts
+                    .into_iter()
+                    .map(|t| self.test(t, bad, &mut log))
+                    .collect();
+                tests(&nexts, log)
+            }
             Step::Done(Done::Found(f)) => self.found(f),
             Step::Done(Done::Inconclusive {
                 candidates,
@@ -162,8 +170,8 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
         finish(r, log)
     }
 
-    /// The `next` record and log lines of a test.
-    fn test(&self, t: Test, bad: Oid) -> Decision {
+    /// The `next` record of a test, its log lines added to `log`.
+    fn test(&self, t: Test, bad: Oid, log: &mut Vec<String>) -> Next {
         let mut next = self.next(t.commit, t.reason.clone(), t.runs);
         next.plan.stop_on_target = t.stop_on_target;
         next.plan.revert = t.revert.map(|c| c.to_string());
@@ -196,7 +204,8 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
             l.push(format!("testing release {tag}"));
             next.plan.release = Some(tag);
         }
-        action(next, l)
+        log.extend(l);
+        next
     }
 
     /// The verdict record on `oid` and its log lines.

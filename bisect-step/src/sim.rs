@@ -581,6 +581,15 @@ pub struct SimOutcome {
     pub vm_runs: u32,
     pub builds: u32,
     pub steps: u32,
+    /// Rounds: waves of builds and then of at most `slots` VM runs at once
+    /// (see [`waves`]), the bisection's wall time in VM runs.
+    pub rounds: u32,
+}
+
+/// The rounds `runs` VM runs take on `slots` VMs: waves of `slots` runs,
+/// one after another; a round with no run (a build alone) is one.
+pub fn waves(runs: u32, slots: u32) -> u32 {
+    runs.div_ceil(slots.max(1)).max(1)
 }
 
 /// A start record for a history, over the range from `goods` (its oldest
@@ -603,7 +612,13 @@ pub fn start_for(history: &History, bad: usize, goods: &[usize], dir: Direction)
     }
 }
 
-fn outcome_of(history: &History, result: BisectResult, tester: &Tester, steps: u32) -> SimOutcome {
+fn outcome_of(
+    history: &History,
+    result: BisectResult,
+    tester: &Tester,
+    steps: u32,
+    rounds: u32,
+) -> SimOutcome {
     let culprit = result
         .culprit
         .as_ref()
@@ -615,41 +630,54 @@ fn outcome_of(history: &History, result: BisectResult, tester: &Tester, steps: u
         vm_runs: tester.vm_runs,
         builds: tester.builds,
         steps,
+        rounds,
     }
 }
 
-/// Run our policy to the end, in-process (the engine keeps its graph).
+/// Run our policy to the end, in-process (the engine keeps its graph), on
+/// `slots` VM slots: every `next` record of a round is answered before the
+/// next call, as the pipeline would build and run them all.
 pub fn drive(
     history: &History,
     start: Start,
     tester: &mut Tester,
+    slots: u32,
     max_steps: u32,
 ) -> Result<SimOutcome> {
     let mut engine = Engine::with_source(start, Box::new(MemorySource::new(history)))?;
+    engine.slots = slots;
+    let mut rounds = 0;
     for step in 0..max_steps {
         let d = engine.decide()?;
         for v in &d.verdicts {
             engine.ingest(v, true);
         }
         if d.done {
-            let result: BisectResult = parse(&d.action)?;
-            return Ok(outcome_of(history, result, tester, step));
+            let Some(action) = d.actions.first() else {
+                anyhow::bail!("a result decision without its record");
+            };
+            let result: BisectResult = parse(action)?;
+            return Ok(outcome_of(history, result, tester, step, rounds));
         }
-        let next: Next = parse(&d.action)?;
         let trace = std::env::var_os("SIM_TRACE").is_some();
-        for rec in tester.respond(&next, 1) {
-            if trace && RecordKind::of(&rec) == RecordKind::Run {
-                let pos = history.position.get(&Oid::from_str(&next.commit)?).copied();
-                eprintln!(
-                    "  {} {:?} {:?} {:?}",
-                    next.plan.reason.as_ref().map_or("", |r| r.as_str()),
-                    pos,
-                    rec.get("outcome"),
-                    rec.get("title")
-                );
+        let runs_before = tester.vm_runs;
+        for action in &d.actions {
+            let next: Next = parse(action)?;
+            for rec in tester.respond(&next, 1) {
+                if trace && RecordKind::of(&rec) == RecordKind::Run {
+                    let pos = history.position.get(&Oid::from_str(&next.commit)?).copied();
+                    eprintln!(
+                        "  {} {:?} {:?} {:?}",
+                        next.plan.reason.as_ref().map_or("", |r| r.as_str()),
+                        pos,
+                        rec.get("outcome"),
+                        rec.get("title")
+                    );
+                }
+                engine.ingest(&rec, false);
             }
-            engine.ingest(&rec, false);
         }
+        rounds += waves(tester.vm_runs - runs_before, slots);
         if trace {
             for l in &d.log {
                 eprintln!("{l}");
@@ -669,12 +697,14 @@ pub enum Baseline {
     Plain,
 }
 
-/// Run a baseline policy: the same DAG bisection, fed plain verdicts.
+/// Run a baseline policy: the same DAG bisection, fed plain verdicts. It
+/// tests one commit at a time: its runs take [`waves`] on `slots` VMs.
 pub fn drive_baseline(
     history: &History,
     mut start: Start,
     tester: &mut Tester,
     policy: Baseline,
+    slots: u32,
     max_steps: u32,
 ) -> Result<SimOutcome> {
     tester.stop_at_target = false;
@@ -724,12 +754,13 @@ pub fn drive_baseline(
         Baseline::Plain => 1,
     };
     tester.builds += 1;
+    let mut rounds = waves(start_runs, slots);
     if judge(tester, bad, None, start_runs) != Some(VerdictValue::Bad) {
         let result = BisectResult {
             status: "no_bug_at_bad".into(),
             ..Default::default()
         };
-        return Ok(outcome_of(history, result, tester, 0));
+        return Ok(outcome_of(history, result, tester, 0, rounds));
     }
     let mut engine = Engine::with_source(start, Box::new(MemorySource::new(history)))?;
     for step in 0..max_steps {
@@ -737,14 +768,18 @@ pub fn drive_baseline(
         for v in &d.verdicts {
             engine.ingest(v, true);
         }
+        let Some(action) = d.actions.first() else {
+            anyhow::bail!("a decision without a record");
+        };
         if d.done {
-            let result: BisectResult = parse(&d.action)?;
-            return Ok(outcome_of(history, result, tester, step));
+            let result: BisectResult = parse(action)?;
+            return Ok(outcome_of(history, result, tester, step, rounds));
         }
-        let next: Next = parse(&d.action)?;
+        let next: Next = parse(action)?;
         let x = history.position[&Oid::from_str(&next.commit)?];
         tester.builds += 1;
         if matches!(next.plan.reason, Some(Reason::Parent | Reason::RevertCheck)) {
+            rounds += 1;
             let b = Build {
                 commit: next.commit.clone(),
                 ok: true,
@@ -755,6 +790,7 @@ pub fn drive_baseline(
             continue;
         }
         let verdict = if tester.truth.unbuildable.contains(&x) {
+            rounds += 1;
             VerdictValue::Skip
         } else {
             let n = match policy {
@@ -762,6 +798,7 @@ pub fn drive_baseline(
                 Baseline::Syzbot if flaky.get() => 20,
                 Baseline::Syzbot => 10,
             };
+            rounds += waves(n, slots);
             judge(tester, x, None, n).unwrap_or(VerdictValue::Skip)
         };
         let v = Verdict {

@@ -23,7 +23,7 @@ fn finds_the_cause_on_a_linear_history() {
     for culprit in [1, 2, 37, 50, 98, 99] {
         let mut t = Tester::new(&h, Truth::new(culprit), 1);
         let start = start_for(&h, 99, &[0], Direction::Cause);
-        let out = drive(&h, start, &mut t, 200).unwrap();
+        let out = drive(&h, start, &mut t, 1, 200).unwrap();
         assert_eq!(out.result.status, "found", "{culprit}: {:?}", out.result);
         assert_eq!(out.culprit, Some(culprit), "{:?}", out.result);
         assert!(out.result.confidence >= 0.99);
@@ -48,6 +48,7 @@ fn finds_the_cause_on_a_kernel_shaped_history() {
             &h,
             start_for(&h, bad, &[main[0]], Direction::Cause),
             &mut t,
+            1,
             200,
         )
         .unwrap();
@@ -73,6 +74,7 @@ fn flaky_reproducer_three_in_twenty() {
             &h,
             start_for(&h, bad, &[main[0]], Direction::Cause),
             &mut t,
+            1,
             500,
         )
         .unwrap();
@@ -103,7 +105,7 @@ fn run_case(
 ) -> bisect_step::sim::SimOutcome {
     let dir = truth.direction;
     let mut t = Tester::new(h, truth, seed);
-    drive(h, start_for(h, bad, goods, dir), &mut t, 2000).unwrap()
+    drive(h, start_for(h, bad, goods, dir), &mut t, 1, 2000).unwrap()
 }
 
 #[test]
@@ -185,7 +187,14 @@ fn same_signature_takes_the_verdict_without_runs() {
     let mut truth = Truth::new(50);
     truth.same_binary = (20..40).collect();
     let mut t = Tester::new(&h, truth, 1);
-    let out = drive(&h, start_for(&h, 63, &[0], Direction::Cause), &mut t, 2000).unwrap();
+    let out = drive(
+        &h,
+        start_for(&h, 63, &[0], Direction::Cause),
+        &mut t,
+        1,
+        2000,
+    )
+    .unwrap();
     assert_eq!(out.culprit, Some(50));
     // The identical kernels were booted once between them, not once each.
     let booted_identical = t.booted.iter().filter(|&&x| (19..40).contains(&x)).count();
@@ -273,7 +282,7 @@ fn bug_already_at_the_oldest_release() {
     let mut start = start_for(&h, 99, &[], Direction::Cause);
     start.releases = Some("v*".into());
     let mut t = Tester::new(&h, Truth::new(5), 1);
-    let out = drive(&h, start.clone(), &mut t, 500).unwrap();
+    let out = drive(&h, start.clone(), &mut t, 1, 500).unwrap();
     assert_eq!(
         out.result.status, "bug_at_oldest_release",
         "{:?}",
@@ -281,7 +290,7 @@ fn bug_already_at_the_oldest_release() {
     );
     // With the bug between v1.2 and v1.3, the releases find a good one.
     let mut t = Tester::new(&h, Truth::new(60), 1);
-    let out = drive(&h, start, &mut t, 500).unwrap();
+    let out = drive(&h, start, &mut t, 1, 500).unwrap();
     assert_eq!(out.culprit, Some(60), "{:?}", out.result);
 }
 
@@ -321,7 +330,14 @@ fn a_broken_stretch_is_left_after_a_few_tries() {
         let mut truth = Truth::new(culprit);
         truth.unbootable = stretch.clone().collect();
         let mut t = Tester::new(&h, truth, seed);
-        let out = drive(&h, start_for(&h, 199, &[0], Direction::Cause), &mut t, 2000).unwrap();
+        let out = drive(
+            &h,
+            start_for(&h, 199, &[0], Direction::Cause),
+            &mut t,
+            1,
+            2000,
+        )
+        .unwrap();
         assert_eq!(out.culprit, Some(culprit), "{:?}", out.result);
         let tried = t.booted.iter().filter(|x| stretch.contains(*x)).count();
         assert!(
@@ -356,7 +372,7 @@ fn first_parent_names_the_merge_that_brought_the_bug_in() {
         let mut t = Tester::new(&h, Truth::new(topic[2]), 3);
         let mut start = start_for(&h, bad, &[good], Direction::Cause);
         start.first_parent = first_parent;
-        let out = drive(&h, start, &mut t, 200).unwrap();
+        let out = drive(&h, start, &mut t, 1, 200).unwrap();
         assert_eq!(out.result.status, "found", "{:?}", out.result);
         assert_eq!(
             out.culprit,

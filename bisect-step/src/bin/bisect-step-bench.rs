@@ -247,7 +247,7 @@ fn simulate(cases: u32, at03_cases: u32) -> anyhow::Result<()> {
         let mut results = Vec::new();
         {
             let mut t = Tester::new(&h, truth.clone(), seed);
-            let o = drive(&h, start.clone(), &mut t, 2000)?;
+            let o = drive(&h, start.clone(), &mut t, 1, 2000)?;
             if o.culprit != Some(culprit) && std::env::var_os("BENCH_VERBOSE").is_some() {
                 eprintln!("case {case}: wrong: truth {culprit} rate {:.2} unrelated {:.2} -> {} {:?} conf {:.3} p {:?}", truth.rate, truth.unrelated_rate, o.result.status, o.culprit, o.result.confidence, o.result.repro_rate);
             }
@@ -255,7 +255,7 @@ fn simulate(cases: u32, at03_cases: u32) -> anyhow::Result<()> {
         }
         for policy in [Baseline::Syzbot, Baseline::Plain] {
             let mut t = Tester::new(&h, truth.clone(), seed);
-            let o = drive_baseline(&h, start.clone(), &mut t, policy, 2000)?;
+            let o = drive_baseline(&h, start.clone(), &mut t, policy, 1, 2000)?;
             results.push((o.culprit == Some(culprit), o.vm_runs, o.builds));
         }
         let bucket = if fixed_rate { &mut at03 } else { &mut all };
