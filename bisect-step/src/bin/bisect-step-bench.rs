@@ -7,13 +7,16 @@
 //! bisect-step-bench split REPO BAD GOOD SHA      # |reach - N/2| / N of SHA
 //! bisect-step-bench simulate 200 [50]            # accuracy, VM runs, builds
 //! BENCH_SEED=11 bisect-step-bench simulate 200   # another set of scenarios
+//! bisect-step-bench slots 100                    # rounds with 1..16 VM slots
 //! ```
 
 use bisect_step::graph::{Graph, Walker};
 use bisect_step::model::Direction;
 use bisect_step::sim::{
-    drive, drive_baseline, start_for, Baseline, History, Tester, Truth, BUILD_SECONDS, RUN_SECONDS,
+    drive, drive_baseline, start_for, Baseline, History, SimOutcome, Tester, Truth, BUILD_SECONDS,
+    RUN_SECONDS,
 };
+use kbisect_records::Start;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::io::{BufWriter, Write};
@@ -32,8 +35,9 @@ fn main() {
             args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200),
             args.get(3).and_then(|s| s.parse().ok()).unwrap_or(50),
         ),
+        Some("slots") => slots(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100)),
         _ => {
-            eprintln!("usage: bisect-step-bench history N MERGES | split REPO BAD GOOD SHA | simulate CASES [RATE_0.3_CASES]");
+            eprintln!("usage: bisect-step-bench history N MERGES | split REPO BAD GOOD SHA | simulate CASES [RATE_0.3_CASES] | slots CASES");
             std::process::exit(2);
         }
     };
@@ -171,9 +175,29 @@ struct Tally {
     right: u32,
     runs: u64,
     builds: u64,
+    rounds: u64,
+    steps: u64,
 }
 
 impl Tally {
+    fn add_rounds(&mut self, right: bool, o: &SimOutcome) {
+        self.add(right, o.vm_runs, o.builds);
+        self.rounds += o.rounds as u64;
+        self.steps += o.steps as u64;
+    }
+    fn rounds_line(&self, name: &str) -> String {
+        let n = self.cases.max(1) as f64;
+        format!(
+            "{name:<8} correct {:>3}/{:<3} ({:5.1}%)  mean rounds {:6.1}  calls {:5.1}  mean VM runs {:6.1}  mean builds {:5.1}",
+            self.right,
+            self.cases,
+            100.0 * self.right as f64 / n,
+            self.rounds as f64 / n,
+            self.steps as f64 / n,
+            self.runs as f64 / n,
+            self.builds as f64 / n
+        )
+    }
     fn add(&mut self, right: bool, runs: u32, builds: u32) {
         self.cases += 1;
         self.right += right as u32;
@@ -193,48 +217,118 @@ impl Tally {
     }
 }
 
+/// One simulated scenario: a history, its truth, the start and the
+/// tester's seed.
+struct Scenario {
+    history: History,
+    truth: Truth,
+    start: Start,
+    seed: u64,
+}
+
+/// The random scenario of `case`, drawn from `rng` (at reproduction rate
+/// 0.3 when `fixed_rate`): a kernel-shaped history, an unrelated crash
+/// over a stretch, a broken stretch away from the culprit.
+fn scenario(rng: &mut StdRng, case: u32, fixed_rate: bool) -> anyhow::Result<Scenario> {
+    let mut h = History::in_memory();
+    let main = h.kernel_like(rng.gen_range(150..400), 3, 6, case as u64)?;
+    let n = h.commits.len();
+    let bad = *main.last().expect("mainline");
+    let culprit = rng.gen_range(1..n);
+    let mut truth = Truth::new(culprit);
+    truth.rate = if fixed_rate {
+        0.3
+    } else {
+        rng.gen_range(0.1..=1.0)
+    };
+    // An unrelated crash over a stretch, in 0–50% of its runs.
+    truth.unrelated_rate = rng.gen_range(0.0..0.5);
+    let a = rng.gen_range(0..n);
+    truth.unrelated = (a..(a + n / 3).min(n)).collect();
+    // A broken stretch (build or boot), away from the culprit.
+    let b = rng.gen_range(1..n);
+    let stretch: Vec<usize> = (b..(b + 8).min(n))
+        .filter(|&x| x.abs_diff(culprit) > 10 && x != bad && x != main[0])
+        .collect();
+    if rng.gen_bool(0.5) {
+        truth.unbuildable = stretch.into_iter().collect();
+    } else {
+        truth.unbootable = stretch.into_iter().collect();
+    }
+    let start = start_for(&h, bad, &[main[0]], Direction::Cause);
+    Ok(Scenario {
+        history: h,
+        truth,
+        start,
+        seed: rng.gen(),
+    })
+}
+
+/// The scenarios' seed: BENCH_SEED draws another set, a check that a
+/// policy tuned on the default set holds on histories it was not tuned on.
+fn bench_seed() -> u64 {
+    std::env::var("BENCH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7)
+}
+
+/// Per slot count: accuracy, rounds, VM runs and builds of ours and of
+/// syzbot's fixed policy, over the same `cases` random scenarios, and how
+/// our rounds shrink against one slot. A round is a wave of builds and
+/// then of at most one run per slot (`sim::waves`: with one slot a test's
+/// runs are rounds one after another); calls are bisect-step decisions
+/// (one per round with several slots, one per tested commit for syzbot).
+fn slots(cases: u32) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(bench_seed());
+    let scenarios: Vec<Scenario> = (0..cases)
+        .map(|case| scenario(&mut rng, case, false))
+        .collect::<anyhow::Result<_>>()?;
+    let t0 = std::time::Instant::now();
+    println!("simulated bisections: {cases} random scenarios (rate 0.1-1.0, unrelated crashes 0-50%, broken stretches, merges)");
+    let mut our_rounds_at_1 = None;
+    for n in [1u32, 2, 4, 8, 16] {
+        let mut ours = Tally::default();
+        let mut syzbot = Tally::default();
+        for sc in &scenarios {
+            let h = &sc.history;
+            let mut t = Tester::new(h, sc.truth.clone(), sc.seed);
+            let o = drive(h, sc.start.clone(), &mut t, n, 2000)?;
+            ours.add_rounds(o.culprit == Some(sc.truth.culprit), &o);
+            let mut t = Tester::new(h, sc.truth.clone(), sc.seed);
+            let o = drive_baseline(h, sc.start.clone(), &mut t, Baseline::Syzbot, n, 2000)?;
+            syzbot.add_rounds(o.culprit == Some(sc.truth.culprit), &o);
+        }
+        let base = *our_rounds_at_1.get_or_insert(ours.rounds);
+        println!("slots {n:>2}:");
+        println!("  {}", ours.rounds_line("ours"));
+        println!("  {}", syzbot.rounds_line("syzbot"));
+        println!(
+            "  ours: rounds {:.2}x those with 1 slot; syzbot's rounds {:.2}x ours",
+            ours.rounds as f64 / base.max(1) as f64,
+            syzbot.rounds as f64 / ours.rounds.max(1) as f64
+        );
+    }
+    println!("({:.1}s)", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
 /// `cases` random scenarios (plus `at03` at reproduction rate 0.3), each
 /// bisected by the three policies with the same tester seed.
 fn simulate(cases: u32, at03_cases: u32) -> anyhow::Result<()> {
-    // BENCH_SEED draws another set of scenarios: a check that a policy
-    // tuned on the default set holds on histories it was not tuned on.
-    let seed = std::env::var("BENCH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(7);
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rng = StdRng::seed_from_u64(bench_seed());
     let mut all = [Tally::default(), Tally::default(), Tally::default()];
     let mut at03 = [Tally::default(), Tally::default(), Tally::default()];
     let t0 = std::time::Instant::now();
     for case in 0..cases + at03_cases {
         let fixed_rate = case >= cases;
-        let mut h = History::in_memory();
-        let main = h.kernel_like(rng.gen_range(150..400), 3, 6, case as u64)?;
-        let n = h.commits.len();
-        let bad = *main.last().expect("mainline");
-        let culprit = rng.gen_range(1..n);
-        let mut truth = Truth::new(culprit);
-        truth.rate = if fixed_rate {
-            0.3
-        } else {
-            rng.gen_range(0.1..=1.0)
-        };
-        // An unrelated crash over a stretch, in 0–50% of its runs.
-        truth.unrelated_rate = rng.gen_range(0.0..0.5);
-        let a = rng.gen_range(0..n);
-        truth.unrelated = (a..(a + n / 3).min(n)).collect();
-        // A broken stretch (build or boot), away from the culprit.
-        let b = rng.gen_range(1..n);
-        let stretch: Vec<usize> = (b..(b + 8).min(n))
-            .filter(|&x| x.abs_diff(culprit) > 10 && x != bad && x != main[0])
-            .collect();
-        if rng.gen_bool(0.5) {
-            truth.unbuildable = stretch.into_iter().collect();
-        } else {
-            truth.unbootable = stretch.into_iter().collect();
-        }
-        let start = start_for(&h, bad, &[main[0]], Direction::Cause);
-        let seed = rng.gen();
+        let Scenario {
+            history: h,
+            truth,
+            start,
+            seed,
+        } = scenario(&mut rng, case, fixed_rate)?;
+        let culprit = truth.culprit;
         if let Some(only) = std::env::var("BENCH_CASE")
             .ok()
             .and_then(|s| s.parse::<u32>().ok())
