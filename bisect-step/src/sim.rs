@@ -844,4 +844,58 @@ mod tests {
         assert_eq!(repo.find_commit(last).unwrap().parent_count(), 2);
         assert_eq!(in_memory.repo_path(), "<memory>");
     }
+
+    /// With 8 slots the simulated bisection names the culprit, of a cause
+    /// and of a fix, at a flaky rate, in fewer rounds than with one slot,
+    /// and never asks more runs in a round than there are slots.
+    #[test]
+    fn eight_slots_name_the_culprit_in_fewer_rounds() {
+        let mut h = History::in_memory();
+        let main = h.kernel_like(150, 3, 5, 9).unwrap();
+        let (old, new) = (main[0], *main.last().unwrap());
+        for (seed, dir) in [
+            (1u64, Direction::Cause),
+            (2, Direction::Cause),
+            (3, Direction::Fix),
+        ] {
+            let mut truth = Truth::new(40 + 30 * seed as usize);
+            truth.direction = dir;
+            truth.rate = 0.4;
+            let start = start_for(&h, new, &[old], dir);
+            let mut outs = Vec::new();
+            for slots in [1, 8] {
+                let mut t = Tester::new(&h, truth.clone(), seed);
+                let o = drive(&h, start.clone(), &mut t, slots, 2000).unwrap();
+                assert_eq!(
+                    o.culprit,
+                    Some(truth.culprit),
+                    "{slots} slots: {:?}",
+                    o.result
+                );
+                outs.push(o);
+            }
+            assert!(
+                2 * outs[1].rounds <= outs[0].rounds,
+                "rounds {} with 8 slots, {} with 1",
+                outs[1].rounds,
+                outs[0].rounds
+            );
+            // Every round of a cause fits the slots: one wave of runs each.
+            // (A fix's fixed end asks all its confirming runs at once.)
+            if dir == Direction::Cause {
+                assert_eq!(outs[1].rounds, outs[1].steps, "seed {seed}");
+            }
+        }
+    }
+
+    /// The batch's rounds: waves of runs one after another, a build alone
+    /// one.
+    #[test]
+    fn waves_are_runs_over_slots() {
+        assert_eq!(waves(0, 4), 1);
+        assert_eq!(waves(4, 4), 1);
+        assert_eq!(waves(5, 4), 2);
+        assert_eq!(waves(10, 1), 10);
+        assert_eq!(waves(3, 0), 3);
+    }
 }
