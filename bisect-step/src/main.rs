@@ -96,7 +96,7 @@ struct Cli {
     import_git_bisect_log: Option<PathBuf>,
     /// VM slots this round: ask runs for up to N VMs at once, on several
     /// commits (one `next` record each) when they carry information. Per
-    /// call, not kept in the journal (default 1: one test a round).
+    /// call, not kept in the journal; 1 is one test a round.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     slots: u32,
 }
