@@ -6,7 +6,8 @@
 //! reproducer; see [`guest`]) is booted `runs` times with the kernel the
 //! record names ([`vm`]), the console is classified by crashclass, and the
 //! verdict of each run ([`outcome`]) is written as a `run` record. Records of
-//! other kinds are echoed unchanged.
+//! other kinds are echoed unchanged. The runs of every build read so far
+//! share the `--jobs` VM slots ([`slots`]); records leave in input order.
 
 pub mod cmdline;
 pub mod cpio;
@@ -14,13 +15,15 @@ pub mod guest;
 pub mod image;
 pub mod outcome;
 pub mod procs;
+mod slots;
 pub mod vm;
 
 use kbisect_records::jsonl::{InputError, Reader, WriteError, Writer};
 use kbisect_records::{BugKind, Build, Classification, Object, Outcome, RecordKind, Run, TestPlan};
+use slots::{Sequence, Slots};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 use vm::Accel;
@@ -109,6 +112,9 @@ struct Session {
     accel: Option<(Accel, String)>,
     /// Makes log names unique across ktest invocations.
     stamp: String,
+    /// Builds queued so far: with the stamp, makes log names unique when
+    /// two builds of one commit (one with a revert) run at once.
+    batches: u64,
     /// A build record was bad input (answered with a `bad_input` error
     /// record): the exit status is 2 at the end.
     bad_input_seen: bool,
@@ -137,6 +143,7 @@ pub fn run<R: BufRead, W: Write + Send>(cfg: Config, input: Reader<R>, out: Outp
         guest: None,
         accel: None,
         stamp: format!("{now}-{}", std::process::id()),
+        batches: 0,
         bad_input_seen: false,
     };
     let status = session.process(input, &out);
@@ -146,10 +153,39 @@ pub fn run<R: BufRead, W: Write + Send>(cfg: Config, input: Reader<R>, out: Outp
 }
 
 impl Session {
-    fn process<R: BufRead, W: Write + Send>(
+    /// Read records until the input ends, with `--jobs` workers running
+    /// the queued runs and one writer thread putting records out in input
+    /// order.
+    fn process<R: BufRead, W: Write + Send>(&mut self, input: Reader<R>, out: &Output<W>) -> i32 {
+        let slots: Slots<Ticket> = Slots::new();
+        let (seq, items) = Sequence::new();
+        std::thread::scope(|s| {
+            for _ in 0..self.cfg.jobs.max(1) {
+                s.spawn(|| serve(&slots));
+            }
+            let writer = s.spawn(|| slots::write_all(items, &slots.abort, |obj| emit(out, obj)));
+            let status = self.read_all(input, &seq, &slots);
+            slots.close();
+            drop(seq);
+            match writer.join() {
+                Ok(Some(e)) => {
+                    if !matches!(e, WriteError::Closed) {
+                        eprintln!("{TOOL}: {e}");
+                    }
+                    e.exit_status()
+                }
+                Ok(None) => status,
+                Err(_) => kbisect_records::EXIT_FAILURE,
+            }
+        })
+    }
+
+    /// The reading thread: echo records, queue the runs of build records.
+    fn read_all<R: BufRead>(
         &mut self,
         mut input: Reader<R>,
-        out: &Output<W>,
+        seq: &Sequence,
+        slots: &Slots<Ticket>,
     ) -> i32 {
         let source = input.source().to_string();
         loop {
@@ -162,16 +198,14 @@ impl Session {
                 Some(Ok(obj)) => obj,
             };
             let line = input.line();
-            let res = if RecordKind::of(&obj) == RecordKind::Build {
-                self.handle_build(&obj, &source, line, out)
+            if RecordKind::of(&obj) == RecordKind::Build {
+                self.handle_build(&obj, &source, line, seq, slots);
             } else {
-                emit(out, &obj)
-            };
-            if let Err(e) = res {
-                if !matches!(e, WriteError::Closed) {
-                    eprintln!("{TOOL}: {e}");
-                }
-                return e.exit_status();
+                seq.record(&obj);
+            }
+            if slots.aborted() {
+                // The writer met an error; it reports it.
+                return kbisect_records::EXIT_OK;
             }
             if procs::is_interrupted() {
                 // The signal thread exits the process; do not race it.
@@ -180,13 +214,14 @@ impl Session {
         }
     }
 
-    fn handle_build<W: Write + Send>(
+    fn handle_build(
         &mut self,
         obj: &Object,
         source: &str,
         line: usize,
-        out: &Output<W>,
-    ) -> Result<(), WriteError> {
+        seq: &Sequence,
+        slots: &Slots<Ticket>,
+    ) {
         let error = |message: String, commit: Option<String>| {
             let rec = kbisect_records::Error {
                 tool: TOOL.into(),
@@ -202,31 +237,31 @@ impl Session {
         let build: Build = match kbisect_records::parse_named(obj) {
             Ok(b) => b,
             Err(e) => {
-                emit(out, obj)?;
+                seq.record(obj);
                 self.bad_input_seen = true;
                 eprintln!("{TOOL}: {source}:{line}: not a valid build record: {e}");
                 let commit = obj.get("commit").and_then(|c| c.as_str()).map(String::from);
-                return emit(
-                    out,
-                    &error(format!("not a valid build record: {e}"), commit),
-                );
+                seq.record(&error(format!("not a valid build record: {e}"), commit));
+                return;
             }
         };
-        emit(out, obj)?;
+        seq.record(obj);
         if !build.ok {
-            return Ok(());
+            return;
         }
         if !kbisect_records::is_full_sha(&build.commit) {
             self.bad_input_seen = true;
             let msg = format!("commit {:?} is not a full 40-hex sha", build.commit);
             eprintln!("{TOOL}: {source}:{line}: {msg}");
-            return emit(out, &error(msg, Some(build.commit.clone())));
+            seq.record(&error(msg, Some(build.commit.clone())));
+            return;
         }
         let Some(kernel) = build.kernel.clone() else {
             self.bad_input_seen = true;
             let msg = "build record with ok:true has no kernel field".to_string();
             eprintln!("{TOOL}: {source}:{line}: {msg}");
-            return emit(out, &error(msg, Some(build.commit.clone())));
+            seq.record(&error(msg, Some(build.commit.clone())));
+            return;
         };
         // The same kernel as one already tested (bisect-step lists their
         // signatures): its verdict is known, booting it again proves nothing.
@@ -239,18 +274,13 @@ impl Session {
                 "{TOOL}: {}: same signature as a kernel already tested: not booted",
                 &build.commit[..12]
             );
-            return Ok(());
+            return;
         }
-        self.test_kernel(&build, Path::new(&kernel), out)
+        self.test_kernel(&build, Path::new(&kernel), seq, slots);
     }
 
     /// Boot `kernel` `runs` times and write a run record for each.
-    fn test_kernel<W: Write + Send>(
-        &mut self,
-        build: &Build,
-        kernel: &Path,
-        out: &Output<W>,
-    ) -> Result<(), WriteError> {
+    fn test_kernel(&mut self, build: &Build, kernel: &Path, seq: &Sequence, slots: &Slots<Ticket>) {
         let short = &build.commit[..12];
         let runs = build.plan.runs.unwrap_or(self.cfg.runs);
         let base = RunBase {
@@ -264,7 +294,7 @@ impl Session {
                 outcome_name(outcome),
                 runs
             );
-            return fail_every_run(out, &base, runs, outcome, &detail);
+            return fail_every_run(seq, &base, runs, outcome, &detail);
         }
         let initrd = match &self.guest {
             Some(Ok(g)) => g.initrd.clone(),
@@ -274,16 +304,16 @@ impl Session {
         let log_dir = self.cfg.log_dir.join(&build.commit);
         if let Err(e) = std::fs::create_dir_all(&log_dir) {
             let detail = format!("cannot create log directory {}: {e}", log_dir.display());
-            return fail_every_run(out, &base, runs, Outcome::InfraError, &detail);
+            return fail_every_run(seq, &base, runs, Outcome::InfraError, &detail);
         }
         let cfg = &self.cfg;
-        let jobs = cfg.jobs.max(1).min(runs.max(1) as usize);
         eprintln!(
-            "{TOOL}: {short}: {runs} run(s), {jobs} at a time, {} ({})",
+            "{TOOL}: {short}: {runs} run(s) queued for {} VM slot(s), {} ({})",
+            cfg.jobs.max(1),
             accel.as_str(),
             self.accel.as_ref().map(|a| a.1.as_str()).unwrap_or("")
         );
-        let batch = Batch {
+        let batch = Arc::new(Batch {
             spec: self.vm_spec(kernel, initrd, accel),
             limits: vm::Limits {
                 boot: cfg.timeout_boot,
@@ -291,18 +321,26 @@ impl Session {
                 no_output: cfg.no_output_timeout,
             },
             base,
-            runs,
-            jobs,
+            short: short.to_string(),
             // bisect-step sets `stop_on_target: false` while it measures
             // the reproduction rate: then every run is wanted, crash or not.
             stop_on_target: build.plan.stop_on_target.unwrap_or(true),
+            target_seen: AtomicBool::new(false),
             log_dir,
-            scratch: &self.scratch,
-            stamp: &self.stamp,
-            targets: &cfg.targets,
+            scratch: self.scratch.clone(),
+            stamp: format!("{}-{}", self.stamp, self.batches),
+            targets: cfg.targets.clone(),
             bug: cfg.bug,
-        };
-        run_batch(&batch, short, out)
+        });
+        self.batches += 1;
+        let done = seq.runs();
+        for run in 0..runs {
+            slots.push(Ticket {
+                batch: Arc::clone(&batch),
+                run,
+                done: done.clone(),
+            });
+        }
     }
 
     /// A problem that makes every run fail the same way, so that no VM is
@@ -385,100 +423,72 @@ impl Session {
     }
 }
 
-/// Write the same failed run record for every run index.
-fn fail_every_run<W: Write + Send>(
-    out: &Output<W>,
-    base: &RunBase,
-    runs: u32,
-    outcome: Outcome,
-    detail: &str,
-) -> Result<(), WriteError> {
+/// The same failed run record for every run index.
+fn fail_every_run(seq: &Sequence, base: &RunBase, runs: u32, outcome: Outcome, detail: &str) {
     for i in 0..runs {
-        emit(out, &base.failed(i, outcome, detail))?;
+        seq.record(&base.failed(i, outcome, detail));
     }
-    Ok(())
 }
 
-/// The runs of one kernel, as they are handed to the VM threads.
-struct Batch<'a> {
+/// The runs of one kernel, shared by the tickets of its runs.
+struct Batch {
     spec: vm::VmSpec,
     limits: vm::Limits,
     base: RunBase,
-    runs: u32,
-    jobs: usize,
+    /// The commit, short, for progress lines.
+    short: String,
     stop_on_target: bool,
+    /// A run showed the bug and the batch stops there: runs not started
+    /// are skipped, running VMs are told to stop.
+    target_seen: AtomicBool,
     log_dir: PathBuf,
-    scratch: &'a Path,
-    stamp: &'a str,
-    targets: &'a [String],
+    scratch: PathBuf,
+    stamp: String,
+    targets: Vec<String>,
     bug: BugKind,
 }
 
-/// Run the batch, `jobs` VMs at a time, and write each run record as it
-/// finishes. Once a run shows the target bug (with --target, unless the
-/// plan says not to stop), runs not started are written as skipped and
-/// running VMs are told to stop.
-fn run_batch<W: Write + Send>(
-    batch: &Batch,
-    short: &str,
-    out: &Output<W>,
-) -> Result<(), WriteError> {
-    let next = AtomicU32::new(0);
-    let target_seen = AtomicBool::new(false);
-    let (tx, rx) = mpsc::channel::<Object>();
-    let mut write_error = None;
-    std::thread::scope(|s| {
-        for _ in 0..batch.jobs {
-            let tx = tx.clone();
-            let (next, target_seen) = (&next, &target_seen);
-            s.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= batch.runs || procs::is_interrupted() {
-                    return;
-                }
-                let rec = if target_seen.load(Ordering::SeqCst) {
-                    batch.base.failed(
-                        i,
-                        Outcome::Skipped,
-                        "not started: another run showed the target bug",
-                    )
-                } else {
-                    run_one_of(batch, i, target_seen)
-                };
-                if tx.send(rec).is_err() {
-                    return;
-                }
-            });
+/// One run waiting for a slot, and where its record goes.
+struct Ticket {
+    batch: Arc<Batch>,
+    run: u32,
+    done: mpsc::Sender<Object>,
+}
+
+/// A worker: one VM slot. Takes queued runs until there are none and no
+/// more will come; a run of a batch that has shown its bug, or after the
+/// output is gone, is written as skipped without booting.
+fn serve(slots: &Slots<Ticket>) {
+    while let Some(t) = slots.take() {
+        if procs::is_interrupted() {
+            return;
         }
-        drop(tx);
-        for rec in rx {
-            eprintln!(
-                "{TOOL}: {short}: run {}: {}{}",
-                rec.get("run").and_then(|v| v.as_u64()).unwrap_or(0),
-                rec.get("outcome").and_then(|v| v.as_str()).unwrap_or("?"),
-                rec.get("title")
-                    .and_then(|v| v.as_str())
-                    .map(|t| format!(" ({t})"))
-                    .unwrap_or_default()
-            );
-            if write_error.is_none() {
-                if let Err(e) = emit(out, &rec) {
-                    write_error = Some(e);
-                    // Stop the other VMs: nobody will read their records.
-                    target_seen.store(true, Ordering::SeqCst);
-                }
-            }
-        }
-    });
-    match write_error {
-        Some(e) => Err(e),
-        None => Ok(()),
+        let (batch, i) = (&t.batch, t.run);
+        let rec = if slots.aborted() || batch.target_seen.load(Ordering::SeqCst) {
+            batch.base.failed(
+                i,
+                Outcome::Skipped,
+                "not started: another run showed the target bug",
+            )
+        } else {
+            run_one_of(batch, i)
+        };
+        eprintln!(
+            "{TOOL}: {}: run {i}: {}{}",
+            batch.short,
+            rec.get("outcome").and_then(|v| v.as_str()).unwrap_or("?"),
+            rec.get("title")
+                .and_then(|v| v.as_str())
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default()
+        );
+        let _ = t.done.send(rec);
     }
 }
 
 /// Run `i` of the batch: boot it, and raise `target_seen` when it shows
 /// the target bug and the batch stops there.
-fn run_one_of(batch: &Batch, i: u32, target_seen: &AtomicBool) -> Object {
+fn run_one_of(batch: &Batch, i: u32) -> Object {
     let log = batch.log_dir.join(format!("run{i}-{}.log", batch.stamp));
     let rec = one_run(
         &batch.spec,
@@ -486,15 +496,15 @@ fn run_one_of(batch: &Batch, i: u32, target_seen: &AtomicBool) -> Object {
         &batch.base,
         i,
         &log,
-        batch.scratch,
-        batch.targets,
-        target_seen,
+        &batch.scratch,
+        &batch.targets,
+        &batch.target_seen,
     );
     // A run that shows the bug stops the batch, by the rule bisect-step
     // judges by; a crash bug needs --target to know its bug.
     let shows_bug = crashclass::run_shows_bug(
         batch.bug,
-        batch.targets,
+        &batch.targets,
         rec.outcome,
         &rec.class,
         rec.exit_status,
@@ -503,7 +513,7 @@ fn run_one_of(batch: &Batch, i: u32, target_seen: &AtomicBool) -> Object {
         && (batch.bug != BugKind::Crash || !batch.targets.is_empty())
         && shows_bug == Some(true)
     {
-        target_seen.store(true, Ordering::SeqCst);
+        batch.target_seen.store(true, Ordering::SeqCst);
     }
     batch.base.ran(&rec, !batch.targets.is_empty())
 }
@@ -652,7 +662,13 @@ fn one_run(
     targets: &[String],
     stop: &AtomicBool,
 ) -> Run {
-    let stderr = scratch.join(format!("qemu-{}-{i}.stderr", &base.commit[..12]));
+    let stderr = scratch.join(format!(
+        "qemu-{}-{}",
+        &base.commit[..12],
+        log.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    ));
     let obs = vm::run(spec, limits, log, &stderr, stop);
     let _ = std::fs::remove_file(&stderr);
     let class = match std::fs::read(log) {

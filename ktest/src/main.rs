@@ -56,7 +56,8 @@ struct Args {
     /// VM runs per build record that has no `runs` field.
     #[arg(long, default_value_t = 8, value_name = "N")]
     runs: u32,
-    /// VMs running at a time (default: the number of cores).
+    /// VMs running at a time (default: the number of cores), shared by the
+    /// runs of every build record read so far.
     #[arg(long, value_name = "J")]
     jobs: Option<usize>,
     /// Title of the bug looked for (repeatable): once a run shows it, runs
