@@ -242,12 +242,17 @@ impl Engine {
     /// judged up to here.
     fn verdicts(&mut self, log: &mut Vec<String>) -> Vec<Object> {
         let judged = self.policy().judgements();
-        let out = judged
+        let out: Vec<Object> = judged
             .iter()
             .map(|(oid, j)| self.render().verdict(*oid, j, log))
             .collect();
         for f in self.facts.by_commit.values_mut() {
             f.dirty = false;
+        }
+        for ((oid, _), v) in judged.iter().zip(&out) {
+            if let Ok(v) = kbisect_records::parse::<kbisect_records::Verdict>(v) {
+                self.facts.commit_mut(*oid).said = Some(v.verdict);
+            }
         }
         out
     }

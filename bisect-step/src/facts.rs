@@ -35,6 +35,10 @@ pub struct CommitFacts {
     pub skip_verdict: bool,
     /// New records since the last verdict written for it.
     pub dirty: bool,
+    /// The last verdict bisect-step wrote for it: the log says
+    /// `# git bisect …` only when a verdict is reached or changes, not on
+    /// every round that adds runs to a commit already judged.
+    pub said: Option<VerdictValue>,
 }
 
 impl CommitFacts {
@@ -162,7 +166,7 @@ impl Facts {
         self.by_commit.get(&oid).cloned().unwrap_or_default()
     }
 
-    fn commit_mut(&mut self, oid: Oid) -> &mut CommitFacts {
+    pub(crate) fn commit_mut(&mut self, oid: Oid) -> &mut CommitFacts {
         if !self.by_commit.contains_key(&oid) {
             self.order.push(oid);
         }
@@ -288,7 +292,9 @@ impl Facts {
                 if v.by.is_some() {
                     // Our own verdict: its commit is judged up to here.
                     if from_journal {
-                        self.commit_mut(oid).dirty = false;
+                        let f = self.commit_mut(oid);
+                        f.dirty = false;
+                        f.said = Some(v.verdict);
                     }
                     return from_journal;
                 }

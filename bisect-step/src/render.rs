@@ -264,7 +264,9 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
             VerdictValue::Bad => "bad",
             VerdictValue::Skip => "skip",
         };
-        log.push(format!("# git bisect {word} {oid}"));
+        if f.said != Some(v.verdict) {
+            log.push(format!("# git bisect {word} {oid}"));
+        }
         kbisect_records::to_object(&v)
     }
 

@@ -5,7 +5,7 @@
 use bisect_step::sim::{History, Tester, Truth};
 use bisect_step::Options;
 use kbisect_records::{kind_of, parse, Next, Object, Reason};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 mod common;
@@ -218,4 +218,52 @@ fn the_binary_takes_slots_and_refuses_zero() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("--slots"));
+}
+
+/// Issue 15's log: a commit that gets more runs after its verdict does not
+/// say `# git bisect good X` again each round; the line comes when a
+/// verdict is reached or changes.
+#[test]
+fn a_verdict_line_comes_once_per_verdict_not_once_per_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = history(&dir.path().join("repo"));
+    let mut truth = Truth::new(40);
+    truth.rate = 0.4;
+    let o = opts(&h, &dir.path().join("j.jsonl"), 1);
+    let mut tester = Tester::new(&h, truth, 5);
+    let (mut input, mut lines, mut rounds_at) = (String::new(), Vec::new(), HashMap::new());
+    for _ in 0..300 {
+        let (code, out, err) = step(&o, &input);
+        assert_eq!(code, 0, "{err}");
+        lines.extend(
+            err.lines()
+                .filter(|l| l.starts_with("# git bisect"))
+                .map(String::from),
+        );
+        if kind_of(&out[0]) == Some("result") {
+            break;
+        }
+        let mut answer = Vec::new();
+        for rec in &out {
+            let next: Next = parse(rec).unwrap();
+            *rounds_at.entry(next.commit.clone()).or_insert(0) += 1;
+            answer.extend(tester.respond(&next, 1));
+        }
+        input = jsonl(&answer);
+    }
+    assert!(
+        rounds_at.values().any(|&n| n > 2),
+        "some commit was tested in several rounds: {rounds_at:?}"
+    );
+    let mut last: HashMap<String, String> = HashMap::new();
+    for l in &lines {
+        let mut w = l.split_whitespace().skip(3);
+        let (word, commit) = (w.next().unwrap(), w.next().unwrap());
+        let before = last.insert(commit.to_string(), word.to_string());
+        assert_ne!(
+            before.as_deref(),
+            Some(word),
+            "{l} said twice in a row:\n{lines:#?}"
+        );
+    }
 }
