@@ -224,12 +224,10 @@ impl Engine {
         let secs = t0.elapsed().as_secs_f64();
         // The time is the batch's: on its first record, so the journal's
         // `seconds` add up to the time spent choosing.
-        if let (false, Some(first)) = (d.done, d.actions.first_mut()) {
-            first.insert("seconds".into(), serde_json::json!(secs));
-        }
         if !d.done {
-            for next in d.actions.iter_mut().skip(1) {
-                next.insert("seconds".into(), serde_json::json!(0.0));
+            for (i, next) in d.actions.iter_mut().enumerate() {
+                let took = if i == 0 { secs } else { 0.0 };
+                next.insert("seconds".into(), serde_json::json!(took));
             }
         }
         d.verdicts = verdicts;
@@ -242,17 +240,15 @@ impl Engine {
     /// judged up to here.
     fn verdicts(&mut self, log: &mut Vec<String>) -> Vec<Object> {
         let judged = self.policy().judgements();
-        let out: Vec<Object> = judged
+        let out = judged
             .iter()
             .map(|(oid, j)| self.render().verdict(*oid, j, log))
             .collect();
         for f in self.facts.by_commit.values_mut() {
             f.dirty = false;
         }
-        for ((oid, _), v) in judged.iter().zip(&out) {
-            if let Ok(v) = kbisect_records::parse::<kbisect_records::Verdict>(v) {
-                self.facts.commit_mut(*oid).said = Some(v.verdict);
-            }
+        for (oid, j) in &judged {
+            self.facts.commit_mut(*oid).said = Some(j.verdict());
         }
         out
     }

@@ -15,7 +15,7 @@ use crate::facts::{CommitFacts, Facts};
 use crate::graph::{BitSet, Graph, Walker};
 use crate::model::{self, Direction, Evidence};
 use git2::Oid;
-use kbisect_records::Start;
+use kbisect_records::{Start, VerdictValue};
 use std::collections::HashMap;
 use std::ops::ControlFlow::{self, Break, Continue};
 
@@ -202,6 +202,19 @@ pub enum Judgement {
         other: Oid,
         bad: bool,
     },
+}
+
+impl Judgement {
+    /// The verdict it amounts to, as git bisect would say it.
+    pub fn verdict(&self) -> VerdictValue {
+        match self {
+            Judgement::Untestable(_) => VerdictValue::Skip,
+            Judgement::Bad { .. } | Judgement::SameSignature { bad: true, .. } => VerdictValue::Bad,
+            Judgement::Good { .. } | Judgement::SameSignature { bad: false, .. } => {
+                VerdictValue::Good
+            }
+        }
+    }
 }
 
 /// The facts and start options a decision is made from.
@@ -799,10 +812,7 @@ fn add_to_batch(batch: &mut Vec<Test>, mut t: Test, budget: u32) -> Option<Test>
 /// would once those runs are in.
 fn fantasized(facts: &Facts, oid: Oid, crashes: u32, oks: u32) -> Facts {
     let mut f = facts.clone();
-    if !f.by_commit.contains_key(&oid) {
-        f.order.push(oid);
-    }
-    let e = &mut f.by_commit.entry(oid).or_default().evidence;
+    let e = &mut f.commit_mut(oid).evidence;
     e.crashes += crashes;
     e.oks += oks;
     f

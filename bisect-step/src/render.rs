@@ -213,7 +213,7 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
         let f: CommitFacts = self.facts.of(oid);
         let mut v = Verdict {
             commit: oid.to_string(),
-            verdict: VerdictValue::Skip,
+            verdict: j.verdict(),
             reason: None,
             runs: f.evidence.crashes + f.evidence.oks,
             target_crashes: f.evidence.crashes,
@@ -233,22 +233,15 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
                 runs,
                 flaky,
             } => {
-                v.verdict = VerdictValue::Bad;
                 v.reason = Some(format!("target bug in {crashes} of {runs} runs"));
                 if *flaky {
                     log.push("reproducer seems to be flaky".into());
                 }
             }
             Judgement::Good { oks } => {
-                v.verdict = VerdictValue::Good;
                 v.reason = Some(format!("no target crash in {oks} runs"));
             }
-            Judgement::SameSignature { other, bad } => {
-                v.verdict = if *bad {
-                    VerdictValue::Bad
-                } else {
-                    VerdictValue::Good
-                };
+            Judgement::SameSignature { other, .. } => {
                 v.same_signature_as = Some(other.to_string());
                 v.reason = Some(format!("same build signature as {other}, not booted"));
             }
