@@ -7,17 +7,22 @@
 //! record names ([`vm`]), the console is classified by crashclass, and the
 //! verdict of each run ([`outcome`]) is written as a `run` record. Records of
 //! other kinds are echoed unchanged. The runs of every build read so far
-//! share the `--jobs` VM slots ([`slots`]); records leave in input order.
+//! share the VM slots ([`slots`]) — `--jobs` here and those of every
+//! `--host` reached over ssh ([`farm`], [`remote`]); records leave in input
+//! order.
 
 pub mod cmdline;
 pub mod cpio;
+pub mod farm;
 pub mod guest;
 pub mod image;
 pub mod outcome;
 pub mod procs;
+pub mod remote;
 mod slots;
 pub mod vm;
 
+use farm::{Farm, Place};
 use kbisect_records::jsonl::{InputError, Reader, WriteError, Writer};
 use kbisect_records::{BugKind, Build, Classification, Object, Outcome, RecordKind, Run, TestPlan};
 use slots::{Sequence, Slots};
@@ -46,8 +51,12 @@ pub struct Config {
     pub repro: Option<PathBuf>,
     /// Runs per build record without its own `runs` field.
     pub runs: u32,
-    /// VMs at a time.
+    /// VMs at a time here (0: none, with `hosts`).
     pub jobs: usize,
+    /// Test machines reached over ssh, with their slots.
+    pub hosts: Vec<remote::HostSpec>,
+    /// `ssh -F FILE` for every host.
+    pub ssh_config: Option<PathBuf>,
     /// Titles of the bug looked for (--target).
     pub targets: Vec<String>,
     /// What the bug is (--bug): what the guest does, and which runs end a
@@ -105,6 +114,8 @@ fn emit<W: Write>(out: &Output<W>, obj: &Object) -> Result<(), WriteError> {
 /// State shared by the tests of one process.
 struct Session {
     cfg: Config,
+    /// Every slot, here and remote.
+    farm: Arc<Farm>,
     scratch: PathBuf,
     /// The guest image, built on first need.
     guest: Option<Result<guest::Guest, guest::GuestError>>,
@@ -137,8 +148,18 @@ pub fn run<R: BufRead, W: Write + Send>(cfg: Config, input: Reader<R>, out: Outp
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let farm = Arc::new(Farm::new(
+        cfg.jobs,
+        cfg.hosts.clone(),
+        cfg.ssh_config.clone(),
+    ));
+    if let Err(status) = check_hosts_at_start(&farm, &cfg.qemu) {
+        procs::forget_temp_dir(scratch.path());
+        return status;
+    }
     let mut session = Session {
         cfg,
+        farm,
         scratch: scratch.path().to_path_buf(),
         guest: None,
         accel: None,
@@ -152,16 +173,96 @@ pub fn run<R: BufRead, W: Write + Send>(cfg: Config, input: Reader<R>, out: Outp
     status
 }
 
+/// Ask every host what it has before any run: one that cannot run QEMU is
+/// a mistake to fix now (exit 2), not a failure mid-bisection. One that
+/// does not answer is only warned about: its runs fail over to the others.
+fn check_hosts_at_start(farm: &Farm, qemu: &Path) -> Result<(), i32> {
+    if farm.hosts.is_empty() {
+        return Ok(());
+    }
+    let qemu = qemu.to_string_lossy();
+    let mut unusable = false;
+    for c in farm::check_hosts(farm, &qemu) {
+        match &c.caps {
+            Err(why) => eprintln!(
+                "{TOOL}: warning: host {} does not answer ({why}); its runs will go to other slots",
+                c.host
+            ),
+            Ok(caps) => {
+                if let Some(why) = c.unusable(&qemu) {
+                    eprintln!("{TOOL}: {why}");
+                    unusable = true;
+                } else {
+                    eprintln!(
+                        "{TOOL}: host {}: {} slot(s), {}, KVM {}",
+                        c.host,
+                        c.slots,
+                        caps.version.as_deref().unwrap_or("QEMU"),
+                        if caps.kvm { "available" } else { "unavailable" }
+                    );
+                }
+            }
+        }
+    }
+    if unusable {
+        return Err(kbisect_records::EXIT_USAGE);
+    }
+    Ok(())
+}
+
+/// `ktest --check-hosts`: one `host` record per host. Returns the exit
+/// status: 0 when every host can run VMs, 2 when one answers without QEMU,
+/// 1 when one does not answer (or the output failed).
+pub fn print_host_checks<W: Write>(farm: &Farm, qemu: &Path, mut out: Writer<W>) -> i32 {
+    let qemu = qemu.to_string_lossy();
+    let mut status = kbisect_records::EXIT_OK;
+    for c in farm::check_hosts(farm, &qemu) {
+        let unusable = c.unusable(&qemu);
+        let rec = match &c.caps {
+            Ok(caps) => kbisect_records::Host {
+                host: c.host.clone(),
+                slots: c.slots,
+                reachable: true,
+                qemu: caps.qemu.clone(),
+                qemu_version: caps.version.clone(),
+                kvm: Some(caps.kvm),
+                detail: unusable.clone(),
+                seconds: round3(c.seconds),
+                ..Default::default()
+            },
+            Err(why) => kbisect_records::Host {
+                host: c.host.clone(),
+                slots: c.slots,
+                detail: Some(why.clone()),
+                seconds: round3(c.seconds),
+                ..Default::default()
+            },
+        };
+        if unusable.is_some() {
+            status = kbisect_records::EXIT_USAGE;
+        } else if c.caps.is_err() && status == kbisect_records::EXIT_OK {
+            status = kbisect_records::EXIT_FAILURE;
+        }
+        if let Err(e) = out.write(&kbisect_records::to_object(&rec)) {
+            eprintln!("{TOOL}: {e}");
+            return e.exit_status();
+        }
+    }
+    status
+}
+
 impl Session {
-    /// Read records until the input ends, with `--jobs` workers running
+    /// Read records until the input ends, with one worker per VM slot running
     /// the queued runs and one writer thread putting records out in input
     /// order.
     fn process<R: BufRead, W: Write + Send>(&mut self, input: Reader<R>, out: &Output<W>) -> i32 {
         let slots: Slots<Ticket> = Slots::new();
         let (seq, items) = Sequence::new();
+        let farm = self.farm.clone();
         std::thread::scope(|s| {
-            for _ in 0..self.cfg.jobs.max(1) {
-                s.spawn(|| serve(&slots));
+            for place in farm.places() {
+                let (slots, farm) = (&slots, &farm);
+                s.spawn(move || serve(slots, farm, place));
             }
             let writer = s.spawn(|| slots::write_all(items, &slots.abort, |obj| emit(out, obj)));
             let status = self.read_all(input, &seq, &slots);
@@ -300,7 +401,12 @@ impl Session {
             Some(Ok(g)) => g.initrd.clone(),
             _ => unreachable!("guest checked above"),
         };
-        let accel = self.accel(kernel, &initrd);
+        // With no local slot (--jobs 0) there is nothing to probe here.
+        let accel = if self.farm.local_slots > 0 {
+            self.accel(kernel, &initrd)
+        } else {
+            Accel::Tcg
+        };
         let log_dir = self.cfg.log_dir.join(&build.commit);
         if let Err(e) = std::fs::create_dir_all(&log_dir) {
             let detail = format!("cannot create log directory {}: {e}", log_dir.display());
@@ -308,10 +414,13 @@ impl Session {
         }
         let cfg = &self.cfg;
         eprintln!(
-            "{TOOL}: {short}: {runs} run(s) queued for {} VM slot(s), {} ({})",
-            cfg.jobs.max(1),
-            accel.as_str(),
-            self.accel.as_ref().map(|a| a.1.as_str()).unwrap_or("")
+            "{TOOL}: {short}: {runs} run(s) queued for {} VM slot(s){}",
+            self.farm.total_slots(),
+            match &self.accel {
+                Some((a, why)) if self.farm.local_slots > 0 =>
+                    format!(", here {} ({why})", a.as_str()),
+                _ => String::new(),
+            }
         );
         let batch = Arc::new(Batch {
             spec: self.vm_spec(kernel, initrd, accel),
@@ -331,6 +440,8 @@ impl Session {
             stamp: format!("{}-{}", self.stamp, self.batches),
             targets: cfg.targets.clone(),
             bug: cfg.bug,
+            accel_choice: cfg.accel,
+            probe_cmdline: cmdline::build(1, 10, true, BugKind::Crash, &cfg.cmdline),
         });
         self.batches += 1;
         let done = seq.runs();
@@ -338,6 +449,7 @@ impl Session {
             slots.push(Ticket {
                 batch: Arc::clone(&batch),
                 run,
+                attempt: 0,
                 done: done.clone(),
             });
         }
@@ -376,6 +488,7 @@ impl Session {
             mem_mb: cfg.mem_mb,
             smp: cfg.smp,
             accel,
+            ssh: None,
         }
     }
     /// The guest image, built on first use.
@@ -446,36 +559,96 @@ struct Batch {
     stamp: String,
     targets: Vec<String>,
     bug: BugKind,
+    /// How a remote host's accelerator is chosen, and the command line of
+    /// its KVM probe boot.
+    accel_choice: AccelChoice,
+    probe_cmdline: String,
 }
 
 /// One run waiting for a slot, and where its record goes.
+#[derive(Clone)]
 struct Ticket {
     batch: Arc<Batch>,
     run: u32,
+    /// Earlier tries that a host failed (each has its infra_error record).
+    attempt: u32,
     done: mpsc::Sender<Object>,
 }
 
-/// A worker: one VM slot. Takes queued runs until there are none and no
-/// more will come; a run of a batch that has shown its bug, or after the
-/// output is gone, is written as skipped without booting.
-fn serve(slots: &Slots<Ticket>) {
-    while let Some(t) = slots.take() {
+/// A worker: one VM slot, here or on a host. Takes queued runs until
+/// there are none and no more will come; a run of a batch that has shown
+/// its bug, or after the output is gone, is written as skipped without
+/// booting. A run its host fails is written as infra_error and queued
+/// again for another slot, and the host sits out the rest of the round.
+fn serve(slots: &Slots<Ticket>, farm: &Farm, place: Place) {
+    loop {
+        if let Place::Remote(host) = &place {
+            let round = slots.round();
+            if farm.is_benched(host, round) {
+                if !slots.wait_round_after(round) {
+                    return;
+                }
+                continue;
+            }
+        }
+        let Some(t) = slots.take() else {
+            return;
+        };
         if procs::is_interrupted() {
+            slots.done();
             return;
         }
         let (batch, i) = (&t.batch, t.run);
         let rec = if slots.aborted() || batch.target_seen.load(Ordering::SeqCst) {
-            batch.base.failed(
-                i,
-                Outcome::Skipped,
-                "not started: another run showed the target bug",
-            )
+            Ok(with_host(
+                batch.base.failed(
+                    i,
+                    Outcome::Skipped,
+                    "not started: another run showed the target bug",
+                ),
+                &place,
+            ))
         } else {
-            run_one_of(batch, i)
+            run_on(&place, batch, i, t.attempt)
+        };
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(why) => {
+                let Place::Remote(host) = &place else {
+                    unreachable!("only a remote host fails a run this way")
+                };
+                let detail = format!("host {}: {why}", host.name());
+                let benched = farm.bench(host, slots.round());
+                let again = t.attempt + 1 < farm::MAX_ATTEMPTS;
+                eprintln!(
+                    "{TOOL}: {}: run {i}: infra_error ({detail}){}{}",
+                    batch.short,
+                    if again { "; queued again" } else { "" },
+                    if benched {
+                        "; host benched for this round"
+                    } else {
+                        ""
+                    }
+                );
+                let rec = with_host(batch.base.failed(i, Outcome::InfraError, &detail), &place);
+                if again {
+                    slots.retry(Ticket {
+                        attempt: t.attempt + 1,
+                        ..t.clone()
+                    });
+                }
+                let _ = t.done.send(rec);
+                slots.done();
+                continue;
+            }
         };
         eprintln!(
-            "{TOOL}: {}: run {i}: {}{}",
+            "{TOOL}: {}: run {i}{}: {}{}",
             batch.short,
+            match &place {
+                Place::Local => String::new(),
+                Place::Remote(h) => format!(" on {}", h.name()),
+            },
             rec.get("outcome").and_then(|v| v.as_str()).unwrap_or("?"),
             rec.get("title")
                 .and_then(|v| v.as_str())
@@ -483,15 +656,77 @@ fn serve(slots: &Slots<Ticket>) {
                 .unwrap_or_default()
         );
         let _ = t.done.send(rec);
+        slots.done();
     }
 }
 
-/// Run `i` of the batch: boot it, and raise `target_seen` when it shows
-/// the target bug and the batch stops there.
-fn run_one_of(batch: &Batch, i: u32) -> Object {
-    let log = batch.log_dir.join(format!("run{i}-{}.log", batch.stamp));
-    let rec = one_run(
-        &batch.spec,
+/// The record with the `host` field of `place`.
+fn with_host(mut rec: Object, place: &Place) -> Object {
+    rec.insert("host".into(), place.name().into());
+    rec
+}
+
+/// Run `i` of the batch on `place`. Err: the host failed it (unreachable,
+/// the connection dropped, the kernel could not be sent) — no evidence.
+fn run_on(place: &Place, batch: &Batch, i: u32, attempt: u32) -> Result<Object, String> {
+    let host = match place {
+        Place::Local => return run_one_of(batch, &batch.spec, i, attempt, place),
+        Place::Remote(h) => h,
+    };
+    let qemu = batch.spec.qemu.to_string_lossy();
+    let caps = host.caps(&qemu)?;
+    let Some(remote_qemu) = caps.qemu.clone() else {
+        return Err(format!("no {qemu} there"));
+    };
+    let (kernel, _) = host.sent.ensure(&host.ssh, &batch.spec.kernel)?;
+    let (initrd, _) = host.sent.ensure(&host.ssh, &batch.spec.initrd)?;
+    let mut spec = vm::VmSpec {
+        qemu: PathBuf::from(remote_qemu),
+        kernel: PathBuf::from(kernel),
+        initrd: PathBuf::from(initrd),
+        ssh: Some(host.ssh.clone()),
+        ..batch.spec.clone()
+    };
+    spec.accel = host.accel(|| match batch.accel_choice {
+        AccelChoice::Kvm => (Accel::Kvm, "--accel kvm".to_string()),
+        AccelChoice::Tcg => (Accel::Tcg, "--accel tcg".to_string()),
+        AccelChoice::Auto if !caps.kvm => (
+            Accel::Tcg,
+            "KVM unavailable there: /dev/kvm cannot be opened".to_string(),
+        ),
+        AccelChoice::Auto => {
+            let probe = vm::VmSpec {
+                cmdline: batch.probe_cmdline.clone(),
+                accel: Accel::Kvm,
+                ..spec.clone()
+            };
+            let label: String = host
+                .name()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            probe_boot(&probe, &batch.scratch, &label)
+        }
+    });
+    run_one_of(batch, &spec, i, attempt, place)
+}
+
+/// Run `i` of the batch as `spec` says: boot it, and raise `target_seen`
+/// when it shows the target bug and the batch stops there.
+fn run_one_of(
+    batch: &Batch,
+    spec: &vm::VmSpec,
+    i: u32,
+    attempt: u32,
+    place: &Place,
+) -> Result<Object, String> {
+    let name = match attempt {
+        0 => format!("run{i}-{}.log", batch.stamp),
+        a => format!("run{i}-{}-retry{a}.log", batch.stamp),
+    };
+    let log = batch.log_dir.join(name);
+    let (mut rec, host_lost) = one_run(
+        spec,
         batch.limits,
         &batch.base,
         i,
@@ -500,6 +735,10 @@ fn run_one_of(batch: &Batch, i: u32) -> Object {
         &batch.targets,
         &batch.target_seen,
     );
+    if let Some(why) = host_lost {
+        return Err(why);
+    }
+    rec.host = Some(place.name().to_string());
     // A run that shows the bug stops the batch, by the rule bisect-step
     // judges by; a crash bug needs --target to know its bug.
     let shows_bug = crashclass::run_shows_bug(
@@ -515,7 +754,7 @@ fn run_one_of(batch: &Batch, i: u32) -> Object {
     {
         batch.target_seen.store(true, Ordering::SeqCst);
     }
-    batch.base.ran(&rec, !batch.targets.is_empty())
+    Ok(batch.base.ran(&rec, !batch.targets.is_empty()))
 }
 
 /// Does KVM work here? /dev/kvm must open, and a probe boot of the kernel
@@ -537,19 +776,26 @@ fn probe_kvm(cfg: &Config, kernel: &Path, initrd: &Path, scratch: &Path) -> (Acc
         mem_mb: cfg.mem_mb,
         smp: cfg.smp,
         accel: Accel::Kvm,
+        ssh: None,
     };
+    probe_boot(&spec, scratch, "local")
+}
+
+/// Boot `spec` (KVM, the probe command line) once: KVM works when the
+/// console printed. `label` names the probe's files in `scratch`.
+fn probe_boot(spec: &vm::VmSpec, scratch: &Path, label: &str) -> (Accel, String) {
     let limits = vm::Limits {
         boot: Duration::from_secs(30),
         run: Duration::from_secs(1),
         no_output: Duration::from_secs(15),
     };
     let stop = AtomicBool::new(false);
-    let log = scratch.join("kvm-probe.log");
+    let log = scratch.join(format!("kvm-probe-{label}.log"));
     let obs = vm::run(
-        &spec,
+        spec,
         limits,
         &log,
-        &scratch.join("kvm-probe.stderr"),
+        &scratch.join(format!("kvm-probe-{label}.stderr")),
         &stop,
     );
     if obs.output_bytes > 0 {
@@ -650,7 +896,10 @@ fn log_lost(obs: &vm::Observation, log: &Path, kept: bool) -> Option<String> {
     ))
 }
 
-/// Boot one VM, classify its console and decide its outcome.
+/// Boot one VM, classify its console and decide its outcome. The second
+/// value says why the remote host failed the run, when it did (ssh could
+/// not connect, or the connection dropped): the run then says nothing of
+/// the kernel.
 #[allow(clippy::too_many_arguments)]
 fn one_run(
     spec: &vm::VmSpec,
@@ -661,7 +910,7 @@ fn one_run(
     scratch: &Path,
     targets: &[String],
     stop: &AtomicBool,
-) -> Run {
+) -> (Run, Option<String>) {
     let stderr = scratch.join(format!(
         "qemu-{}-{}",
         &base.commit[..12],
@@ -671,6 +920,16 @@ fn one_run(
     ));
     let obs = vm::run(spec, limits, log, &stderr, stop);
     let _ = std::fs::remove_file(&stderr);
+    let host_lost = match (&spec.ssh, &obs.ending) {
+        (Some(_), vm::Ending::SpawnFailed(why)) => Some(why.clone()),
+        (Some(_), vm::Ending::Exited) if obs.exit_code == Some(remote::SSH_FAILED) => {
+            Some(format!(
+                "ssh: {}",
+                remote::last_line(obs.qemu_stderr.as_bytes(), obs.exit_code)
+            ))
+        }
+        _ => None,
+    };
     let class = match std::fs::read(log) {
         Ok(bytes) if !bytes.is_empty() => crashclass::classify(&bytes),
         _ => Classification::default(),
@@ -691,7 +950,7 @@ fn one_run(
             })
         }
     };
-    Run {
+    let run = Run {
         log: kept.then(|| log.display().to_string()),
         accel: Some(spec.accel.as_str().to_string()),
         detail,
@@ -701,7 +960,8 @@ fn one_run(
         class: d.class,
         seconds: round3(obs.seconds),
         ..base.blank(i, d.outcome)
-    }
+    };
+    (run, host_lost)
 }
 
 #[cfg(test)]
@@ -751,6 +1011,8 @@ mod tests {
             repro: None,
             runs: 8,
             jobs: 1,
+            hosts: vec![],
+            ssh_config: None,
             targets: vec![],
             bug: BugKind::Crash,
             timeout_boot: Duration::from_secs(1),

@@ -27,6 +27,15 @@ The guest is an initramfs with static busybox, a sanity test (fork, exec,
 mmap, file write/read) and the reproducer, which runs in a loop for
 --timeout-run seconds. Console logs are kept under --log-dir/<commit>/.
 
+With --host (or --hosts FILE) VMs also run on other machines over ssh (key
+authentication, no prompts): the kernel and guest image are copied once per
+host, content-addressed under ~/.cache/kbisect-remote/ there, the console comes
+back live and is logged here, and every run record names its `host` (`local`
+or the host as given). All slots, here and remote, are filled together;
+--jobs 0 runs nothing here. A host that cannot be reached or drops a run gives
+an infra_error run naming it; the run goes to another slot and the host sits
+out the rest of the round. A host without QEMU stops ktest at start (exit 2).
+
 With --bug boot the guest powers off after its sanity test; with --bug exit
 the reproducer runs once, to its end or --timeout-run, and the run record
 carries its `exit_status` (absent when it was killed).
@@ -39,7 +48,12 @@ Examples:
   bisect-step --journal j.jsonl | kbuild --repo linux | ksig \\
       | ktest --repro repro.c --target 'WARNING in foo' | bisect-step --journal j.jsonl
   echo '{{\"kind\":\"build\",\"commit\":\"<40 hex>\",\"ok\":true,\"kernel\":\"bzImage\"}}' \\
-      | ktest --repro repro.sh --runs 4 --jobs 2 --timeout-run 10",
+      | ktest --repro repro.sh --runs 4 --jobs 2 --timeout-run 10
+  ktest --hosts farm.txt --check-hosts      # one `host` record per host
+  ... | ktest --repro repro.c --jobs 0 --host kb@box1:2222/4 --host box2/2 --ssh-config farm.ssh
+
+Hosts file: one host per line, `[user@]host[:port] [SLOTS]` (default 1 slot),
+`#` comments.",
         ktest::cmdline::help_text()
     )
 }
@@ -60,6 +74,22 @@ struct Args {
     /// runs of every build record read so far.
     #[arg(long, value_name = "J")]
     jobs: Option<usize>,
+    /// A test machine reached over ssh, `[user@]host[:port][/SLOTS]`
+    /// (repeatable; 1 slot unless SLOTS).
+    #[arg(long = "host", value_name = "HOST")]
+    hosts: Vec<String>,
+    /// A file of test machines, one `[user@]host[:port] [SLOTS]` per line.
+    #[arg(long = "hosts", value_name = "FILE")]
+    hosts_file: Option<PathBuf>,
+    /// ssh configuration for the hosts (`ssh -F FILE`): identity, known
+    /// hosts, user, jump hosts.
+    #[arg(long, value_name = "FILE")]
+    ssh_config: Option<PathBuf>,
+    /// Probe every host (reachable? QEMU? KVM?), print one `host` record
+    /// each and exit: 0 when all can run VMs, 1 when one does not answer,
+    /// 2 when one answers but has no QEMU.
+    #[arg(long)]
+    check_hosts: bool,
     /// Title of the bug looked for (repeatable): once a run shows it, runs
     /// not yet started are `skipped` and running ones are stopped.
     #[arg(long = "target", value_name = "TITLE")]
@@ -110,6 +140,28 @@ fn parse_bug(s: &str) -> Result<BugKind, String> {
     s.parse()
 }
 
+/// The hosts of `--host` and `--hosts FILE`, in that order.
+fn hosts(
+    given: &[String],
+    file: Option<&std::path::Path>,
+) -> Result<Vec<ktest::remote::HostSpec>, String> {
+    let mut hosts = Vec::new();
+    for h in given {
+        hosts.push(ktest::remote::parse_host(h).map_err(|m| format!("--host {m}"))?);
+    }
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| format!("--hosts {}: cannot read: {e}", f.display()))?;
+        let more = ktest::remote::parse_hosts_file(&text)
+            .map_err(|(line, m)| format!("{}:{line}: {m}", f.display()))?;
+        if more.is_empty() {
+            return Err(format!("--hosts {}: no host in the file", f.display()));
+        }
+        hosts.extend(more);
+    }
+    Ok(hosts)
+}
+
 fn main() {
     let args = Args::parse();
     if args.bug == BugKind::Exit && args.repro.is_none() {
@@ -120,8 +172,21 @@ fn main() {
             kbisect_records::exit_usage(ktest::TOOL, format!("--repro {}: {why}", r.display()));
         }
     }
-    if args.jobs == Some(0) {
-        kbisect_records::exit_usage(ktest::TOOL, "--jobs must be at least 1");
+    let hosts = hosts(&args.hosts, args.hosts_file.as_deref())
+        .unwrap_or_else(|m| kbisect_records::exit_usage(ktest::TOOL, m));
+    if args.jobs == Some(0) && hosts.is_empty() {
+        kbisect_records::exit_usage(
+            ktest::TOOL,
+            "--jobs 0 runs no VM here: give --host or --hosts for the VMs to run on",
+        );
+    }
+    if let Some(f) = &args.ssh_config {
+        if !f.is_file() {
+            kbisect_records::exit_usage(
+                ktest::TOOL,
+                format!("--ssh-config {}: no such file", f.display()),
+            );
+        }
     }
     let cache = ktest::cache_root();
     let qemu = args
@@ -132,17 +197,20 @@ fn main() {
                 .map(PathBuf::from)
         })
         .unwrap_or_else(|| PathBuf::from("qemu-system-x86_64"));
+    if args.check_hosts {
+        let farm = ktest::farm::Farm::new(0, hosts, args.ssh_config);
+        std::process::exit(ktest::print_host_checks(&farm, &qemu, Writer::stdout()));
+    }
     let cfg = ktest::Config {
         repro: args.repro,
         runs: args.runs,
-        jobs: args
-            .jobs
-            .unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1)
-            })
-            .max(1),
+        jobs: args.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        }),
+        hosts,
+        ssh_config: args.ssh_config,
         targets: args.targets,
         bug: args.bug,
         timeout_boot: Duration::from_secs(args.timeout_boot.max(1)),

@@ -188,6 +188,7 @@ mod tests {
             test_exit: None,
             output_bytes: bytes,
             exit_status: Some("exit status: 1".into()),
+            exit_code: Some(1),
             exit_success: false,
             qemu_stderr: String::new(),
             live_state: LiveState::Quiet,

@@ -1,7 +1,8 @@
 //! The VM slots of one ktest process, and the order its records leave in.
 //!
 //! Every run of every build record read so far waits in one queue, and
-//! `--jobs` workers take runs from it, so a batch of commits (bisect-step
+//! one worker per VM slot (`--jobs` here, and each `--host`'s slots) takes
+//! runs from it, so a batch of commits (bisect-step
 //! asks for several at once when there are more slots than one commit can
 //! use) keeps every slot busy: the runs of the second commit start while the
 //! first commit's last run is still going, not after it.
@@ -30,6 +31,11 @@ struct Queue<T> {
     waiting: VecDeque<T>,
     /// No more runs will be queued: workers end when the queue is empty.
     closed: bool,
+    /// Runs taken and not yet [`Slots::done`].
+    busy: usize,
+    /// Counts the times every slot went idle with nothing waiting: a round
+    /// of runs ends there (a host benched for the round comes back).
+    round: u64,
 }
 
 impl<T> Slots<T> {
@@ -38,6 +44,8 @@ impl<T> Slots<T> {
             state: Mutex::new(Queue {
                 waiting: VecDeque::new(),
                 closed: false,
+                busy: 0,
+                round: 0,
             }),
             wake: Condvar::new(),
             abort: AtomicBool::new(false),
@@ -58,15 +66,54 @@ impl<T> Slots<T> {
         self.wake.notify_all();
     }
 
+    /// Queue a run again ahead of the others (its host failed it).
+    pub(crate) fn retry(&self, ticket: T) {
+        let mut q = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        q.waiting.push_front(ticket);
+        self.wake.notify_one();
+    }
+
     /// The oldest queued run, waiting for one; None once closed and empty.
+    /// The taker calls [`Slots::done`] when the run is over.
     pub(crate) fn take(&self) -> Option<T> {
         let mut q = self.state.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(t) = q.waiting.pop_front() {
+                q.busy += 1;
                 return Some(t);
             }
             if q.closed {
                 return None;
+            }
+            q = self.wake.wait(q).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// A run taken is over (after any [`Slots::retry`] of it).
+    pub(crate) fn done(&self) {
+        let mut q = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        q.busy = q.busy.saturating_sub(1);
+        if q.busy == 0 && q.waiting.is_empty() {
+            q.round += 1;
+            self.wake.notify_all();
+        }
+    }
+
+    /// The current round.
+    pub(crate) fn round(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).round
+    }
+
+    /// Wait until round `r` is over; false when the queue is closed and
+    /// empty instead (the worker can end).
+    pub(crate) fn wait_round_after(&self, r: u64) -> bool {
+        let mut q = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if q.round > r {
+                return true;
+            }
+            if q.closed && q.waiting.is_empty() {
+                return false;
             }
             q = self.wake.wait(q).unwrap_or_else(|e| e.into_inner());
         }
@@ -205,6 +252,7 @@ mod tests {
                 let mut got = Vec::new();
                 while let Some(t) = slots.take() {
                     got.push(t);
+                    slots.done();
                 }
                 got
             });
@@ -214,5 +262,35 @@ mod tests {
             slots.close();
             assert_eq!(worker.join().unwrap(), vec![0, 1, 2, 3, 4]);
         });
+    }
+
+    /// A retried run goes first; the round ends when every taken run is
+    /// done and nothing waits, and a worker waiting for it wakes.
+    #[test]
+    fn a_round_ends_when_every_slot_is_idle() {
+        let slots = Slots::new();
+        slots.push(1);
+        slots.push(2);
+        let r = slots.round();
+        let first = slots.take().unwrap();
+        slots.retry(first);
+        slots.done();
+        assert_eq!(slots.round(), r, "runs still wait");
+        assert_eq!(slots.take(), Some(1));
+        assert_eq!(slots.take(), Some(2));
+        slots.done();
+        assert_eq!(slots.round(), r, "one run still going");
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| slots.wait_round_after(r));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            slots.done();
+            assert!(waiter.join().unwrap());
+        });
+        assert_eq!(slots.round(), r + 1);
+        slots.close();
+        assert!(
+            !slots.wait_round_after(r + 1),
+            "closed and empty: the worker ends"
+        );
     }
 }

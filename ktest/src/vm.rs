@@ -52,6 +52,9 @@ pub struct VmSpec {
     pub mem_mb: u32,
     pub smp: u32,
     pub accel: Accel,
+    /// Boot on this host over ssh (`kernel` and `initrd` are then paths
+    /// there); None: here.
+    pub ssh: Option<crate::remote::Ssh>,
 }
 
 impl VmSpec {
@@ -150,6 +153,9 @@ pub struct Observation {
     pub output_bytes: u64,
     /// QEMU's exit status, when it exited by itself.
     pub exit_status: Option<String>,
+    /// Its exit code (ssh's, for a remote VM: 255 when the connection
+    /// failed or dropped).
+    pub exit_code: Option<i32>,
     /// True when QEMU exited by itself with status 0 (the guest reset or
     /// powered off; QEMU's own errors exit non-zero or by a signal).
     pub exit_success: bool,
@@ -175,6 +181,7 @@ impl Observation {
             test_exit: None,
             output_bytes: 0,
             exit_status: None,
+            exit_code: None,
             exit_success: false,
             qemu_stderr: String::new(),
             live_state: LiveState::Quiet,
@@ -229,23 +236,42 @@ fn watch(
             )))
         }
     };
-    // An OsString (not a Path) so that a bare name is looked up in PATH.
-    let expr = duct::cmd(spec.qemu.as_os_str().to_owned(), spec.args())
+    // A remote VM runs until ssh's stdin closes (see remote::Ssh::vm_cmd):
+    // its write end is held here until the VM is stopped.
+    let (stdin, _hold_open) = match &spec.ssh {
+        None => (None, None),
+        Some(_) => match os_pipe::pipe() {
+            Ok((r, w)) => (Some(r), Some(w)),
+            Err(e) => {
+                return Observation::new(Ending::SpawnFailed(format!("cannot make a pipe: {e}")))
+            }
+        },
+    };
+    let base = match &spec.ssh {
+        // An OsString (not a Path) so that a bare name is looked up in PATH.
+        None => duct::cmd(spec.qemu.as_os_str().to_owned(), spec.args()),
+        Some(ssh) => ssh.vm_cmd(&spec.qemu.to_string_lossy(), &spec.args()),
+    };
+    let base = match stdin {
+        Some(r) => base.stdin_file(r),
+        None => base.stdin_null(),
+    };
+    let expr = base
         .before_spawn(|cmd| {
             procs::own_process_group(cmd);
             die_with_parent(cmd);
             Ok(())
         })
-        .stdin_null()
         .stderr_path(stderr_path)
         .unchecked();
     let (qemu, _registered) = match procs::start_reader(&expr) {
         Ok(r) => r,
         Err(e) => {
-            return Observation::new(Ending::SpawnFailed(format!(
-                "cannot start {}: {e}",
-                spec.qemu.display()
-            )))
+            let what = match &spec.ssh {
+                None => spec.qemu.display().to_string(),
+                Some(_) => "ssh".to_string(),
+            };
+            return Observation::new(Ending::SpawnFailed(format!("cannot start {what}: {e}")));
         }
     };
 
@@ -325,6 +351,7 @@ fn watch(
     if ending == Ending::Exited || exited_by_itself {
         if let Ok(Some(out)) = qemu.try_wait() {
             obs.exit_status = Some(out.status.to_string());
+            obs.exit_code = out.status.code();
             obs.exit_success = out.status.success();
         }
     }
@@ -519,6 +546,7 @@ mod tests {
             mem_mb: 64,
             smp: 1,
             accel: Accel::Tcg,
+            ssh: None,
         }
     }
 
@@ -659,6 +687,7 @@ mod tests {
             mem_mb: 256,
             smp: 2,
             accel: Accel::Kvm,
+            ssh: None,
         };
         let a = spec.args();
         let at = |flag: &str| a[a.iter().position(|x| x == flag).unwrap() + 1].clone();

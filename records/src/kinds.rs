@@ -154,6 +154,37 @@ impl Kind for Signature {
     const KIND: &'static str = "signature";
 }
 
+/// `kind: "host"` — `ktest --check-hosts`: one test machine reached over
+/// ssh and what it can do.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Host {
+    /// The host as given (`user@host:port`).
+    pub host: String,
+    /// VMs it runs at a time.
+    pub slots: usize,
+    /// ssh connected and ran the probe.
+    pub reachable: bool,
+    /// The QEMU found there (a path), absent when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qemu: Option<String>,
+    /// QEMU's version line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qemu_version: Option<String>,
+    /// /dev/kvm opens there (reachable hosts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kvm: Option<bool>,
+    /// Why it cannot run VMs, when it cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default)]
+    pub seconds: f64,
+    #[serde(flatten)]
+    pub extra: Object,
+}
+impl Kind for Host {
+    const KIND: &'static str = "host";
+}
+
 /// What crashclass says of a console log. These fields stand flat in a
 /// `crash` record and in the run records they enrich.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -261,6 +292,9 @@ pub struct Run {
     /// `kvm` or `tcg`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accel: Option<String>,
+    /// Where the VM ran: `local`, or the ssh host as given to ktest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// Human detail for boot_failed / test_failed / infra_error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
