@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests in `tests/tests/`: where the built
 //! binaries are, and where the shared data lives.
 
+pub mod sshd;
+
 use std::path::PathBuf;
 
 /// The workspace root.

@@ -741,3 +741,81 @@ extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
 }
+
+/// ktest --host against a real sshd on loopback: the runs boot on the ssh
+/// "host" (as another user when the tests run as root), the console comes
+/// back and is classified here, a host that refuses connections gives
+/// infra_error runs naming it and its runs complete on the other slots,
+/// no VM is left running there, and a second ktest sends nothing again.
+#[test]
+fn ssh_host_runs_the_reproducer_and_a_refused_host_fails_over() {
+    let k = kernel(&NULL_DEREF);
+    let d = tempfile::tempdir().unwrap();
+    let repro = write_file(d.path(), "repro.c", NULL_DEREF_REPRO);
+    let sshd = tests::sshd::Sshd::start(&["127.0.0.2"]);
+    let good = sshd.host("127.0.0.2", 2);
+    // Nothing listens there: connection refused.
+    let refused = format!("{}@127.0.0.1:{}", sshd.user, tests::sshd::free_port());
+    // Every run is wanted (no early stop), so each must land somewhere.
+    let mut build: Value = serde_json::from_str(&build_record(&k, 3)).unwrap();
+    build["stop_on_target"] = json!(false);
+    let args = |hosts: &[&str]| {
+        let mut a: Vec<String> = vec![
+            "--repro".into(),
+            repro.display().to_string(),
+            "--timeout-run".into(),
+            "20".into(),
+            "--target".into(),
+            NULL_DEREF_TITLE.into(),
+            "--jobs".into(),
+            "0".into(),
+            "--ssh-config".into(),
+            sshd.ssh_config.display().to_string(),
+        ];
+        for h in hosts {
+            a.extend(["--host".to_string(), h.to_string()]);
+        }
+        a
+    };
+    let a = args(&[&refused, &good]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let out = ktest(&format!("{build}\n"), &a, &[]);
+    assert_eq!(out.status, 0, "{}\nsshd: {}", out.stderr, sshd.log());
+    assert!(out.stderr.contains("does not answer"), "{}", out.stderr);
+    let runs = out.runs();
+    let (failed, ran): (Vec<&Value>, Vec<&Value>) =
+        runs.iter().partition(|r| r["outcome"] == "infra_error");
+    assert!(!failed.is_empty(), "the refused host took a run: {runs:?}");
+    for r in &failed {
+        assert_eq!(r["host"], refused.as_str(), "{r}");
+        assert!(r["detail"].as_str().unwrap().contains(&refused), "{r}");
+    }
+    let mut indices: Vec<u64> = ran.iter().map(|r| r["run"].as_u64().unwrap()).collect();
+    indices.sort();
+    assert_eq!(indices, [0, 1, 2], "every run completed once: {runs:?}");
+    let good_name = good.rsplit_once('/').unwrap().0;
+    for r in &ran {
+        assert_eq!(r["host"], good_name, "{r}");
+        assert_eq!(r["outcome"], "crashed", "{r}");
+        assert_eq!(r["title"], NULL_DEREF_TITLE, "{r}");
+        let log = std::fs::read_to_string(r["log"].as_str().unwrap()).unwrap();
+        assert!(
+            log.contains("kbisect_planted_null_deref"),
+            "the console log is kept here"
+        );
+    }
+    assert!(
+        tests::sshd::has_files(&sshd.sent_dir()),
+        "kernel and guest sent"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(sshd.remote_processes("qemu-system"), Vec::<String>::new());
+
+    // The host keeps what it was sent: a second ktest only boots.
+    let a = args(&[&good]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let again = ktest(&build_record(&k, 1), &a, &[]);
+    assert_eq!(again.status, 0, "{}", again.stderr);
+    assert_eq!(again.runs()[0]["outcome"], "crashed", "{}", again.stderr);
+    assert!(!again.stderr.contains(": sent "), "{}", again.stderr);
+}
