@@ -601,6 +601,75 @@ fn first_parent_names_the_merge_of_the_culprit_s_branch() {
     assert_eq!(result["merge"], true, "{text}");
 }
 
+/// Issue 15: the first-parent bisection again (its builds are cached by
+/// the test above), with every VM on two ssh "hosts" on loopback and none
+/// here (`--jobs 0 --hosts FILE`): the same merge is named, and every run
+/// in the journal ran on one of the two hosts, both of them used.
+#[test]
+fn ssh_hosts_alone_bisect_the_demo_to_the_same_merge() {
+    let (repo, p) = demo();
+    let repro = root().join("examples/demo/repro.c");
+    let sshd = tests::sshd::Sshd::start(&["127.0.0.2", "127.0.0.3"]);
+    let hosts = [sshd.host("127.0.0.2", 1), sshd.host("127.0.0.3", 1)];
+    let hosts_file = sshd.hosts_file(&hosts);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (journal, log, out) = (
+        dir.path().join("journal.jsonl"),
+        dir.path().join("log.txt"),
+        dir.path().join("out.jsonl"),
+    );
+    let args: Vec<std::ffi::OsString> = [
+        "--first-parent",
+        "--bad",
+        &p["v6.3-rc1"],
+        "--good",
+        &p["v6.2"],
+        "--title",
+        TITLE,
+        "--repro",
+        repro.to_str().unwrap(),
+        "--jobs",
+        "0",
+        "--hosts",
+        hosts_file.to_str().unwrap(),
+        "--ssh-config",
+        sshd.ssh_config.to_str().unwrap(),
+    ]
+    .iter()
+    .map(Into::into)
+    .collect();
+    let status = kbisect_with(&repo, &args, &journal, &log, &out)
+        .wait()
+        .expect("wait kbisect");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        status.success(),
+        "kbisect failed: {status}\n{text}\nsshd: {}",
+        sshd.log()
+    );
+    let result = result_of(&out);
+    let merge = first_parent_bringing_in(&repo, &p["v6.3-rc1"], &p["culprit"]);
+    assert_found(&result, &merge, &text);
+    let names: Vec<&str> = hosts
+        .iter()
+        .map(|h| h.rsplit_once('/').unwrap().0)
+        .collect();
+    let runs = records(&journal);
+    let runs = kind(&runs, "run");
+    assert!(!runs.is_empty(), "{text}");
+    for r in &runs {
+        let host = r["host"].as_str().unwrap_or("none");
+        assert!(names.contains(&host), "a run not on the hosts: {r:?}");
+    }
+    for name in &names {
+        assert!(
+            runs.iter().any(|r| r["host"] == *name),
+            "{name} ran nothing\n{text}"
+        );
+    }
+    assert!(text.contains("VM slot(s): 0 here"), "{text}");
+}
+
 /// Issue 14: a bisection begun with plain `git bisect` (three steps,
 /// answered by whether the commit holds the culprit) is taken over with
 /// `--import-git-bisect-log` and finished by kbisect: the same culprit,
