@@ -819,3 +819,77 @@ fn ssh_host_runs_the_reproducer_and_a_refused_host_fails_over() {
     assert_eq!(again.runs()[0]["outcome"], "crashed", "{}", again.stderr);
     assert!(!again.stderr.contains(": sent "), "{}", again.stderr);
 }
+
+/// A host that drops the connection in the middle of a run: that run is an
+/// infra_error naming the host, it completes on the local slot, and the VM
+/// the dropped session started does not run on. (Only when the tests may
+/// make the second user: killing sessions of the user running the tests
+/// could cut the harness's own ssh connection.)
+#[test]
+fn ssh_host_that_drops_mid_run_fails_over_and_leaves_no_vm() {
+    let sshd = tests::sshd::Sshd::start(&["127.0.0.2"]);
+    if sshd.user != tests::sshd::REMOTE_USER {
+        eprintln!("skipped: not root, no second user to drop sessions of");
+        return;
+    }
+    let k = kernel(&CLEAN);
+    let d = tempfile::tempdir().unwrap();
+    let repro = write_file(d.path(), "repro.c", QUIET_REPRO);
+    let host = sshd.host("127.0.0.2", 1);
+    let user = sshd.user.clone();
+    // Cut every session of the remote user once its VM has booted.
+    let cutter = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let vms = std::process::Command::new("pgrep")
+                .args(["-u", &user, "-f", "qemu-system"])
+                .output()
+                .map(|o| !o.stdout.is_empty())
+                .unwrap_or(false);
+            if vms {
+                std::thread::sleep(Duration::from_secs(3));
+                let _ = std::process::Command::new("pkill")
+                    .args(["-u", &user, "-f", "^sshd: "])
+                    .status();
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        false
+    });
+    let out = ktest(
+        &build_record(&k, 2),
+        &[
+            "--repro",
+            repro.to_str().unwrap(),
+            "--timeout-run",
+            "15",
+            "--jobs",
+            "1",
+            "--host",
+            &host,
+            "--ssh-config",
+            sshd.ssh_config.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(cutter.join().unwrap(), "the remote VM never started");
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let runs = out.runs();
+    let name = host.rsplit_once('/').unwrap().0;
+    let dropped: Vec<_> = runs
+        .iter()
+        .filter(|r| r["outcome"] == "infra_error")
+        .collect();
+    assert!(!dropped.is_empty(), "{runs:?}\n{}", out.stderr);
+    assert_eq!(dropped[0]["host"], name, "{runs:?}");
+    assert!(dropped[0]["detail"].as_str().unwrap().contains(name));
+    let ok: Vec<_> = runs.iter().filter(|r| r["outcome"] == "ok").collect();
+    // One slot here, one there: the dropped run is done again here.
+    assert_eq!(ok.len(), 2, "every run completed: {runs:?}\n{}", out.stderr);
+    for r in ok {
+        assert_eq!(r["host"], "local", "{runs:?}");
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(sshd.remote_processes("qemu-system"), Vec::<String>::new());
+}
