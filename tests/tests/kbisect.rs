@@ -576,26 +576,32 @@ fn first_parent_bringing_in(repo: &Path, head: &str, c: &str) -> String {
         .to_string()
 }
 
+/// The first-parent bisection of the demo from v6.2 to v6.3-rc1.
+fn first_parent_args(p: &HashMap<String, String>, repro: &Path) -> Vec<String> {
+    [
+        "--first-parent",
+        "--bad",
+        &p["v6.3-rc1"],
+        "--good",
+        &p["v6.2"],
+        "--title",
+        TITLE,
+        "--repro",
+        repro.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// Issue 14: --first-parent on the demo's merge window names the merge of
 /// the culprit's topic branch, as `git bisect --first-parent` would.
 #[test]
 fn first_parent_names_the_merge_of_the_culprit_s_branch() {
     let (repo, p) = demo();
     let repro = root().join("examples/demo/repro.c");
-    let (result, text) = bisect_to_result(
-        &repo,
-        &[
-            "--first-parent",
-            "--bad",
-            &p["v6.3-rc1"],
-            "--good",
-            &p["v6.2"],
-            "--title",
-            TITLE,
-            "--repro",
-            repro.to_str().unwrap(),
-        ],
-    );
+    let args = first_parent_args(&p, &repro);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (result, text) = bisect_to_result(&repo, &args);
     let merge = first_parent_bringing_in(&repo, &p["v6.3-rc1"], &p["culprit"]);
     assert_found(&result, &merge, &text);
     assert_eq!(result["merge"], true, "{text}");
@@ -618,26 +624,19 @@ fn ssh_hosts_alone_bisect_the_demo_to_the_same_merge() {
         dir.path().join("log.txt"),
         dir.path().join("out.jsonl"),
     );
-    let args: Vec<std::ffi::OsString> = [
-        "--first-parent",
-        "--bad",
-        &p["v6.3-rc1"],
-        "--good",
-        &p["v6.2"],
-        "--title",
-        TITLE,
-        "--repro",
-        repro.to_str().unwrap(),
-        "--jobs",
-        "0",
-        "--hosts",
-        hosts_file.to_str().unwrap(),
-        "--ssh-config",
-        sshd.ssh_config.to_str().unwrap(),
-    ]
-    .iter()
-    .map(Into::into)
-    .collect();
+    let mut args = first_parent_args(&p, &repro);
+    args.extend(
+        [
+            "--jobs",
+            "0",
+            "--hosts",
+            hosts_file.to_str().unwrap(),
+            "--ssh-config",
+            sshd.ssh_config.to_str().unwrap(),
+        ]
+        .map(String::from),
+    );
+    let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
     let status = kbisect_with(&repo, &args, &journal, &log, &out)
         .wait()
         .expect("wait kbisect");
