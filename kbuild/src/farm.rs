@@ -10,7 +10,9 @@
 //! `remote_storage_hit`, `cache_miss`, `called_for_preprocessing`) and
 //! distcc's client log (`DISTCC_LOG`: lines `distcc[PID] …`; a remote
 //! compile ends `compile a.c on HOST:PORT/4 completed ok`, a fallback says
-//! `failed to distribute … running locally instead`). Formats as ccache
+//! `failed to distribute … running locally instead`, a host that cannot be
+//! reached `ERROR: nonblocking connect to HOST:PORT failed: …`, after which
+//! distcc 3.4 tries the next host). Formats as ccache
 //! 4.7 and distcc 3.4 write them.
 
 use kbisect_records::{CcacheCounts, DistccCounts};
@@ -143,11 +145,13 @@ pub fn parse_stats_log(text: &str) -> CcacheCounts {
 }
 
 /// Count one build's distcc calls in its client log: calls (by pid) that
-/// compiled on a remote host, and calls that ran locally after failing to
-/// distribute or after a failed remote compile.
-pub fn parse_distcc_log(text: &str) -> (u64, u64) {
+/// compiled on a remote host, calls that ran locally after failing to
+/// distribute or after a failed remote compile, and calls that could not
+/// reach a host.
+pub fn parse_distcc_log(text: &str) -> (u64, u64, u64) {
     let mut remote = HashSet::new();
     let mut fallback = HashSet::new();
+    let mut unreachable = HashSet::new();
     for line in text.lines() {
         let Some(rest) = line.strip_prefix("distcc[") else {
             continue;
@@ -156,6 +160,10 @@ pub fn parse_distcc_log(text: &str) -> (u64, u64) {
             continue;
         };
         let msg = msg.trim_start();
+        if msg.starts_with("ERROR: nonblocking connect to") || msg.contains("failed to connect to")
+        {
+            unreachable.insert(pid.to_string());
+        }
         if msg.contains("failed to distribute")
             || msg.contains("retrying locally")
             || msg.contains("retried locally")
@@ -172,7 +180,7 @@ pub fn parse_distcc_log(text: &str) -> (u64, u64) {
     }
     // A call that fell back is not remote, whatever else it logged.
     let remote = remote.difference(&fallback).count() as u64;
-    (remote, fallback.len() as u64)
+    (remote, fallback.len() as u64, unreachable.len() as u64)
 }
 
 /// Read a per-build log (missing: empty, as when make never compiled).
@@ -184,12 +192,13 @@ pub fn read_log(path: &Path) -> String {
 
 /// The distcc counts of one build.
 pub fn distcc_counts(hosts: &str, jobs: usize, log: &Path) -> DistccCounts {
-    let (remote, local_fallback) = parse_distcc_log(&read_log(log));
+    let (remote, local_fallback, host_failures) = parse_distcc_log(&read_log(log));
     DistccCounts {
         hosts: hosts.to_string(),
         jobs: jobs as u64,
         remote,
         local_fallback,
+        host_failures,
     }
 }
 
@@ -303,8 +312,13 @@ distcc[102] compile c.c on localhost completed ok
 distcc[103] exec on localhost: x86_64-linux-gnu-gcc-12 -E a.c
 distcc[103] compile (null) on localhost completed ok
 distcc[104] compile d.c on 127.0.0.3:3633/2 completed ok
+distcc[105] exec on 127.0.0.4:3699/1: /usr/bin/gcc-12 -c e.c -o e.o
+distcc[105] ERROR: nonblocking connect to 127.0.0.4:3699 failed: Connection refused
+distcc[105] exec on 127.0.0.2:3632/2: /usr/bin/gcc-12 -c e.c -o e.o
+distcc[105] compile e.c on 127.0.0.2:3632/2 completed ok
 ";
-        assert_eq!(parse_distcc_log(log), (2, 2));
-        assert_eq!(parse_distcc_log(""), (0, 0));
+        // 105: the down host is skipped for the next one, still remote.
+        assert_eq!(parse_distcc_log(log), (3, 2, 2));
+        assert_eq!(parse_distcc_log(""), (0, 0, 0));
     }
 }

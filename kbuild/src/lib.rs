@@ -336,8 +336,8 @@ impl Builder {
         if let Some(hosts) = &self.opts.distcc {
             let d = farm::distcc_counts(hosts, self.opts.jobs, &dlog);
             eprintln!(
-                "kbuild: {label} distcc: {} remote, {} local fallback (-j{} over {hosts})",
-                d.remote, d.local_fallback, d.jobs
+                "kbuild: {label} distcc: {} remote, {} local fallback, {} host failures (-j{} over {hosts})",
+                d.remote, d.local_fallback, d.host_failures, d.jobs
             );
             record.distcc = Some(d);
         }

@@ -27,7 +27,7 @@ output record is the input record with the build fields added: ok, kernel, vmlin
 config, compiler, cc, kernel_release, missing_options, cached, error, error_lines, \
 seconds, and when make ran: ccache {local_hits, remote_hits, misses, uncacheable} \
 (counts of this build only, from ccache's per-build statistics log) and distcc {hosts, \
-jobs, remote, local_fallback} (from distcc's client log). Records of other kinds are echoed unchanged.",
+jobs, remote, local_fallback, host_failures} (from distcc's client log). Records of other kinds are echoed unchanged.",
     after_help = "Examples:\n  \
 kbuild --repo ~/linux --commit v6.1 --ccache | ksig\n  \
 bisect-step --journal j.jsonl | kbuild --repo ~/linux --ccache | ksig | ktest --repro r.c | bisect-step --journal j.jsonl\n  \
@@ -84,7 +84,8 @@ struct Cli {
     remote_cache: Option<String>,
     /// Compile on these distccd hosts, in distcc's syntax
     /// ("HOST[:PORT][/LIMIT] …", passed as DISTCC_HOSTS); preprocessing
-    /// stays local. A host that is down costs a local compile, not the build.
+    /// stays local. A host that is down costs a retry elsewhere or a local
+    /// compile, not the build.
     #[arg(long, value_name = "HOSTS")]
     distcc: Option<String>,
     /// Parallel make jobs [default: number of CPUs; with --distcc, plus the

@@ -167,9 +167,12 @@ pub struct DistccCounts {
     pub jobs: u64,
     /// Compilations done on a distcc host.
     pub remote: u64,
-    /// Compilations meant for a host that ran locally instead (host down,
-    /// refused, or failed).
+    /// Compilations that ran locally after failing to distribute (no host
+    /// reachable, or the remote compile failed).
     pub local_fallback: u64,
+    /// Compilations that could not reach a host they were sent to (down,
+    /// refusing); distcc then tries another host, else compiles locally.
+    pub host_failures: u64,
 }
 
 /// `kind: "signature"` — ksig's answer for a vmlinux given on the command line.
