@@ -74,10 +74,13 @@ impl Compiler {
     }
 
     /// make variable assignments (CC=…, LD=…, HOSTCC=… for clang), with
-    /// ccache in front of CC when asked.
-    pub fn make_vars(&self, ccache: bool) -> Vec<String> {
+    /// ccache in front of CC when asked, else distcc when asked (with both,
+    /// ccache calls distcc itself: CCACHE_PREFIX).
+    pub fn make_vars(&self, ccache: bool, distcc: bool) -> Vec<String> {
         let cc = if ccache {
             format!("ccache {}", self.cc)
+        } else if distcc {
+            format!("distcc {}", self.cc)
         } else {
             self.cc.clone()
         };
@@ -216,13 +219,14 @@ mod tests {
         assert_eq!(c.ld, "ld.lld-15");
         assert_eq!(c.debian_packages(), vec!["clang-15", "lld-15"]);
         assert_eq!(
-            c.make_vars(true),
+            c.make_vars(true, true),
             vec!["CC=ccache clang-15", "LD=ld.lld-15", "HOSTCC=clang-15"]
         );
         let g = Compiler::named("gcc-11");
         assert_eq!(g.ld, "ld");
         assert_eq!(g.debian_packages(), vec!["gcc-11"]);
-        assert_eq!(g.make_vars(false), vec!["CC=gcc-11"]);
+        assert_eq!(g.make_vars(false, false), vec!["CC=gcc-11"]);
+        assert_eq!(g.make_vars(false, true), vec!["CC=distcc gcc-11"]);
     }
 
     #[test]

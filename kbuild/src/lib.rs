@@ -6,11 +6,13 @@
 //! or full file, fragments merged, `olddefconfig`), [`compiler`] picks and
 //! names the compiler, [`make`] runs make in a fixed environment with a time
 //! limit and signal handling, and [`cache`] keeps the artifacts so that the
-//! same build asked again costs nothing. [`Builder`] ties them together.
+//! same build asked again costs nothing; [`farm`] shares ccache between
+//! machines and spreads compiles over distcc hosts, counting what they did.
+//! [`Builder`] ties them together.
 //!
 //! The build dir (`--build-dir`, persistent across runs and commits) holds:
 //! `src/` (the worktree), `obj/` (make's O= dir), `logs/` (one log per
-//! commit) and `lock` (one kbuild at a time per build dir). Before make runs,
+//! commit, with its ccache statistics and distcc client logs) and `lock` (one kbuild at a time per build dir). Before make runs,
 //! `obj/.kbuild-building` is written; a build that does not finish cleanly
 //! (killed, timed out, interrupted) leaves it, and the next run deletes every
 //! file in `obj/` newer than it — the half-written objects — so a killed
@@ -20,6 +22,7 @@ pub mod cache;
 pub mod compiler;
 pub mod config;
 pub mod error;
+pub mod farm;
 pub mod make;
 pub mod worktree;
 
@@ -68,6 +71,10 @@ pub struct Options {
     pub cache_root: PathBuf,
     /// Put ccache in front of the compiler.
     pub ccache: bool,
+    /// ccache's remote storage URL (`--remote-cache`, implies `ccache`).
+    pub remote_cache: Option<String>,
+    /// Compile on these distccd hosts (DISTCC_HOSTS syntax, `--distcc`).
+    pub distcc: Option<String>,
     /// CCACHE_DIR (default `$KBISECT_CACHE/ccache`, or $CCACHE_DIR).
     pub ccache_dir: PathBuf,
     pub jobs: usize,
@@ -266,6 +273,9 @@ impl Builder {
                         record.build_log = log.map(|l| path_string(&l));
                     }
                 }
+                if record.build_log.is_some() && !record.cached {
+                    self.count_farm_work(&plan, &mut record);
+                }
             }
         }
         // A ^C from a terminal also reaches git (same process group): its
@@ -295,6 +305,42 @@ impl Builder {
         }
         record.seconds = round_ms(started.elapsed().as_secs_f64());
         record
+    }
+
+    /// The per-build logs of ccache (statistics) and distcc (client log).
+    fn side_logs(&self, commit: &str, revert: Option<&str>) -> (PathBuf, PathBuf) {
+        let logs = self.opts.build_dir.join("logs");
+        let stem = match revert {
+            Some(r) => format!("{commit}-revert-{}", short(r)),
+            None => commit.to_string(),
+        };
+        (
+            logs.join(format!("{stem}.ccache-stats")),
+            logs.join(format!("{stem}.distcc.log")),
+        )
+    }
+
+    /// Put what ccache and distcc did for a build that ran make into its
+    /// record, and say it on stderr.
+    fn count_farm_work(&self, plan: &Plan, record: &mut Build) {
+        let (stats, dlog) = self.side_logs(&plan.commit, plan.revert.as_deref());
+        let label = short(&plan.commit);
+        if self.opts.ccache {
+            let c = farm::parse_stats_log(&farm::read_log(&stats));
+            eprintln!(
+                "kbuild: {label} ccache: {} local, {} remote, {} missed, {} uncacheable",
+                c.local_hits, c.remote_hits, c.misses, c.uncacheable
+            );
+            record.ccache = Some(c);
+        }
+        if let Some(hosts) = &self.opts.distcc {
+            let d = farm::distcc_counts(hosts, self.opts.jobs, &dlog);
+            eprintln!(
+                "kbuild: {label} distcc: {} remote, {} local fallback, {} host failures (-j{} over {hosts})",
+                d.remote, d.local_fallback, d.host_failures, d.jobs
+            );
+            record.distcc = Some(d);
+        }
     }
 
     fn repo(&mut self) -> Result<&worktree::Repo, Failure> {
@@ -355,6 +401,12 @@ impl Builder {
             }
         };
         let compiler = Compiler::named(&name);
+        if self.opts.distcc.is_some() && compiler::find_program("distcc").is_none() {
+            return Err(Failure::new(
+                ErrorKind::CompilerMissing,
+                "distcc is not installed (Debian package: distcc)",
+            ));
+        }
         let identity = self
             .identities
             .entry(name.clone())
@@ -419,6 +471,12 @@ impl Builder {
         std::fs::create_dir_all(d.join("logs"))
             .map_err(|e| no_log(io_fail(ErrorKind::CheckoutFailed, d, e)))?;
         let _lock = lock_build_dir(d).map_err(no_log)?;
+        let (stats_log, distcc_log) = self.side_logs(&plan.commit, plan.revert.as_deref());
+        let clear_side_logs = || {
+            let _ = std::fs::remove_file(&stats_log);
+            let _ = std::fs::remove_file(&distcc_log);
+        };
+        clear_side_logs();
         check_free_space(d).map_err(no_log)?;
         let src = d.join("src");
         let obj = d.join("obj");
@@ -440,7 +498,7 @@ impl Builder {
             src,
             obj: obj.clone(),
             vars: self.make_vars(plan),
-            env: self.make_env(),
+            env: self.make_env(&stats_log, &distcc_log),
             jobs: opts.jobs,
             log: log.clone(),
         };
@@ -465,6 +523,8 @@ impl Builder {
             eprintln!("kbuild: {label} requested option did not stick: {m}");
         }
         eprintln!("kbuild: {label} building with {}", plan.compiler.name);
+        // The counts are of compiling the kernel, not of configuring it.
+        clear_side_logs();
         let build_started = Instant::now();
         setup
             .run(&["bzImage"], &limits, ErrorKind::BuildFailed)
@@ -513,15 +573,34 @@ impl Builder {
     /// make's variables: the fixed environment, then the compiler's.
     fn make_vars(&self, plan: &Plan) -> Vec<String> {
         let mut vars = MakeSetup::deterministic_vars(&self.opts.kernel_release);
-        vars.extend(plan.compiler.make_vars(self.opts.ccache));
+        vars.extend(
+            plan.compiler
+                .make_vars(self.opts.ccache, self.opts.distcc.is_some()),
+        );
         vars
     }
 
-    /// The environment make runs with beyond the fixed one: ccache's.
-    fn make_env(&self) -> Vec<(String, String)> {
+    /// The environment make runs with beyond the fixed one: ccache's and
+    /// distcc's, with their per-build logs.
+    fn make_env(&self, stats_log: &Path, distcc_log: &Path) -> Vec<(String, String)> {
         let opts = &self.opts;
         let mut env = Vec::new();
+        if let Some(hosts) = &opts.distcc {
+            env.push(("DISTCC_HOSTS".to_string(), hosts.clone()));
+            env.push(("DISTCC_LOG".to_string(), path_string(distcc_log)));
+            // Level 0 logs each call's host and outcome, all the counts need.
+            env.push(("DISTCC_VERBOSE".to_string(), "0".to_string()));
+            if opts.ccache {
+                // ccache preprocesses and hashes locally; on a miss the
+                // compile goes through distcc.
+                env.push(("CCACHE_PREFIX".to_string(), "distcc".to_string()));
+            }
+        }
         if opts.ccache {
+            env.push(("CCACHE_STATSLOG".to_string(), path_string(stats_log)));
+            if let Some(url) = &opts.remote_cache {
+                env.push(("CCACHE_REMOTE_STORAGE".to_string(), url.clone()));
+            }
             env.push(("CCACHE_DIR".to_string(), path_string(&opts.ccache_dir)));
             // Paths under the worktree hash as relative, so two build dirs
             // share ccache hits.
@@ -849,6 +928,8 @@ mod tests {
             build_dir: tmp.join("build"),
             cache_root: tmp.join("cache"),
             ccache: false,
+            remote_cache: None,
+            distcc: None,
             ccache_dir: tmp.join("ccache"),
             jobs: 1,
             timeout: None,

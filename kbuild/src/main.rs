@@ -25,11 +25,14 @@ tree, index and HEAD are never touched), in a fixed environment (timestamp, user
 build number and release string) so that equal sources give equal vmlinux bytes. The \
 output record is the input record with the build fields added: ok, kernel, vmlinux, \
 config, compiler, cc, kernel_release, missing_options, cached, error, error_lines, \
-seconds. Records of other kinds are echoed unchanged.",
+seconds, and when make ran: ccache {local_hits, remote_hits, misses, uncacheable} \
+(counts of this build only, from ccache's per-build statistics log) and distcc {hosts, \
+jobs, remote, local_fallback, host_failures} (from distcc's client log). Records of other kinds are echoed unchanged.",
     after_help = "Examples:\n  \
 kbuild --repo ~/linux --commit v6.1 --ccache | ksig\n  \
 bisect-step --journal j.jsonl | kbuild --repo ~/linux --ccache | ksig | ktest --repro r.c | bisect-step --journal j.jsonl\n  \
-kbuild --repo ~/linux --commit HEAD --config defconfig --config-fragment kvm.fragment --compiler clang-15\n\n\
+kbuild --repo ~/linux --commit HEAD --config defconfig --config-fragment kvm.fragment --compiler clang-15\n  \
+kbuild --repo ~/linux --commit v6.1 --remote-cache redis://cache.lan:6379 --distcc \"10.0.0.2/8 10.0.0.3:3632/8\"\n\n\
 Compiler table (--compiler-table FILE), one rule per line, first match wins:\n  \
 v6.2   gcc-12     # commits that contain v6.2\n  \
 v5.15  gcc-11\n  \
@@ -74,7 +77,19 @@ struct Cli {
     /// Compile through ccache (CCACHE_DIR defaults to <cache-dir>/ccache).
     #[arg(long)]
     ccache: bool,
-    /// Parallel make jobs [default: number of CPUs].
+    /// Share ccache's objects through this remote storage (implies --ccache):
+    /// redis://[USER:PW@]HOST[:PORT], redis+unix:/PATH, http://HOST[:PORT]/PATH,
+    /// optionally with ccache's |attribute=value settings.
+    #[arg(long, value_name = "URL")]
+    remote_cache: Option<String>,
+    /// Compile on these distccd hosts, in distcc's syntax
+    /// ("HOST[:PORT][/LIMIT] …", passed as DISTCC_HOSTS); preprocessing
+    /// stays local. A host that is down costs a retry elsewhere or a local
+    /// compile, not the build.
+    #[arg(long, value_name = "HOSTS")]
+    distcc: Option<String>,
+    /// Parallel make jobs [default: number of CPUs; with --distcc, plus the
+    /// sum of the hosts' limits (4 for a host without one)].
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
     /// Kill a build that runs longer than this many seconds (error `timeout`).
@@ -162,10 +177,18 @@ fn options(cli: &Cli) -> Result<Options, String> {
     let ccache_dir = std::env::var_os("CCACHE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| cache_root.join("ccache"));
+    if let Some(url) = &cli.remote_cache {
+        kbuild::farm::check_remote_url(url)?;
+    }
+    let remote_slots = match &cli.distcc {
+        Some(hosts) => kbuild::farm::distcc_remote_slots(hosts)?,
+        None => 0,
+    };
     let jobs = cli.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
+        let cores = std::thread::available_parallelism()
             .map(|n| n.get())
-            .unwrap_or(1)
+            .unwrap_or(1);
+        cores + remote_slots as usize
     });
     if jobs == 0 {
         return Err("--jobs must be at least 1".into());
@@ -190,7 +213,9 @@ fn options(cli: &Cli) -> Result<Options, String> {
         compiler,
         build_dir,
         cache_root,
-        ccache: cli.ccache,
+        ccache: cli.ccache || cli.remote_cache.is_some(),
+        remote_cache: cli.remote_cache.clone(),
+        distcc: cli.distcc.clone(),
         ccache_dir,
         jobs,
         timeout,

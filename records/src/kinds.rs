@@ -127,6 +127,13 @@ pub struct Build {
     /// Seconds the build took (0 when cached).
     #[serde(default)]
     pub seconds: f64,
+    /// What ccache did for this build's compilations (kbuild, whenever make
+    /// ran through ccache; absent for a cached artifact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ccache: Option<CcacheCounts>,
+    /// What distcc did for this build (kbuild --distcc, whenever make ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distcc: Option<DistccCounts>,
     /// The `next` record's plan, carried through (revert resolved).
     #[serde(flatten)]
     pub plan: TestPlan,
@@ -135,6 +142,37 @@ pub struct Build {
 }
 impl Kind for Build {
     const KIND: &'static str = "build";
+}
+
+/// One build's ccache calls, from ccache's per-build statistics log.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CcacheCounts {
+    /// Compilations answered from the local cache (CCACHE_DIR).
+    pub local_hits: u64,
+    /// Compilations answered from the remote storage (--remote-cache).
+    pub remote_hits: u64,
+    /// Compilations that ran the compiler and were stored.
+    pub misses: u64,
+    /// Compiler calls ccache does not cache (preprocessing only, linking,
+    /// output to /dev/null, failed compiles, …).
+    pub uncacheable: u64,
+}
+
+/// One build's distcc calls, from distcc's client log.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DistccCounts {
+    /// The host list as given (DISTCC_HOSTS).
+    pub hosts: String,
+    /// make's -j for this build.
+    pub jobs: u64,
+    /// Compilations done on a distcc host.
+    pub remote: u64,
+    /// Compilations that ran locally after failing to distribute (no host
+    /// reachable, or the remote compile failed).
+    pub local_fallback: u64,
+    /// Compilations that could not reach a host they were sent to (down,
+    /// refusing); distcc then tries another host, else compiles locally.
+    pub host_failures: u64,
 }
 
 /// `kind: "signature"` — ksig's answer for a vmlinux given on the command line.

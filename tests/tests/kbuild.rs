@@ -11,7 +11,9 @@
 //! a fourth (`build-d`) only for the one clang-15 build, ccache, and kbuild's
 //! artifact cache (a commit already built is answered from the cache). Full
 //! builds: base in build-a, base again in build-b (ccache hits), base with
-//! gcc-11 in build-c, base with clang-15 in build-d; the rest are
+//! gcc-11 in build-c, base with clang-15 in build-d, and base twice in
+//! throwaway build dirs with fresh ccaches for the farm test (distcc and a
+//! redis remote cache, then the remote cache alone); the rest are
 //! incremental.
 
 use serde_json::{Map, Value};
@@ -715,4 +717,239 @@ fn ksig_rejects_non_elf() {
     assert_eq!(recs[1]["kind"], "error");
     assert_eq!(recs[1]["tool"], "ksig");
     assert_eq!(recs[1]["error"], "not_elf");
+}
+
+/// Servers a test started (redis-server, distccd) on loopback; killed when
+/// the guard goes, whatever the test did.
+struct Servers {
+    handles: Vec<duct::Handle>,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Servers {
+    /// SIGTERM first: distccd then stops its worker processes too (a
+    /// SIGKILL would leave them behind); SIGKILL whatever is still up.
+    fn drop(&mut self) {
+        for h in &self.handles {
+            for pid in h.pids() {
+                let _ = duct::cmd("kill", ["-TERM", &pid.to_string()])
+                    .stderr_null()
+                    .unchecked()
+                    .run();
+            }
+        }
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        for h in &self.handles {
+            while matches!(h.try_wait(), Ok(None)) && std::time::Instant::now() < until {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            let _ = h.kill();
+        }
+    }
+}
+
+/// A port nothing listens on at `ip` just now (the kernel's pick).
+fn free_port(ip: &str) -> u16 {
+    std::net::TcpListener::bind((ip, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Wait until `ip:port` accepts connections (server ready), or panic with
+/// the server's log.
+fn wait_listening(ip: &str, port: u16, log: &Path) {
+    let addr: std::net::SocketAddr = format!("{ip}:{port}").parse().unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < until {
+        if std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200))
+            .is_ok()
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!(
+        "{addr} never listened: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+impl Servers {
+    fn new() -> Servers {
+        Servers {
+            handles: Vec::new(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// redis-server on 127.0.0.1, no persistence; returns its port.
+    fn redis(&mut self) -> u16 {
+        let port = free_port("127.0.0.1");
+        let log = self.dir.path().join("redis.log");
+        let h = duct::cmd(
+            "redis-server",
+            [
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir.path().to_str().unwrap(),
+            ],
+        )
+        .stdin_null()
+        .stdout_path(&log)
+        .stderr_to_stdout()
+        .unchecked()
+        .start()
+        .expect("start redis-server");
+        self.handles.push(h);
+        wait_listening("127.0.0.1", port, &log);
+        port
+    }
+
+    /// A distccd listening on `ip` only, accepting loopback clients only,
+    /// running the compilers of its own whitelist (/usr/lib/distcc);
+    /// returns its port.
+    fn distccd(&mut self, ip: &str, jobs: u32) -> u16 {
+        let port = free_port(ip);
+        let log = self.dir.path().join(format!("distccd-{ip}.log"));
+        let h = duct::cmd(
+            "distccd",
+            [
+                "--daemon",
+                "--no-detach",
+                "--listen",
+                ip,
+                "--port",
+                &port.to_string(),
+                "--allow",
+                "127.0.0.0/8",
+                "--jobs",
+                &jobs.to_string(),
+                // As root distccd runs as user distcc, who cannot write to
+                // the test's dir: its log goes to stderr, into the file.
+                "--log-stderr",
+            ],
+        )
+        .stdin_null()
+        .stderr_path(&log)
+        .stdout_null()
+        .unchecked()
+        .start()
+        .expect("start distccd");
+        self.handles.push(h);
+        wait_listening(ip, port, &log);
+        port
+    }
+}
+
+fn u64_field(obj: &Value, name: &str) -> u64 {
+    obj.get(name)
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("no {name} in {obj}"))
+}
+
+/// Build the base commit in a fresh build dir with a fresh, empty
+/// CCACHE_DIR (and DISTCC_DIR), never from the artifact cache.
+fn fresh_build(tmp: &Path, name: &str, extra: &[String]) -> Record {
+    let f = fixture();
+    let build_dir = tmp.join(format!("build-{name}"));
+    let mut args = common_args(build_dir.to_str().unwrap());
+    args.extend(
+        [
+            "--compiler",
+            "gcc-12",
+            "--commit",
+            f.base.as_str(),
+            "--no-cache",
+        ]
+        .map(String::from),
+    );
+    args.extend(extra.iter().cloned());
+    // distcc keeps its host locks and backoff state there; without the dir
+    // it distributes nothing.
+    let distcc_dir = tmp.join(format!("distcc-{name}"));
+    std::fs::create_dir_all(&distcc_dir).unwrap();
+    let out = duct::cmd(bin("kbuild"), &args)
+        .env("CCACHE_DIR", tmp.join(format!("ccache-{name}")))
+        .env("DISTCC_DIR", &distcc_dir)
+        .pipe(duct::cmd!(bin("ksig")))
+        .stdin_null()
+        .stdout_capture()
+        .unchecked()
+        .run()
+        .expect("run kbuild | ksig");
+    assert_eq!(out.status.code(), Some(0), "kbuild {args:?} exit status");
+    let recs = records_of(&out.stdout);
+    assert_eq!(recs.len(), 1, "one record: {recs:?}");
+    let rec = recs.into_iter().next().unwrap();
+    eprintln!("build record: {}", Value::Object(rec.clone()));
+    assert_eq!(rec["ok"], true, "{rec:?}");
+    assert_ne!(rec.get("cached"), Some(&Value::Bool(true)));
+    rec
+}
+
+#[test]
+fn distcc_build_signs_like_local_and_remote_cache_then_hits_90_percent() {
+    let _g = serial();
+    let base = base_build();
+    for compiler in ["gcc-12", "x86_64-linux-gnu-gcc-12"] {
+        assert!(
+            Path::new("/usr/lib/distcc").join(compiler).exists(),
+            "/usr/lib/distcc/{compiler} missing: distccd would refuse it (run update-distcc-symlinks)"
+        );
+    }
+    let mut servers = Servers::new();
+    let redis = servers.redis();
+    let d1 = servers.distccd("127.0.0.2", 2);
+    let d2 = servers.distccd("127.0.0.3", 2);
+    // Listed first and down: distcc 3.4 tries the next host (or compiles
+    // locally when none answers); the build must not notice.
+    let down = free_port("127.0.0.4");
+    let hosts = format!("127.0.0.4:{down}/1 127.0.0.2:{d1}/2 127.0.0.3:{d2}/2");
+    let remote = format!("redis://127.0.0.1:{redis}");
+    let tmp = tempfile::tempdir_in(&fixture().dir).unwrap();
+
+    let first = fresh_build(
+        tmp.path(),
+        "1",
+        &[
+            "--remote-cache".into(),
+            remote.clone(),
+            "--distcc".into(),
+            hosts.clone(),
+        ],
+    );
+    let distcc = &first["distcc"];
+    eprintln!(
+        "build 1 (distcc, filling the remote cache): {}s, distcc {distcc}, ccache {}",
+        first["seconds"], first["ccache"]
+    );
+    assert_eq!(distcc["hosts"], hosts.as_str());
+    let cores = std::thread::available_parallelism().unwrap().get() as u64;
+    assert_eq!(u64_field(distcc, "jobs"), cores + 5, "{distcc}");
+    assert!(u64_field(distcc, "remote") > 0, "{distcc}");
+    assert!(u64_field(distcc, "host_failures") > 0, "{distcc}");
+    assert!(u64_field(&first["ccache"], "misses") > 0);
+    assert_eq!(signature(&first), signature(&base));
+
+    let second = fresh_build(tmp.path(), "2", &["--remote-cache".into(), remote]);
+    let c = &second["ccache"];
+    eprintln!(
+        "build 2 (remote cache only): {}s, ccache {c}",
+        second["seconds"]
+    );
+    assert!(second.get("distcc").is_none());
+    let hits = u64_field(c, "remote_hits");
+    let compiled = hits + u64_field(c, "local_hits") + u64_field(c, "misses");
+    assert!(compiled > 0 && hits * 10 >= compiled * 9, "{c}");
+    assert_eq!(signature(&second), signature(&base));
+    drop(servers);
 }
