@@ -238,7 +238,16 @@ fn records_of(stdout: &[u8]) -> Vec<Record> {
 
 /// `kbuild <args> | ksig`, stdin empty (args give --commit).
 fn kbuild_ksig(args: &[String]) -> Ran {
-    let out = duct::cmd(bin("kbuild"), args)
+    kbuild_ksig_env(args, &[])
+}
+
+/// `kbuild <args> | ksig` with kbuild's environment extended by `env`.
+fn kbuild_ksig_env(args: &[String], env: &[(&str, &Path)]) -> Ran {
+    let mut kbuild = duct::cmd(bin("kbuild"), args);
+    for (k, v) in env {
+        kbuild = kbuild.env(k, v);
+    }
+    let out = kbuild
         .pipe(duct::cmd!(bin("ksig")))
         .stdin_null()
         .stdout_capture()
@@ -877,17 +886,13 @@ fn fresh_build(tmp: &Path, name: &str, extra: &[String]) -> Record {
     // it distributes nothing.
     let distcc_dir = tmp.join(format!("distcc-{name}"));
     std::fs::create_dir_all(&distcc_dir).unwrap();
-    let out = duct::cmd(bin("kbuild"), &args)
-        .env("CCACHE_DIR", tmp.join(format!("ccache-{name}")))
-        .env("DISTCC_DIR", &distcc_dir)
-        .pipe(duct::cmd!(bin("ksig")))
-        .stdin_null()
-        .stdout_capture()
-        .unchecked()
-        .run()
-        .expect("run kbuild | ksig");
-    assert_eq!(out.status.code(), Some(0), "kbuild {args:?} exit status");
-    let recs = records_of(&out.stdout);
+    let ccache_dir = tmp.join(format!("ccache-{name}"));
+    let out = kbuild_ksig_env(
+        &args,
+        &[("CCACHE_DIR", &ccache_dir), ("DISTCC_DIR", &distcc_dir)],
+    );
+    assert_eq!(out.code, Some(0), "kbuild {args:?} exit status");
+    let recs = out.records;
     assert_eq!(recs.len(), 1, "one record: {recs:?}");
     let rec = recs.into_iter().next().unwrap();
     eprintln!("build record: {}", Value::Object(rec.clone()));
