@@ -115,11 +115,14 @@ impl Options {
     }
 }
 
-/// One thing to build: a commit and, optionally, a commit to revert on it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One thing to build: a commit and, optionally, a commit to revert on it
+/// and a config to use instead of `--config` (the `next` record's
+/// `build_config`: a `.config` path or a base target).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Request {
     pub commit: String,
     pub revert: Option<String>,
+    pub config: Option<String>,
 }
 
 /// The exit status for a failed write: quiet when the reader has gone.
@@ -192,6 +195,7 @@ pub fn build_records<R: BufRead, W: Write>(
         let req = Request {
             commit: next.commit.clone(),
             revert: next.plan.revert.clone(),
+            config: next.plan.build_config.clone(),
         };
         let mut rec = builder.build(&req);
         // The plan goes on to ktest and bisect-step as it came, but for the
@@ -227,8 +231,26 @@ pub struct Builder {
 struct Plan {
     commit: String,
     revert: Option<String>,
+    /// `--config`, or the request's own config.
+    config: ConfigSpec,
     compiler: Compiler,
     identity: String,
+}
+
+impl Plan {
+    /// The stem of this build's log names: the commit, its revert, and a
+    /// config other than `--config` (so candidate configs of one commit
+    /// keep their own logs).
+    fn log_stem(&self, default_config: &ConfigSpec) -> String {
+        let mut stem = self.commit.clone();
+        if let Some(r) = &self.revert {
+            stem.push_str(&format!("-revert-{}", short(r)));
+        }
+        if self.config != *default_config {
+            stem.push_str(&format!("-config-{}", &self.config.hash()[..12]));
+        }
+        stem
+    }
 }
 
 impl Builder {
@@ -308,12 +330,9 @@ impl Builder {
     }
 
     /// The per-build logs of ccache (statistics) and distcc (client log).
-    fn side_logs(&self, commit: &str, revert: Option<&str>) -> (PathBuf, PathBuf) {
+    fn side_logs(&self, plan: &Plan) -> (PathBuf, PathBuf) {
         let logs = self.opts.build_dir.join("logs");
-        let stem = match revert {
-            Some(r) => format!("{commit}-revert-{}", short(r)),
-            None => commit.to_string(),
-        };
+        let stem = plan.log_stem(&self.opts.config);
         (
             logs.join(format!("{stem}.ccache-stats")),
             logs.join(format!("{stem}.distcc.log")),
@@ -323,7 +342,7 @@ impl Builder {
     /// Put what ccache and distcc did for a build that ran make into its
     /// record, and say it on stderr.
     fn count_farm_work(&self, plan: &Plan, record: &mut Build) {
-        let (stats, dlog) = self.side_logs(&plan.commit, plan.revert.as_deref());
+        let (stats, dlog) = self.side_logs(plan);
         let label = short(&plan.commit);
         if self.opts.ccache {
             let c = farm::parse_stats_log(&farm::read_log(&stats));
@@ -371,6 +390,11 @@ impl Builder {
             None => None,
         };
         record.plan.revert = revert.clone();
+        let config = match &req.config {
+            None => self.opts.config.clone(),
+            Some(c) => ConfigSpec::from_args(Some(c), &[], true)
+                .map_err(|e| Failure::new(ErrorKind::ConfigFailed, format!("build_config: {e}")))?,
+        };
         let name = match self.opts.compiler.clone() {
             CompilerChoice::Fixed(name) => name,
             CompilerChoice::Table { path, rules } => {
@@ -415,6 +439,7 @@ impl Builder {
         Ok(Plan {
             commit,
             revert,
+            config,
             compiler,
             identity,
         })
@@ -446,7 +471,7 @@ impl Builder {
 
     /// The artifact cache key of a plan under these options.
     fn cache_key(&self, plan: &Plan) -> String {
-        let config_hash = self.opts.config.hash();
+        let config_hash = plan.config.hash();
         KeyParts {
             commit: &plan.commit,
             revert: plan.revert.as_deref(),
@@ -471,7 +496,7 @@ impl Builder {
         std::fs::create_dir_all(d.join("logs"))
             .map_err(|e| no_log(io_fail(ErrorKind::CheckoutFailed, d, e)))?;
         let _lock = lock_build_dir(d).map_err(no_log)?;
-        let (stats_log, distcc_log) = self.side_logs(&plan.commit, plan.revert.as_deref());
+        let (stats_log, distcc_log) = self.side_logs(plan);
         let clear_side_logs = || {
             let _ = std::fs::remove_file(&stats_log);
             let _ = std::fs::remove_file(&distcc_log);
@@ -485,10 +510,9 @@ impl Builder {
         clean_after_unfinished_build(&obj);
         self.check_out(plan, &src).map_err(no_log)?;
 
-        let log = d.join("logs").join(match &plan.revert {
-            Some(r) => format!("{}-revert-{}.log", plan.commit, short(r)),
-            None => format!("{}.log", plan.commit),
-        });
+        let log = d
+            .join("logs")
+            .join(format!("{}.log", plan.log_stem(&opts.config)));
         let _ = std::fs::remove_file(&log);
         let marker = obj.join(UNFINISHED_MARKER);
         std::fs::write(&marker, format!("{}\n", std::process::id()))
@@ -518,7 +542,7 @@ impl Builder {
         };
 
         eprintln!("kbuild: {label} configuring");
-        let missing_options = make_config(&setup, &opts.config, &limits).map_err(with_log)?;
+        let missing_options = make_config(&setup, &plan.config, &limits).map_err(with_log)?;
         for m in &missing_options {
             eprintln!("kbuild: {label} requested option did not stick: {m}");
         }
@@ -950,6 +974,7 @@ mod tests {
             let rec = builder.build(&Request {
                 commit: rev.into(),
                 revert: Some("HEAD".into()),
+                config: None,
             });
             assert!(!rec.ok);
             assert_eq!(rec.error.as_deref(), Some("compiler_missing"), "{rec:?}");
@@ -960,6 +985,7 @@ mod tests {
         let rec = builder.build(&Request {
             commit: "v6.2".into(),
             revert: Some("no-such-rev".into()),
+            config: None,
         });
         assert_eq!(rec.error.as_deref(), Some("unknown_commit"));
         assert_eq!(rec.commit, sha);
@@ -968,6 +994,7 @@ mod tests {
         let rec = builder.build(&Request {
             commit: "no-such-rev".into(),
             revert: None,
+            config: None,
         });
         assert_eq!(rec.error.as_deref(), Some("unknown_commit"));
         assert_eq!(rec.commit, "no-such-rev");

@@ -27,7 +27,9 @@ output record is the input record with the build fields added: ok, kernel, vmlin
 config, compiler, cc, kernel_release, missing_options, cached, error, error_lines, \
 seconds, and when make ran: ccache {local_hits, remote_hits, misses, uncacheable} \
 (counts of this build only, from ccache's per-build statistics log) and distcc {hosts, \
-jobs, remote, local_fallback, host_failures} (from distcc's client log). Records of other kinds are echoed unchanged.",
+jobs, remote, local_fallback, host_failures} (from distcc's client log). A `next` record's \
+build_config (a .config path or a base target, set by bisect-step's config search) replaces \
+--config and the fragments for that build. Records of other kinds are echoed unchanged.",
     after_help = "Examples:\n  \
 kbuild --repo ~/linux --commit v6.1 --ccache | ksig\n  \
 bisect-step --journal j.jsonl | kbuild --repo ~/linux --ccache | ksig | ktest --repro r.c | bisect-step --journal j.jsonl\n  \
@@ -137,6 +139,7 @@ fn main() {
             let req = Request {
                 commit: commit.clone(),
                 revert: cli.revert.clone(),
+                config: None,
             };
             kbuild::build_one(&mut builder, &req, &mut out)
         }

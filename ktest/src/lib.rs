@@ -388,6 +388,7 @@ impl Session {
             commit: build.commit.clone(),
             signature: build.signature.clone(),
             revert: build.plan.revert.clone(),
+            config_id: build.plan.config_id.clone(),
         };
         if let Some((outcome, detail)) = self.problem_for_every_run(kernel) {
             eprintln!(
@@ -844,6 +845,9 @@ struct RunBase {
     /// The build record's `revert`, copied so that runs of a kernel with a
     /// revert are not mistaken for runs of the plain commit.
     revert: Option<String>,
+    /// The build record's `config_id`, copied for the same reason: runs of
+    /// one commit under two candidate configs are two kernels' runs.
+    config_id: Option<String>,
 }
 
 impl RunBase {
@@ -856,6 +860,7 @@ impl RunBase {
             outcome,
             plan: TestPlan {
                 revert: self.revert.clone(),
+                config_id: self.config_id.clone(),
                 ..Default::default()
             },
             ..Default::default()
@@ -974,6 +979,7 @@ mod tests {
             commit: "a".repeat(40),
             signature: None,
             revert: None,
+            config_id: None,
         };
         let ok = base.blank(0, Outcome::Ok);
         assert!(!base.ran(&ok, false).contains_key("same_bug"));

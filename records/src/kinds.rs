@@ -36,17 +36,30 @@ pub struct TestPlan {
     /// takes the verdict of the commit that had it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub known_signatures: Vec<String>,
+    /// What kbuild configures with instead of its own `--config`: a full
+    /// `.config` path, or a base target (`tinyconfig` … with the default
+    /// fragment). Set by the config search and by a bisection that runs
+    /// with a minimized config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_config: Option<String>,
+    /// The config's id in the bisection (16 hex digits of its options'
+    /// digest): builds and runs with it are facts of that config, not of
+    /// the plain commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_id: Option<String>,
 }
 
 impl TestPlan {
     /// The names of the plan's fields in a record, for messages and checks.
-    pub const FIELDS: [&'static str; 6] = [
+    pub const FIELDS: [&'static str; 8] = [
         "reason",
         "release",
         "revert",
         "runs",
         "stop_on_target",
         "known_signatures",
+        "build_config",
+        "config_id",
     ];
 }
 
@@ -446,6 +459,10 @@ pub struct Start {
     /// Test the bad commit with the culprit reverted before the result.
     #[serde(default, skip_serializing_if = "is_false")]
     pub revert_check: bool,
+    /// Search the options between two configs at the bad commit before
+    /// (or instead of) bisecting commits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_search: Option<ConfigSearch>,
     #[serde(default)]
     pub seconds: f64,
     #[serde(flatten)]
@@ -456,6 +473,77 @@ impl Kind for Start {
 }
 
 /// A commit named in a result.
+/// What the config search is for (`start.config_search.mode`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigSearchMode {
+    /// Minimize `full` towards `baseline`, then bisect the commits with
+    /// the smallest config that still reproduces the bug.
+    #[default]
+    Minimize,
+    /// Config bisection at the bad commit: the options whose change from
+    /// `baseline` (good) to `full` (bad) brings the bug in; no commits.
+    Bisect,
+}
+
+/// The configs of a config search, as the start record keeps them: copies
+/// in the journal's config directory, so the journal alone resumes it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ConfigSearch {
+    pub mode: ConfigSearchMode,
+    /// The full (big, or bad) config: a `.config` path.
+    pub full: String,
+    /// The baseline (small, or good) config: a `.config` path or a base
+    /// target (`tinyconfig`: kbuild's embedded default config).
+    pub baseline: String,
+    /// Candidates tested at most (the full and baseline configs aside).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_candidates: Option<u32>,
+}
+
+/// What the config search found (`result.config`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ConfigOutcome {
+    pub mode: ConfigSearchMode,
+    /// Options (after olddefconfig at the bad commit) on which the full
+    /// and baseline configs differ.
+    pub differing: u32,
+    /// How many of them the found config keeps.
+    pub kept: u32,
+    /// The kept options as `CONFIG_X=value` / `# CONFIG_X is not set`
+    /// lines, at most 50 (all of them for a config bisection).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// The found config, saved beside the journal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Candidate configs tested (full and baseline included).
+    pub candidates: u32,
+    /// The candidates' builds and VM runs, and the seconds they took.
+    pub builds: u32,
+    pub vm_runs: u32,
+    pub seconds: f64,
+    /// Seconds of the full config's first build, and of the found config's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_build_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_build_seconds: Option<f64>,
+    /// The rate the full config reproduced at, and the least rate a
+    /// candidate had to show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_rate: Option<f64>,
+    /// The search stopped at its candidate budget before it was done.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub budget_hit: bool,
+    /// The culprit's parent with the full config: `bug_absent` (the
+    /// minimized config holds there), `bug_present` (it lost the bug),
+    /// `not_tested`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_config_check: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct CommitRef {
     pub commit: String,
@@ -509,6 +597,9 @@ pub struct BisectResult {
     /// `bug_remains`, `revert_failed`, `not_tested`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revert_check: Option<String>,
+    /// What the config search found, when one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ConfigOutcome>,
     /// With status `error`: a machine-readable name, e.g. `too_many_infra_errors`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -650,6 +741,8 @@ mod tests {
                 runs: Some(7),
                 stop_on_target: Some(false),
                 known_signatures: vec!["f".repeat(64)],
+                build_config: Some("/j.configs/0123456789abcdef.config".into()),
+                config_id: Some("0123456789abcdef".into()),
             },
             ..Default::default()
         };
@@ -677,12 +770,14 @@ mod tests {
             commit: build_back.commit.clone(),
             plan: TestPlan {
                 revert: build_back.plan.revert.clone(),
+                config_id: build_back.plan.config_id.clone(),
                 ..Default::default()
             },
             ..Default::default()
         };
         let run_obj = crate::to_object(&run);
         assert_eq!(run_obj["revert"], json!(sha('b')));
+        assert_eq!(run_obj["config_id"], json!("0123456789abcdef"));
         assert!(!run_obj.contains_key("reason") && !run_obj.contains_key("runs"));
         let run_back: Run = parse(&run_obj).unwrap();
         assert_eq!(run_back.plan.revert, Some(sha('b')));

@@ -99,6 +99,12 @@ string_enum! {
         Parent = "parent",
         /// The bad commit with the culprit reverted on top.
         RevertCheck = "revert_check",
+        /// A candidate config of the config search (minimisation or
+        /// config bisection), at the bad commit.
+        ConfigSearch = "config_search",
+        /// The culprit's parent built with the full config, when the
+        /// bisection ran with a minimized one.
+        ConfigCheck = "config_check",
     }
 }
 
@@ -115,6 +121,9 @@ string_enum! {
         NoBugAtBad = "no_bug_at_bad",
         /// A fix bisection whose good (newer) end still has the bug.
         NotFixed = "not_fixed",
+        /// The minimized config lost the bug at the culprit's parent (the
+        /// full config still shows it there): no commit is blamed.
+        ConfigLostBug = "config_lost_bug",
         /// The bisection could not go on (`error` names why).
         Error = "error",
     }
