@@ -12,17 +12,18 @@
 //! there is no good commit, bisection over the posterior, the culprit's
 //! parent (signature, noop), an optional revert check, the result.
 
+use crate::configsearch::{self, ConfigStep};
 use crate::facts::{oid_of, Facts};
 pub use crate::facts::{CommitFacts, RecordError};
 use crate::graph::Graph;
 use crate::history::{CommitSource, GitRepo};
 use crate::model::Direction;
-use crate::policy::{Policy, Settled, Step, MAX_RELEASES};
+use crate::policy::{ConfigRef, Done, Policy, Reason, Settled, Step, Test, MAX_RELEASES};
 pub use crate::render::Decision;
 use crate::render::Render;
 use anyhow::{anyhow, Context, Result};
 use git2::{Oid, Repository};
-use kbisect_records::{Object, Start};
+use kbisect_records::{ConfigOutcome, ConfigSearchMode, Object, Start};
 use std::ops::ControlFlow::{Break, Continue};
 use std::time::Instant;
 
@@ -44,6 +45,11 @@ pub struct Engine {
     /// change between calls); 1 unless set.
     pub slots: u32,
     graph: Option<(Vec<Oid>, Graph)>,
+    /// The config search of the start record, with its files.
+    pub config: Option<configsearch::Setup>,
+    /// The config the commits are bisected with, once the config search
+    /// chose it, and what the search found.
+    active: Option<(ConfigRef, ConfigOutcome)>,
 }
 
 /// Resolve a revision (sha, tag, branch, HEAD~2…) to a commit id.
@@ -68,6 +74,10 @@ impl Engine {
     /// The bisection of `start` over the commits `repo` knows (the start
     /// record's `repo` only names it in messages).
     pub fn with_source(start: Start, repo: Box<dyn CommitSource>) -> Result<Engine> {
+        let config_bisection = start
+            .config_search
+            .as_ref()
+            .is_some_and(|c| c.mode == ConfigSearchMode::Bisect);
         let dir = match start.direction.as_str() {
             "cause" | "" => Direction::Cause,
             "fix" => Direction::Fix,
@@ -94,7 +104,7 @@ impl Engine {
         // the good commit.
         let (bad, goods) = match dir {
             Direction::Cause => {
-                if start_goods.is_empty() && start.releases.is_none() {
+                if start_goods.is_empty() && start.releases.is_none() && !config_bisection {
                     return Err(anyhow!("no good commit: give --good or --releases"));
                 }
                 (start_bad, start_goods)
@@ -118,6 +128,8 @@ impl Engine {
             goods,
             slots: 1,
             graph: None,
+            config: None,
+            active: None,
         })
     }
 
@@ -193,11 +205,31 @@ impl Engine {
         self.facts.ingest(obj, from_journal)
     }
 
+    /// The facts of the bisection's commits: under the config the search
+    /// chose, when there is one.
+    fn active_facts(&self) -> &Facts {
+        match &self.active {
+            Some((c, _)) => self.facts.config(&c.id),
+            None => &self.facts,
+        }
+    }
+
+    fn active_facts_mut(&mut self) -> &mut Facts {
+        match &self.active {
+            Some((c, _)) => {
+                let id = c.id.clone();
+                self.facts.config_mut(&id)
+            }
+            None => &mut self.facts,
+        }
+    }
+
     /// The renderer over the facts as they stand, subjects from the repo.
     fn render(&self) -> Render<'_, impl Fn(Oid) -> String + '_> {
         let repo = &self.repo;
         Render {
-            facts: &self.facts,
+            facts: self.active_facts(),
+            totals: &self.facts,
             dir: self.dir,
             subject: move |oid| repo.subject(oid),
         }
@@ -206,7 +238,7 @@ impl Engine {
     /// The policy over the facts as they stand.
     fn policy(&self) -> Policy<'_> {
         Policy {
-            facts: &self.facts,
+            facts: self.active_facts(),
             start: &self.start,
             dir: self.dir,
             bad: self.bad,
@@ -219,8 +251,17 @@ impl Engine {
     pub fn decide(&mut self) -> Result<Decision> {
         let t0 = Instant::now();
         let mut log = Vec::new();
+        let searched = self.config_phase(&mut log)?;
         let verdicts = self.verdicts(&mut log);
-        let mut d = self.decide_action()?;
+        let mut d = match searched {
+            Some(d) => d,
+            None => self.decide_action()?,
+        };
+        if let (true, Some((_, outcome))) = (d.done, &self.active) {
+            if let Some(r) = d.actions.first_mut() {
+                r.insert("config".into(), serde_json::to_value(outcome)?);
+            }
+        }
         let secs = t0.elapsed().as_secs_f64();
         // The time is the batch's: on its first record, so the journal's
         // `seconds` add up to the time spent choosing.
@@ -240,27 +281,126 @@ impl Engine {
     /// judged up to here.
     fn verdicts(&mut self, log: &mut Vec<String>) -> Vec<Object> {
         let judged = self.policy().judgements();
+        let config_id = self.active.as_ref().map(|(c, _)| c.id.clone());
         let out = judged
             .iter()
-            .map(|(oid, j)| self.render().verdict(*oid, j, log))
+            .map(|(oid, j)| {
+                let mut v = self.render().verdict(*oid, j, log);
+                if let Some(id) = &config_id {
+                    v.insert("config_id".into(), id.clone().into());
+                }
+                v
+            })
             .collect();
-        for f in self.facts.by_commit.values_mut() {
+        let facts = self.active_facts_mut();
+        for f in facts.by_commit.values_mut() {
             f.dirty = false;
         }
         for (oid, j) in &judged {
-            self.facts.commit_mut(*oid).said = Some(j.verdict());
+            facts.commit_mut(*oid).said = Some(j.verdict());
         }
         out
+    }
+
+    /// The config search, while it runs: its decision (a test, or how it
+    /// ended). Once it chose the config to bisect the commits with, that
+    /// config's facts become the bisection's and None is returned; its
+    /// log line is said on the first step after.
+    fn config_phase(&mut self, log: &mut Vec<String>) -> Result<Option<Decision>> {
+        let Some(setup) = &self.config else {
+            return Ok(None);
+        };
+        let step = configsearch::plan(setup, &self.facts, &self.root_policy())?;
+        let config_name = setup.search.full.clone();
+        let render = || Render {
+            facts: &self.facts,
+            totals: &self.facts,
+            dir: self.dir,
+            subject: |oid| self.repo.subject(oid),
+        };
+        Ok(Some(match step {
+            ConfigStep::Full(step) => {
+                let mut d = render().step(step, self.bad);
+                if let (true, Some(r)) = (d.done, d.actions.first_mut()) {
+                    let m = r
+                        .get("message")
+                        .and_then(|m| m.as_str())
+                        .unwrap_or("")
+                        .to_string();
+                    r.insert(
+                        "message".into(),
+                        format!("with the full config {config_name}: {m}").into(),
+                    );
+                }
+                d
+            }
+            ConfigStep::Test(t, line) => {
+                let mut d = render().step(Step::Test(vec![t]), self.bad);
+                d.log.insert(0, line);
+                d
+            }
+            ConfigStep::BadBaseline { message } => {
+                let mut r = render().result_base("error");
+                r.error = Some("bad_baseline_config".into());
+                r.message = Some(message.clone());
+                crate::render::finish(r, vec![format!("config search stopped: {message}")])
+            }
+            ConfigStep::Found { outcome, log } => {
+                let mut r = render().result_base("found");
+                r.message = Some(format!(
+                    "config bisection at {}: the bug comes with {}",
+                    self.bad,
+                    outcome.options.join(", ")
+                ));
+                r.config = Some(outcome);
+                crate::render::finish(r, log)
+            }
+            ConfigStep::Bisect {
+                config,
+                outcome,
+                log: lines,
+            } => {
+                let first = self.facts.config(&config.id).of(self.bad).said.is_none();
+                if first {
+                    log.extend(lines);
+                }
+                self.active = Some((config, outcome));
+                return Ok(None);
+            }
+        }))
+    }
+
+    /// The policy over every fact not under a config: the search's view,
+    /// whose [`configsearch::plan`] picks each config's facts itself.
+    fn root_policy(&self) -> Policy<'_> {
+        Policy {
+            facts: &self.facts,
+            start: &self.start,
+            dir: self.dir,
+            bad: self.bad,
+            goods: &self.goods,
+            slots: self.slots.max(1),
+        }
+    }
+
+    /// The step as a decision: every test built with the bisection's
+    /// config, when the config search chose one.
+    fn out(&self, step: Step) -> Decision {
+        let step = match &self.active {
+            Some((c, _)) => configsearch::tag(step, c),
+            None => step,
+        };
+        self.render().step(step, self.bad)
     }
 
     /// The policy's step, phase by phase, with what each phase needs from
     /// the repository gathered on the way.
     fn decide_action(&mut self) -> Result<Decision> {
         if let Some(step) = self.policy().start_phase() {
-            return Ok(self.render().step(step, self.bad));
+            return Ok(self.out(step));
         }
         if let Some(step) = self.policy().fixed_end_phase() {
-            return Ok(self.render().step(step, self.bad));
+            return Ok(self.out(step));
         }
         // Phase 2: releases, newest to oldest, until one is good.
         if self.goods.is_empty() {
@@ -271,7 +411,7 @@ impl Engine {
             )?;
             match self.policy().releases_phase(&tags) {
                 Continue(g) => self.goods = vec![g],
-                Break(step) => return Ok(self.render().step(step, self.bad)),
+                Break(step) => return Ok(self.out(step)),
             }
         }
         self.graph()?;
@@ -282,7 +422,78 @@ impl Engine {
             Continue(s) => self.conclude(s)?,
             Break(step) => step,
         };
-        Ok(self.render().step(step, self.bad))
+        if let Step::Done(Done::Found(found)) = &step {
+            if let Some(d) = self.full_config_check(found.culprit)? {
+                return Ok(d);
+            }
+        }
+        Ok(self.out(step))
+    }
+
+    /// With a minimized config, the culprit's parent built with the full
+    /// config: the bug absent there too, or the minimized config lost it
+    /// (then no commit is blamed). None when the check is done and the
+    /// culprit stands (the result then says so), or not asked for.
+    fn full_config_check(&mut self, culprit: Oid) -> Result<Option<Decision>> {
+        let Some((active, _)) = &self.active else {
+            return Ok(None);
+        };
+        if active.id == configsearch::FULL {
+            return Ok(None);
+        }
+        let setup = self.config.as_ref().expect("a config search");
+        let full = ConfigRef {
+            id: configsearch::FULL.into(),
+            build_config: setup
+                .store
+                .config_path(configsearch::FULL)
+                .display()
+                .to_string(),
+        };
+        let parent = self.repo.culprit_facts(culprit)?.first_parent;
+        let (p, _) = self.policy().repro_rate(&[self.policy().start_commit()]);
+        let confirm = Policy::confirm_runs(p);
+        let check = match parent {
+            None => "not_tested",
+            Some(pa) => {
+                let f = self.facts.config(configsearch::FULL).of(pa);
+                if f.evidence.crashes > 0 {
+                    "bug_present"
+                } else if f.evidence.oks >= confirm {
+                    "bug_absent"
+                } else if f.untestable().is_some() {
+                    "not_tested"
+                } else {
+                    let t = Test {
+                        config: Some(full),
+                        ..Test::new(pa, Reason::ConfigCheck, confirm - f.evidence.oks)
+                    };
+                    let mut d = self.render().step(Step::Test(vec![t]), self.bad);
+                    d.log.insert(
+                        0,
+                        format!("checking the culprit's parent {pa} with the full config"),
+                    );
+                    return Ok(Some(d));
+                }
+            }
+        };
+        if let Some((_, outcome)) = &mut self.active {
+            outcome.full_config_check = Some(check.into());
+        }
+        if check != "bug_present" {
+            return Ok(None);
+        }
+        let pa = parent.expect("tested");
+        let mut r = self.render().result_base("config_lost_bug");
+        r.candidates = vec![kbisect_records::CommitRef {
+            commit: culprit.to_string(),
+            subject: self.repo.subject(culprit),
+        }];
+        let message = format!(
+            "the minimized config lost the bug at {pa}, the parent of {culprit}: the full config still reproduces it there, so no commit is blamed; bisect again with the full config (kbisect --no-minimize-config)"
+        );
+        r.message = Some(message.clone());
+        Ok(Some(crate::render::finish(r, vec![message])))
     }
 
     fn graph(&mut self) -> Result<&Graph> {

@@ -12,7 +12,7 @@ use kbisect_records::{
     kind_of, parse, BugKind, Build, Object, Outcome, RecordKind, Run, Verdict, VerdictValue,
     EXIT_CANNOT_TEST,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What is known of one commit.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +29,8 @@ pub struct CommitFacts {
     pub infra_errors: u32,
     pub unrelated: u32,
     pub other_crashes: Vec<String>,
+    /// The final `.config` of its latest good build (kbuild's `config`).
+    pub config_file: Option<String>,
     pub vm_runs: u32,
     pub run_seconds: f64,
     /// A person said skip.
@@ -144,6 +146,10 @@ pub struct Facts {
     pub decide_seconds: f64,
     /// The commit (and revert) the latest build record was for: runs follow it.
     context: Option<(Oid, Option<Oid>)>,
+    /// The facts of builds and runs with a config of the config search
+    /// (records with a `config_id`), by that id: each config's kernels are
+    /// other kernels than the plain commit's.
+    pub by_config: BTreeMap<String, Facts>,
     /// The start's target titles, for crashclass's target rule.
     targets: Vec<String>,
     /// The start's kind of bug, for crashclass's rule of what a run shows.
@@ -183,9 +189,51 @@ impl Facts {
         }
     }
 
+    /// The facts of the config `id` (none yet: empty).
+    pub fn config(&self, id: &str) -> &Facts {
+        static EMPTY: std::sync::OnceLock<Facts> = std::sync::OnceLock::new();
+        self.by_config
+            .get(id)
+            .unwrap_or_else(|| EMPTY.get_or_init(Facts::default))
+    }
+
+    /// The facts of the config `id`, made when it has none.
+    pub fn config_mut(&mut self, id: &str) -> &mut Facts {
+        let (bug, targets) = (self.bug, self.targets.clone());
+        self.by_config
+            .entry(id.to_string())
+            .or_insert_with(|| Facts::new(bug, targets))
+    }
+
+    /// Every commit's facts, those under a config of the search included:
+    /// what the result's counts add up.
+    pub fn all(&self) -> Vec<&CommitFacts> {
+        let mut out: Vec<&CommitFacts> = self.by_commit.values().collect();
+        out.push(&self.revert);
+        for f in self.by_config.values() {
+            out.extend(f.all());
+        }
+        out
+    }
+
     /// Take one record (from the journal or stdin). Returns false for
     /// records that are not kept (our own `next`/`result` echoed back).
     pub fn ingest(&mut self, obj: &Object, from_journal: bool) -> bool {
+        let kind = RecordKind::of(obj);
+        if matches!(
+            kind,
+            RecordKind::Build | RecordKind::Run | RecordKind::Verdict | RecordKind::Error
+        ) {
+            if let Some(id) = obj.get("config_id").and_then(|v| v.as_str()) {
+                let id = id.to_string();
+                return self.config_mut(&id).ingest_own(obj, from_journal);
+            }
+        }
+        self.ingest_own(obj, from_journal)
+    }
+
+    /// [`Facts::ingest`] of a record that is this config's.
+    fn ingest_own(&mut self, obj: &Object, from_journal: bool) -> bool {
         match RecordKind::of(obj) {
             RecordKind::Start => false,
             RecordKind::Next => {
@@ -212,6 +260,9 @@ impl Facts {
                 }
                 f.build_ok = Some(b.ok);
                 f.build_error = b.error.clone();
+                if b.ok && b.config.is_some() {
+                    f.config_file = b.config.clone();
+                }
                 if b.signature.is_some() {
                     f.signature = b.signature.clone();
                 }

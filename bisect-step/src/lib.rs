@@ -12,6 +12,7 @@
 //! compact arrays, [`import`] for taking over a `git bisect log`.
 
 pub mod commitgraph;
+pub mod configsearch;
 pub mod engine;
 pub mod facts;
 pub mod gitlog;
@@ -55,6 +56,8 @@ pub struct Options {
     /// VM slots this round (`--slots`): a round may ask runs on several
     /// commits, their runs summing to at most this. 0 is taken as 1.
     pub slots: u32,
+    /// The config search (`--config-search`), for a new journal.
+    pub config_search: Option<kbisect_records::ConfigSearch>,
 }
 
 /// A journal read back: its records, and whether its file needs a newline
@@ -123,6 +126,14 @@ fn start_from_options(opts: &Options) -> Result<Start, String> {
         (None, true) => return Err("--fix needs --bad: an older commit that has the bug".into()),
     };
     let bad = engine::resolve(&repo, bad_rev).map_err(|e| e.to_string())?;
+    if let Some(search) = &opts.config_search {
+        if opts.journal.is_none() {
+            return Err(
+                "--config-search keeps its configs beside the journal: give --journal".into(),
+            );
+        }
+        configsearch::check_inputs(search, &repo, bad).map_err(|e| format!("{e:#}"))?;
+    }
     let head = ["HEAD".to_string()];
     let goods: &[String] = if opts.fix && opts.good.is_empty() {
         &head
@@ -152,6 +163,7 @@ fn start_from_options(opts: &Options) -> Result<Start, String> {
         revert_check: opts.revert_check,
         bug: opts.bug,
         first_parent: opts.first_parent,
+        config_search: opts.config_search.clone(),
         seconds: 0.0,
         extra: Object::new(),
     })
@@ -210,7 +222,7 @@ fn same_round(journal: &[Object], nexts: &[Object]) -> bool {
 fn same_next(a: &Object, b: &Object) -> bool {
     RecordKind::of(a) == RecordKind::Next
         && RecordKind::of(b) == RecordKind::Next
-        && ["commit", "reason", "runs", "revert", "release"]
+        && ["commit", "reason", "runs", "revert", "release", "config_id"]
             .iter()
             .all(|k| a.get(*k) == b.get(*k))
 }
@@ -300,6 +312,23 @@ fn locked_step(
     };
     let mut engine = Engine::new(start.clone()).map_err(named)?;
     engine.slots = opts.slots.max(1);
+    if let Some(search) = &start.config_search {
+        let Some(path) = &opts.journal else {
+            return Err(usage(
+                "a config search keeps its configs beside the journal: give --journal",
+            ));
+        };
+        let store = configsearch::Store::of_journal(path);
+        if fresh {
+            store
+                .keep_inputs(search)
+                .map_err(|e| Failure(EXIT_FAILURE, format!("{e:#}")))?;
+        }
+        engine.config = Some(configsearch::Setup {
+            search: search.clone(),
+            store,
+        });
+    }
     if fresh {
         engine.check_range().map_err(named)?;
     }

@@ -30,6 +30,14 @@ Examples:
   # drive it by hand, like git bisect good/bad/skip
   echo '{\"kind\":\"verdict\",\"commit\":\"<sha>\",\"verdict\":\"good\"}' | bisect-step --journal j.jsonl
 
+  # minimize a big config at the bad end first, then bisect with it
+  bisect-step --journal j.jsonl --repo linux --bad v6.2 --good v6.1 --target 'BUG: ...' \\
+    --config-search minimize --full-config big.config --baseline-config tinyconfig
+
+  # config bisection: which options, from good.config to bad.config, bring the bug in at v6.2
+  bisect-step --journal j.jsonl --repo linux --bad v6.2 --target 'BUG: ...' \\
+    --config-search bisect --full-config bad.config --baseline-config good.config
+
   # go on from a bisection begun with git bisect
   git -C linux bisect log >git.log
   bisect-step --journal j.jsonl --repo linux --import-git-bisect-log git.log --target 'BUG: ...'
@@ -46,7 +54,18 @@ marks the bad one. The log's --first-parent is kept. On an existing journal its 
 that does not parse, names a commit not in the repository or outside the
 range, or contradicts itself or the journal's ends (a good-side commit that
 is, or descends from, a bad-side one) is exit 2 naming FILE:LINE, and
-nothing is written."
+nothing is written.
+
+--config-search: before the commits (minimize) or instead of them (bisect), a
+search at the bad commit over the options on which --full-config and
+--baseline-config differ after olddefconfig, by delta debugging; each
+candidate is a `next` record with `build_config` (the candidate .config,
+kept in <journal>.configs/) and `config_id`. A candidate reproduces when its
+runs show the bug at a third of the full config's rate or more (the full
+config's own rate when lower), 95% sure. Bad configs (unreadable, another
+architecture, options Kconfig does not know at the bad commit, a baseline
+not smaller than the full config or mostly outside it) are exit 2 before
+anything is written."
 )]
 struct Cli {
     /// Journal file (JSON lines): created on first use, resumed afterwards.
@@ -99,6 +118,22 @@ struct Cli {
     /// call, not kept in the journal; 1 is one test a round.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     slots: u32,
+    /// Search the options between two configs at the bad commit first:
+    /// `minimize` (then bisect the commits with the smallest config that
+    /// reproduces) or `bisect` (name the options that bring the bug in).
+    #[arg(long, value_name = "MODE", value_parser = ["minimize", "bisect"], requires = "full_config")]
+    config_search: Option<String>,
+    /// The config search's full config (minimize: the big one; bisect: the
+    /// bad one): a .config file.
+    #[arg(long, value_name = "FILE", requires = "config_search")]
+    full_config: Option<String>,
+    /// Its baseline (minimize: the small one; bisect: the good one): a
+    /// .config file or a base target.
+    #[arg(long, value_name = "FILE|TARGET", default_value = "tinyconfig")]
+    baseline_config: String,
+    /// Candidate configs the search tests at most.
+    #[arg(long, value_name = "N", default_value_t = bisect_step::policy::CONFIG_MAX_CANDIDATES)]
+    config_candidates: u32,
 }
 
 fn parse_bug(s: &str) -> Result<BugKind, String> {
@@ -132,6 +167,16 @@ fn main() {
         first_parent: cli.first_parent,
         import_git_bisect_log: cli.import_git_bisect_log,
         slots: cli.slots,
+        config_search: cli.config_search.map(|mode| kbisect_records::ConfigSearch {
+            mode: if mode == "bisect" {
+                kbisect_records::ConfigSearchMode::Bisect
+            } else {
+                kbisect_records::ConfigSearchMode::Minimize
+            },
+            full: cli.full_config.unwrap_or_default(),
+            baseline: cli.baseline_config,
+            max_candidates: Some(cli.config_candidates),
+        }),
     };
     let stdin = std::io::stdin();
     let mut lock;

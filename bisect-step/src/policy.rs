@@ -43,6 +43,16 @@ pub const MAX_VM_RUNS: u32 = 1000;
 pub const DEFAULT_CONFIDENCE: f64 = 0.99;
 /// Release tags tested at most.
 pub const MAX_RELEASES: usize = 12;
+/// Candidate configs the config search tests at most (besides the full
+/// and baseline configs): about a build each, so a bound on its cost. A
+/// lone needed option among 3,000 differing ones takes ~2 per halving.
+pub const CONFIG_MAX_CANDIDATES: u32 = 24;
+/// Runs of one candidate config at most; then the likelier side is taken.
+pub const CONFIG_MAX_RUNS: u32 = 20;
+/// How sure the config search must be that a candidate reproduces at the
+/// required rate, or that it does not, to call it.
+pub const CONFIG_SURE: f64 = 0.95;
+
 /// The bounds of the reproduction rate the bisection works with: never
 /// quite certain, never hopeless.
 const RATE_CLAMP: (f64, f64) = (0.02, 0.999);
@@ -80,6 +90,17 @@ pub struct Test {
     pub progress: Option<Progress>,
     /// For the parent's test: the culprit it is the parent of.
     pub culprit: Option<Oid>,
+    /// Build with this config of the config search, not kbuild's own.
+    pub config: Option<ConfigRef>,
+}
+
+/// A config of the config search, as a test names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigRef {
+    /// `full`, `baseline`, or a candidate's digest (the records' `config_id`).
+    pub id: String,
+    /// What kbuild configures with: a `.config` path or a base target.
+    pub build_config: String,
 }
 
 impl Test {
@@ -95,6 +116,7 @@ impl Test {
             known_signatures: Vec::new(),
             progress: None,
             culprit: None,
+            config: None,
         }
     }
 }
@@ -1064,5 +1086,136 @@ pub fn estimate_steps(all: u64) -> u32 {
         n
     } else {
         n - 1
+    }
+}
+
+/// What a candidate config's runs at the bad commit say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigJudgement {
+    /// It reproduces the bug at the required rate.
+    Reproduces,
+    /// It does not (or cannot be built or booted: no use as a config).
+    DoesNot,
+    /// Not known yet: this many more runs, ktest stopping at the first
+    /// target crash.
+    Runs(u32),
+}
+
+/// The least reproduction rate a smaller config must keep, from the rate
+/// the full config showed: syzbot's rule, a third, or the full config's
+/// own rate when that is lower.
+pub fn config_required_rate(full_rate: f64) -> f64 {
+    full_rate.min(1.0 / 3.0).max(RATE_CLAMP.0)
+}
+
+/// P(rate >= q) for a Beta(1 + crashes, 1 + oks) belief: the chance of at
+/// most `crashes` successes in `crashes + oks + 1` trials at `q`.
+fn chance_rate_at_least(q: f64, crashes: u32, oks: u32) -> f64 {
+    let n = crashes + oks + 1;
+    let mut term = (1.0 - q).powi(n as i32); // j = 0
+    let mut sum = term;
+    for j in 1..=crashes {
+        term *= (n - j + 1) as f64 / j as f64 * q / (1.0 - q);
+        sum += term;
+    }
+    sum.min(1.0)
+}
+
+/// The one rule for a candidate config of the config search: with a
+/// uniform prior on its rate, reproducing when the rate is at least
+/// `required` with [`CONFIG_SURE`] certainty, not reproducing when it is
+/// below with that certainty; else more runs, up to [`CONFIG_MAX_RUNS`],
+/// when the likelier side is taken. A candidate that fails to build or
+/// gives no evidence does not reproduce. A flaky full config makes the
+/// search keep more options (a missed reproduction), never fewer.
+pub fn config_judgement(f: &CommitFacts, required: f64) -> ConfigJudgement {
+    if f.untestable().is_some() {
+        return ConfigJudgement::DoesNot;
+    }
+    let (k, m) = (f.evidence.crashes, f.evidence.oks);
+    let p = chance_rate_at_least(required, k, m);
+    if p >= CONFIG_SURE {
+        return ConfigJudgement::Reproduces;
+    }
+    if p <= 1.0 - CONFIG_SURE {
+        return ConfigJudgement::DoesNot;
+    }
+    if k + m >= CONFIG_MAX_RUNS {
+        return if p >= 0.5 {
+            ConfigJudgement::Reproduces
+        } else {
+            ConfigJudgement::DoesNot
+        };
+    }
+    // As many runs as it takes, all ok, to rule the candidate out.
+    let mut more = 1;
+    while k + m + more < CONFIG_MAX_RUNS
+        && chance_rate_at_least(required, k, m + more) > 1.0 - CONFIG_SURE
+    {
+        more += 1;
+    }
+    ConfigJudgement::Runs(more)
+}
+
+#[cfg(test)]
+mod config_rule_tests {
+    use super::*;
+
+    fn facts(crashes: u32, oks: u32) -> CommitFacts {
+        let mut f = CommitFacts::default();
+        f.evidence.crashes = crashes;
+        f.evidence.oks = oks;
+        f.vm_runs = crashes + oks;
+        f
+    }
+
+    #[test]
+    fn a_sure_reproducer_takes_two_crashes_and_seven_oks_rule_it_out() {
+        let q = config_required_rate(1.0);
+        assert_eq!(config_judgement(&facts(0, 0), q), ConfigJudgement::Runs(7));
+        assert!(matches!(
+            config_judgement(&facts(1, 0), q),
+            ConfigJudgement::Runs(_)
+        ));
+        assert_eq!(
+            config_judgement(&facts(2, 0), q),
+            ConfigJudgement::Reproduces
+        );
+        assert_eq!(config_judgement(&facts(0, 7), q), ConfigJudgement::DoesNot);
+    }
+
+    #[test]
+    fn the_required_rate_follows_a_flaky_full_config_down() {
+        assert!((config_required_rate(0.9) - 1.0 / 3.0).abs() < 1e-9);
+        assert!((config_required_rate(0.2) - 0.2).abs() < 1e-9);
+        // At 0.2 one crash in three runs is not yet enough, nor its absence.
+        let q = config_required_rate(0.2);
+        assert!(matches!(
+            config_judgement(&facts(1, 2), q),
+            ConfigJudgement::Runs(_)
+        ));
+        // Twenty runs at most: then the likelier side.
+        assert_eq!(
+            config_judgement(&facts(4, 16), q),
+            ConfigJudgement::Reproduces
+        );
+        assert_eq!(config_judgement(&facts(1, 19), q), ConfigJudgement::DoesNot);
+    }
+
+    #[test]
+    fn a_candidate_that_fails_to_build_does_not_reproduce() {
+        let mut f = facts(0, 0);
+        f.build_ok = Some(false);
+        assert_eq!(config_judgement(&f, 0.3), ConfigJudgement::DoesNot);
+    }
+
+    #[test]
+    fn the_tail_matches_the_beta_integral() {
+        // Beta(1,1): P(rate >= q) = 1 - q.
+        assert!((chance_rate_at_least(0.25, 0, 0) - 0.75).abs() < 1e-12);
+        // Beta(2,1): density 2x, P(rate >= q) = 1 - q^2.
+        assert!((chance_rate_at_least(0.5, 1, 0) - 0.75).abs() < 1e-12);
+        // Beta(1,2): density 2(1-x), P(rate >= q) = (1-q)^2.
+        assert!((chance_rate_at_least(0.5, 0, 1) - 0.25).abs() < 1e-12);
     }
 }

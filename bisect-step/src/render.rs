@@ -48,7 +48,11 @@ pub fn tests(nexts: &[Next], log: Vec<String>) -> Decision {
 /// What records are rendered from: the facts for a result's counts, and
 /// commit subjects.
 pub struct Render<'a, S: Fn(Oid) -> String> {
+    /// The facts of the bisection's commits (under its config, when the
+    /// config search chose one).
     pub facts: &'a Facts,
+    /// Every fact, config search included: what the result's counts add up.
+    pub totals: &'a Facts,
     pub dir: Direction,
     pub subject: S,
 }
@@ -76,12 +80,7 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
             ..Default::default()
         };
         let mut tested = 0;
-        for f in self
-            .facts
-            .by_commit
-            .values()
-            .chain(std::iter::once(&self.facts.revert))
-        {
+        for f in self.totals.all() {
             if f.vm_runs > 0 || !f.evidence.is_empty() {
                 tested += 1;
             }
@@ -91,7 +90,7 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
             r.test_seconds += f.run_seconds;
         }
         r.revisions_tested = tested;
-        r.seconds = r.build_seconds + r.test_seconds + self.facts.decide_seconds;
+        r.seconds = r.build_seconds + r.test_seconds + self.totals.decide_seconds;
         r
     }
 
@@ -176,6 +175,10 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
         next.plan.stop_on_target = t.stop_on_target;
         next.plan.revert = t.revert.map(|c| c.to_string());
         next.plan.known_signatures = t.known_signatures;
+        if let Some(c) = t.config {
+            next.plan.build_config = Some(c.build_config);
+            next.plan.config_id = Some(c.id);
+        }
         let mut l = vec![];
         if let Some(p) = t.progress {
             next.revisions_left = Some(p.revisions_left);

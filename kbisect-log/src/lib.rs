@@ -127,7 +127,19 @@ impl Log {
                     }
                     _ => {}
                 }
+                let config = s(obj, "config_id");
                 match (s(obj, "revert"), reason) {
+                    (None, Some(Reason::ConfigSearch)) => out.push(match config {
+                        Some("full") => format!("testing commit {commit} with the full config"),
+                        Some("baseline") => {
+                            format!("testing commit {commit} with the baseline config")
+                        }
+                        Some(id) => format!("testing commit {commit} with config candidate {id}"),
+                        None => format!("testing commit {commit}"),
+                    }),
+                    (None, Some(Reason::ConfigCheck)) => out.push(format!(
+                        "testing commit {commit} with the full config (the culprit's parent)"
+                    )),
                     (Some(rev), _) => {
                         out.push(format!("testing commit {commit} with {rev} reverted"))
                     }
@@ -231,6 +243,9 @@ pub fn report(result: &Object, inputs: &ReportInputs) -> Vec<String> {
         }
         _ => {
             out.push(format!("bisection result: {status}"));
+            if let Some(m) = s(result, "message") {
+                out.push(m.to_string());
+            }
             if let Some(c) = result.get("candidates").and_then(Value::as_array) {
                 for cand in c.iter().filter_map(Value::as_object) {
                     out.push(format!(
@@ -241,6 +256,9 @@ pub fn report(result: &Object, inputs: &ReportInputs) -> Vec<String> {
                 }
             }
         }
+    }
+    if let Some(c) = result.get("config").and_then(Value::as_object) {
+        out.extend(config_lines(c));
     }
     if let (true, Some(sig)) = (inputs.full, s(result, "culprit_signature")) {
         out.push(format!("culprit signature: {sig}"));
@@ -322,6 +340,66 @@ pub fn report(result: &Object, inputs: &ReportInputs) -> Vec<String> {
             out.extend(rep.lines().map(str::to_string));
         }
     }
+    out
+}
+
+/// What the config search found, as the report says it.
+fn config_lines(c: &Object) -> Vec<String> {
+    let mut out = Vec::new();
+    let n = |k| num(c, k).unwrap_or(0.0);
+    let options: Vec<&str> = c
+        .get("options")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let secs = |k| num(c, k).map(duration).unwrap_or_else(|| "?".into());
+    if s(c, "mode") == Some("bisect") {
+        out.push(format!(
+            "config bisection: the bug comes with {}",
+            options.join(", ")
+        ));
+    } else {
+        out.push(format!(
+            "config minimized: {} of {} differing options kept (build {} → {})",
+            n("kept"),
+            n("differing"),
+            secs("full_build_seconds"),
+            secs("kept_build_seconds")
+        ));
+        let shown: Vec<&str> = options.iter().take(10).copied().collect();
+        if !shown.is_empty() {
+            let more = if options.len() > shown.len() || n("kept") > shown.len() as f64 {
+                ", …"
+            } else {
+                ""
+            };
+            out.push(format!("kept: {}{more}", shown.join(", ")));
+        }
+        if let Some(f) = s(c, "file") {
+            out.push(format!("minimized config: {f}"));
+        }
+        match s(c, "full_config_check") {
+            Some("bug_absent") => out.push(
+                "the culprit's parent does not show the bug with the full config either".into(),
+            ),
+            Some("bug_present") => out.push(
+                "the culprit's parent shows the bug with the full config: the minimized config lost it".into(),
+            ),
+            _ => {}
+        }
+    }
+    out.push(format!(
+        "config search: {} configs, {} builds, {} VM runs, {}{}",
+        n("candidates"),
+        n("builds"),
+        n("vm_runs"),
+        duration(n("seconds")),
+        if flag(c, "budget_hit") {
+            " (stopped at its candidate budget)"
+        } else {
+            ""
+        }
+    ));
     out
 }
 
