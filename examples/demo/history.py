@@ -15,7 +15,10 @@ PLANTED below and examples/demo/README.md):
   * a stretch that does not compile (fs/libfs.c), later fixed;
   * a functional regression that does not crash: prctl(PR_GET_NAME) gives
     back a 15-character task name cut to 14 (examples/demo/test-comm.c);
-  * the v6.2 release boundary, across which the compiler table changes gcc.
+  * the v6.2 release boundary, across which the compiler table changes gcc;
+  * on a branch of its own (ra-stats, on v6.3-rc2), a bug reachable only
+    with CONFIG_RA_HINT_STATS: reading /proc/ra_hint_stats dereferences a
+    reserved NULL policy (examples/demo/repro-config.c, big.fragment).
 
 Everything is made with git plumbing (no checkout) and fixed identities and
 dates, so the commit ids are the same on every machine that has the same base
@@ -527,6 +530,209 @@ def build_fix(parent):
     return c
 
 
+# ------------------------------------------------- the config-dependent bug
+#
+# A second planted bug on a branch of its own (refs/heads/ra-stats, on top of
+# v6.3-rc2), reachable only with CONFIG_RA_HINT_STATS, which the default
+# config (tinyconfig + kbuild's default fragment) lacks: reading
+# /proc/ra_hint_stats dereferences the reserved NULL policy
+# (examples/demo/repro-config.c, big.fragment). Made after the main history,
+# so that the main history's commit ids do not depend on it.
+
+RA_STATS_KCONFIG = """config RA_HINT_STATS
+	bool "Readahead hint statistics in /proc"
+	depends on PROC_FS
+	default n
+	help
+	  Count how often each readahead hint is set with
+	  prctl(PR_SET_RA_HINT) and show the counts, together with the
+	  readahead window each hint selects, in /proc/ra_hint_stats.
+
+	  The counters cost an atomic increment per prctl() call.
+
+	  If unsure, say N.
+
+"""
+
+RA_STATS_H = """
+#ifdef CONFIG_RA_HINT_STATS
+void ra_hint_stats_count(unsigned long hint);
+#else
+static inline void ra_hint_stats_count(unsigned long hint) { }
+#endif
+"""
+
+RA_STATS_C_V1 = """// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/ra_hint_stats: how often each readahead hint was set with
+ * prctl(PR_SET_RA_HINT), and the readahead window the hint selects.
+ */
+#include <linux/atomic.h>
+#include <linux/init.h>
+#include <linux/kernel.h>
+#include <linux/proc_fs.h>
+#include <linux/ra_hint.h>
+#include <linux/seq_file.h>
+#include <uapi/linux/prctl.h>
+
+struct ra_hint_stat {
+	const char *name;
+	unsigned int window;	/* pages, as prctl_set_ra_hint() sets it */
+};
+
+static const struct ra_hint_stat ra_hint_stats[] = {
+	[PR_RA_HINT_DEFAULT]	= { "default", 32 },
+	[PR_RA_HINT_SEQUENTIAL]	= { "sequential", 128 },
+	[PR_RA_HINT_RANDOM]	= { "random", 0 },
+};
+
+static atomic_long_t ra_hint_set_count[ARRAY_SIZE(ra_hint_stats)];
+
+void ra_hint_stats_count(unsigned long hint)
+{
+	if (hint < ARRAY_SIZE(ra_hint_set_count))
+		atomic_long_inc(&ra_hint_set_count[hint]);
+}
+
+static int ra_hint_stats_show(struct seq_file *m, void *v)
+{
+	unsigned int i;
+
+	seq_puts(m, "hint        window        set\\n");
+	for (i = 0; i < ARRAY_SIZE(ra_hint_stats); i++)
+		seq_printf(m, "%-11s %6u %10ld\\n", ra_hint_stats[i].name,
+			   ra_hint_stats[i].window,
+			   atomic_long_read(&ra_hint_set_count[i]));
+	return 0;
+}
+
+static int __init ra_hint_stats_init(void)
+{
+	if (!proc_create_single("ra_hint_stats", 0444, NULL, ra_hint_stats_show))
+		return -ENOMEM;
+	return 0;
+}
+late_initcall(ra_hint_stats_init);
+"""
+
+RA_STATS_C_V2 = """// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/ra_hint_stats: how often each readahead hint was set with
+ * prctl(PR_SET_RA_HINT), and the readahead window the hint selects.
+ */
+#include <linux/atomic.h>
+#include <linux/compiler.h>
+#include <linux/init.h>
+#include <linux/kernel.h>
+#include <linux/proc_fs.h>
+#include <linux/ra_hint.h>
+#include <linux/seq_file.h>
+#include <uapi/linux/prctl.h>
+
+struct ra_hint_stat {
+	const char *name;
+	unsigned int window;	/* pages, as prctl_set_ra_hint() sets it */
+};
+
+static const struct ra_hint_stat ra_hint_stat_default = { "default", 32 };
+static const struct ra_hint_stat ra_hint_stat_sequential = { "sequential", 128 };
+static const struct ra_hint_stat ra_hint_stat_random = { "random", 0 };
+
+/*
+ * One entry per PR_RA_HINT_* value, as in prctl_ra_hint.c.
+ * PR_RA_HINT_ADAPTIVE is reserved for the adaptive policy series and has
+ * no policy yet.
+ */
+static const struct ra_hint_stat *const ra_hint_stats[] = {
+	[PR_RA_HINT_DEFAULT]	= &ra_hint_stat_default,
+	[PR_RA_HINT_SEQUENTIAL]	= &ra_hint_stat_sequential,
+	[PR_RA_HINT_RANDOM]	= &ra_hint_stat_random,
+	[PR_RA_HINT_ADAPTIVE]	= NULL,
+};
+
+static atomic_long_t ra_hint_set_count[ARRAY_SIZE(ra_hint_stats)];
+
+void ra_hint_stats_count(unsigned long hint)
+{
+	if (hint < ARRAY_SIZE(ra_hint_set_count))
+		atomic_long_inc(&ra_hint_set_count[hint]);
+}
+
+static noinline int ra_hint_stats_show(struct seq_file *m, void *v)
+{
+	const struct ra_hint_stat *stat;
+	unsigned int i;
+
+	seq_puts(m, "hint        window        set\\n");
+	for (i = 0; i < ARRAY_SIZE(ra_hint_stats); i++) {
+		stat = READ_ONCE(ra_hint_stats[i]);
+		seq_printf(m, "%-11s %6u %10ld\\n", stat->name, stat->window,
+			   atomic_long_read(&ra_hint_set_count[i]));
+	}
+	return 0;
+}
+
+static int __init ra_hint_stats_init(void)
+{
+	if (!proc_create_single("ra_hint_stats", 0444, NULL, ra_hint_stats_show))
+		return -ENOMEM;
+	return 0;
+}
+late_initcall(ra_hint_stats_init);
+"""
+
+
+def ra_stats_feature(parent):
+    kconfig = edit(parent, "mm/Kconfig", "config PERCPU_STATS\n", RA_STATS_KCONFIG + "config PERCPU_STATS\n")
+    mk = edit(parent, "kernel/Makefile", "obj-y += prctl_ra_hint.o\n",
+              "obj-y += prctl_ra_hint.o\nobj-$(CONFIG_RA_HINT_STATS) += ra_hint_stats.o\n")
+    hdr = edit(parent, "include/linux/ra_hint.h", "int prctl_get_ra_hint(void);\n",
+               "int prctl_get_ra_hint(void);\n" + RA_STATS_H)
+    # prctl_ra_hint.c already includes <linux/ra_hint.h>.
+    prc = edit(parent, "kernel/prctl_ra_hint.c", "\tWRITE_ONCE(ra_hint_last_window, policy->window);\n\treturn 0;\n",
+               "\tWRITE_ONCE(ra_hint_last_window, policy->window);\n\tra_hint_stats_count(hint);\n\treturn 0;\n")
+    maint = edit(parent, "MAINTAINERS", "F:\tkernel/prctl_ra_hint.c\n",
+                 "F:\tkernel/prctl_ra_hint.c\nF:\tkernel/ra_hint_stats.c\n")
+    c = commit(parent, "nadia", "mm/readahead: add /proc/ra_hint_stats",
+               "Whether an application's readahead hint helps is hard to judge without\n"
+               "knowing which hints are in use. Count how often each hint is set with\n"
+               "prctl(PR_SET_RA_HINT) and show the counts, with the window each hint\n"
+               "selects, in /proc/ra_hint_stats.\n\n"
+               "The counters are behind CONFIG_RA_HINT_STATS (default n), so kernels\n"
+               "that do not want them pay nothing.",
+               [f"Signed-off-by: {person('nadia')}", f"Reviewed-by: {person('tomas')}",
+                f"Signed-off-by: {person('mira')}"],
+               {"mm/Kconfig": kconfig, "kernel/Makefile": mk, "include/linux/ra_hint.h": hdr,
+                "kernel/prctl_ra_hint.c": prc, "MAINTAINERS": maint,
+                "kernel/ra_hint_stats.c": RA_STATS_C_V1}, PEOPLE["mira"])
+    PLANTED["config_feature"] = c
+    return c
+
+
+def ra_stats_culprit(parent):
+    c = commit(parent, "priya", "mm/readahead: list every hint in /proc/ra_hint_stats",
+               "/proc/ra_hint_stats keeps its own array of hints, which has to be\n"
+               "resized by hand whenever a PR_RA_HINT_* value is added. Describe each\n"
+               "hint by a pointer to its policy, one entry per PR_RA_HINT_* value as in\n"
+               "prctl_ra_hint.c, with the slot of the reserved PR_RA_HINT_ADAPTIVE left\n"
+               "for the adaptive policy series to fill in.",
+               [f"Signed-off-by: {person('priya')}", f"Acked-by: {person('nadia')}",
+                f"Signed-off-by: {person('mira')}"],
+               {"kernel/ra_hint_stats.c": RA_STATS_C_V2}, PEOPLE["mira"])
+    PLANTED["config_culprit"] = c
+    return c
+
+
+def ra_stats_branch(head):
+    """refs/heads/ra-stats: feature, fillers, culprit, fillers, on `head`."""
+    CLAIMED.clear()
+    tip = branch(head, "mira", [ra_stats_feature] + items(3, COMPILED, owner="ra-stats") +
+                 [ra_stats_culprit] + items(4, COMPILED, owner="ra-stats"))
+    git("update-ref", "refs/heads/ra-stats", tip)
+    PLANTED.update({"config_head": tip, "config_option": "CONFIG_RA_HINT_STATS"})
+    return tip
+
+
 # ------------------------------------------------------------------- history
 
 def main():
@@ -583,10 +789,12 @@ def main():
     head = ml = release(ml, "v6.3-rc2", 3, 0, "-rc2", "Hurr durr I'ma ninja sloth")
     git("update-ref", "refs/heads/master", head)
     git("symbolic-ref", "HEAD", "refs/heads/master")
-    os.remove(ENV["GIT_INDEX_FILE"])
     count = int(git("rev-list", "--count", f"{v61}..{head}").decode())
     PLANTED.update({"v6.1": v61, "v6.2-rc1": rc1, "v6.2": v62, "v6.3-rc1": v63rc1, "head": head,
                     "commits": count})
+    # Last: everything above keeps its ids whatever this branch does.
+    ra_stats_branch(head)
+    os.remove(ENV["GIT_INDEX_FILE"])
     with open(os.path.join(REPO, ".git", "kbisect-demo.json"), "w") as f:
         json.dump(PLANTED, f, indent=1)
         f.write("\n")
