@@ -58,7 +58,8 @@ nothing is written.
 
 --config-search: before the commits (minimize) or instead of them (bisect), a
 search at the bad commit over the options on which --full-config and
---baseline-config differ after olddefconfig, by delta debugging; each
+--baseline-config differ after olddefconfig, a binary search for each
+needed option; each
 candidate is a `next` record with `build_config` (the candidate .config,
 kept in <journal>.configs/) and `config_id`. A candidate reproduces when its
 runs show the bug at a third of the full config's rate or more (the full

@@ -44,9 +44,11 @@ pub const DEFAULT_CONFIDENCE: f64 = 0.99;
 /// Release tags tested at most.
 pub const MAX_RELEASES: usize = 12;
 /// Candidate configs the config search tests at most (besides the full
-/// and baseline configs): about a build each, so a bound on its cost. A
-/// lone needed option among 3,000 differing ones takes ~2 per halving.
-pub const CONFIG_MAX_CANDIDATES: u32 = 24;
+/// and baseline configs): about a build each, so a bound on its cost. One
+/// needed option among syzbot's 2,700 differing ones takes 13, two take 26
+/// (bench/configsearch.sh); more than that and the smallest reproducing
+/// config seen is kept.
+pub const CONFIG_MAX_CANDIDATES: u32 = 32;
 /// Runs of one candidate config at most; then the likelier side is taken.
 pub const CONFIG_MAX_RUNS: u32 = 20;
 /// How sure the config search must be that a candidate reproduces at the
@@ -1155,6 +1157,17 @@ pub fn config_judgement(f: &CommitFacts, required: f64) -> ConfigJudgement {
         more += 1;
     }
     ConfigJudgement::Runs(more)
+}
+
+/// A round of a candidate config's runs: no more than the slots take at
+/// once, every one counted (ktest does not stop at the first target
+/// crash): a candidate that reproduces shows its two crashes in one round
+/// of two slots, where stopping at the first would take two rounds.
+pub fn config_round(more: u32, slots: u32) -> Test {
+    Test {
+        stop_on_target: Some(false),
+        ..Test::new(Oid::zero(), Reason::ConfigSearch, more.min(slots.max(1)))
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! bisect-step-bench simulate 200 [50]            # accuracy, VM runs, builds
 //! BENCH_SEED=11 bisect-step-bench simulate 200   # another set of scenarios
 //! bisect-step-bench slots 100                    # rounds with 1..16 VM slots
+//! bisect-step-bench configsearch 200              # candidates of the config search
 //! ```
 
 use bisect_step::graph::{Graph, Walker};
@@ -36,8 +37,11 @@ fn main() {
             args.get(3).and_then(|s| s.parse().ok()).unwrap_or(50),
         ),
         Some("slots") => slots(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100)),
+        Some("configsearch") => {
+            configsearch(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200))
+        }
         _ => {
-            eprintln!("usage: bisect-step-bench history N MERGES | split REPO BAD GOOD SHA | simulate CASES [RATE_0.3_CASES] | slots CASES");
+            eprintln!("usage: bisect-step-bench history N MERGES | split REPO BAD GOOD SHA | simulate CASES [RATE_0.3_CASES] | slots CASES | configsearch CASES");
             std::process::exit(2);
         }
     };
@@ -371,5 +375,75 @@ fn simulate(cases: u32, at03_cases: u32) -> anyhow::Result<()> {
         at03[0].runs as f64 / at03[1].runs.max(1) as f64
     );
     println!("({:.1}s)", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The config search's own cost, in candidates (a build and a round of runs
+/// each), over `cases` random placements of the options a bug needs among
+/// the differing ones: 25 (the demo's big config), 300, and 2,700 (syzbot's
+/// 6.1 KASAN config against its baseline), 1, 2 or 5 needed; with the
+/// default budget and without one. A needed option's dependency is an
+/// option too (it is then needed as well), so this is the search alone.
+fn configsearch(cases: usize) -> anyhow::Result<()> {
+    use bisect_step::configsearch::{reduce, Answer, Reduced};
+    use bisect_step::policy::CONFIG_MAX_CANDIDATES;
+    let mut rng = StdRng::seed_from_u64(
+        std::env::var("BENCH_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(7),
+    );
+    println!("config search: candidates asked (mean, max), and how often the kept set is exactly the needed one");
+    println!(
+        "{:>8} {:>7} {:>22} {:>22}",
+        "options",
+        "needed",
+        format!("budget {CONFIG_MAX_CANDIDATES}"),
+        "no budget"
+    );
+    for count in [25usize, 300, 2700] {
+        for needed in [1usize, 2, 5] {
+            let mut cols = Vec::new();
+            for max in [CONFIG_MAX_CANDIDATES, u32::MAX] {
+                let (mut total, mut most, mut exact, mut kept_sum) = (0u64, 0u32, 0usize, 0usize);
+                for _ in 0..cases {
+                    let mut need: Vec<usize> = Vec::new();
+                    while need.len() < needed {
+                        let x = rng.gen_range(0..count);
+                        if !need.contains(&x) {
+                            need.push(x);
+                        }
+                    }
+                    need.sort();
+                    let mut asked = 0u32;
+                    let r = reduce(count, max, &mut |c| {
+                        asked += 1;
+                        Some(if need.iter().all(|n| c.contains(n)) {
+                            Answer::Reproduces(c.to_vec())
+                        } else {
+                            Answer::DoesNot
+                        })
+                    });
+                    let Reduced::Done { kept, .. } = r else {
+                        anyhow::bail!("the search asked for an untested candidate");
+                    };
+                    total += asked as u64;
+                    most = most.max(asked);
+                    kept_sum += kept.len();
+                    if kept == need {
+                        exact += 1;
+                    }
+                }
+                cols.push(format!(
+                    "{:>5.1} {:>4} {:>3.0}% k={:<5.1}",
+                    total as f64 / cases as f64,
+                    most,
+                    100.0 * exact as f64 / cases as f64,
+                    kept_sum as f64 / cases as f64
+                ));
+            }
+            println!("{count:>8} {needed:>7} {:>22} {:>22}", cols[0], cols[1]);
+        }
+    }
     Ok(())
 }
