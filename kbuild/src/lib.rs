@@ -999,4 +999,40 @@ mod tests {
         assert_eq!(rec.error.as_deref(), Some("unknown_commit"));
         assert_eq!(rec.commit, "no-such-rev");
     }
+
+    #[test]
+    fn a_request_s_config_replaces_the_default_and_names_its_logs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        let sha = one_commit_repo(&repo);
+        let mut builder = test_builder(tmp.path(), &repo);
+        // A build_config that is neither a file nor a target is the
+        // build's config failure, named.
+        let rec = builder.build(&Request {
+            commit: sha.clone(),
+            config: Some("/no/such/candidate.config".into()),
+            ..Default::default()
+        });
+        assert_eq!(rec.error.as_deref(), Some("config_failed"), "{rec:?}");
+        assert!(rec.error_lines[0].contains("build_config"), "{rec:?}");
+        // A candidate's logs are its own, the default config's are not renamed.
+        let cand = tmp.path().join("cand.config");
+        std::fs::write(&cand, "CONFIG_64BIT=y\n").unwrap();
+        let spec = ConfigSpec::from_args(Some(cand.to_str().unwrap()), &[], true).unwrap();
+        let plan = |config: ConfigSpec| Plan {
+            commit: sha.clone(),
+            revert: None,
+            config,
+            compiler: Compiler::named("gcc"),
+            identity: String::new(),
+        };
+        let default = builder.opts.config.clone();
+        assert_eq!(plan(default.clone()).log_stem(&default), sha);
+        let stem = plan(spec.clone()).log_stem(&default);
+        assert!(stem.starts_with(&format!("{sha}-config-")), "{stem}");
+        assert_ne!(
+            builder.cache_key(&plan(spec)),
+            builder.cache_key(&plan(default))
+        );
+    }
 }

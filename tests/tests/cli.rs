@@ -103,6 +103,26 @@ fn kbisect_argument_errors_are_named_and_exit_2() {
         (&["--bug", "hang"], "--bug hang: unknown kind of bug"),
         (&["--bug", "exit"], "--bug exit needs --repro"),
         (&["--fix", "--title", "t"], "--fix needs --bad"),
+        (
+            &["--config-bisect", "--title", "t"],
+            "--config-bisect needs --good-config A and --bad-config B",
+        ),
+        (
+            &[
+                "--config-bisect",
+                "--good-config",
+                "tinyconfig",
+                "--bad-config",
+                "/nonexistent.config",
+                "--title",
+                "t",
+            ],
+            "needs --commit",
+        ),
+        (
+            &["--good-config", "a.config", "--title", "t"],
+            "go with --config-bisect",
+        ),
     ];
     for (args, says) in cases {
         let out = Command::new(&script)
