@@ -424,8 +424,11 @@ pub fn plan(setup: &Setup, root: &Facts, policy: &Policy<'_>) -> Result<ConfigSt
         return Ok(ConfigStep::Full(tag(step, &full_ref)));
     }
     let ff = full_facts.of(bad);
-    let full_rate =
-        ff.evidence.crashes as f64 / (ff.evidence.crashes + ff.evidence.oks).max(1) as f64;
+    // A rate given on the command line (`--repro-rate`) stands for the
+    // full config's, as it stands for the bad end's without a search.
+    let full_rate = policy.start.repro_rate.unwrap_or_else(|| {
+        ff.evidence.crashes as f64 / (ff.evidence.crashes + ff.evidence.oks).max(1) as f64
+    });
     let required = config_required_rate(full_rate);
     let runs_left = |f: &crate::facts::CommitFacts| config_judgement(f, required);
 
@@ -788,8 +791,9 @@ pub fn check_inputs(search: &ConfigSearch, repo: &Repository, commit: Oid) -> Re
             fset.len()
         ));
     }
+    // Two configs of a config bisection may differ either way.
     let outside = bset.difference(&fset).count();
-    if outside * 4 > bset.len() {
+    if search.mode == ConfigSearchMode::Minimize && outside * 4 > bset.len() {
         return Err(anyhow!(
             "{base_flag} {} contradicts {full_flag} {}: {outside} of the {} options it sets are off there (a baseline sets mostly options the full config sets too)",
             search.baseline,

@@ -59,14 +59,13 @@ nothing is written.
 --config-search: before the commits (minimize) or instead of them (bisect), a
 search at the bad commit over the options on which --full-config and
 --baseline-config differ after olddefconfig, a binary search for each
-needed option; each
-candidate is a `next` record with `build_config` (the candidate .config,
-kept in <journal>.configs/) and `config_id`. A candidate reproduces when its
-runs show the bug at a third of the full config's rate or more (the full
-config's own rate when lower), 95% sure. Bad configs (unreadable, another
-architecture, options Kconfig does not know at the bad commit, a baseline
-not smaller than the full config or mostly outside it) are exit 2 before
-anything is written."
+needed option; each candidate is a `next` record with `build_config` (the
+candidate .config, kept in <journal>.configs/) and `config_id`. A candidate
+reproduces when its runs show the bug at a third of the full config's rate
+or more (the full config's own rate when lower), 95% sure. Bad configs
+(unreadable, another architecture, options Kconfig does not know at the bad
+commit; for minimize, a baseline not smaller than the full config or mostly
+outside it) are exit 2 before anything is written."
 )]
 struct Cli {
     /// Journal file (JSON lines): created on first use, resumed afterwards.
