@@ -226,9 +226,14 @@ impl Engine {
 
     /// The renderer over the facts as they stand, subjects from the repo.
     fn render(&self) -> Render<'_, impl Fn(Oid) -> String + '_> {
+        self.render_over(self.active_facts())
+    }
+
+    /// The renderer over `facts` (the result's counts are every fact's).
+    fn render_over<'a>(&'a self, facts: &'a Facts) -> Render<'a, impl Fn(Oid) -> String + 'a> {
         let repo = &self.repo;
         Render {
-            facts: self.active_facts(),
+            facts,
             totals: &self.facts,
             dir: self.dir,
             subject: move |oid| repo.subject(oid),
@@ -237,8 +242,13 @@ impl Engine {
 
     /// The policy over the facts as they stand.
     fn policy(&self) -> Policy<'_> {
+        self.policy_over(self.active_facts())
+    }
+
+    /// The policy over `facts`, with the start's settings.
+    fn policy_over<'a>(&'a self, facts: &'a Facts) -> Policy<'a> {
         Policy {
-            facts: self.active_facts(),
+            facts,
             start: &self.start,
             dir: self.dir,
             bad: self.bad,
@@ -310,14 +320,11 @@ impl Engine {
         let Some(setup) = &self.config else {
             return Ok(None);
         };
-        let step = configsearch::plan(setup, &self.facts, &self.root_policy())?;
+        // The search's view: every fact not under a config; plan picks
+        // each config's facts itself.
+        let step = configsearch::plan(setup, &self.facts, &self.policy_over(&self.facts))?;
         let config_name = setup.search.full.clone();
-        let render = || Render {
-            facts: &self.facts,
-            totals: &self.facts,
-            dir: self.dir,
-            subject: |oid| self.repo.subject(oid),
-        };
+        let render = || self.render_over(&self.facts);
         Ok(Some(match step {
             ConfigStep::Full(step) => {
                 let mut d = render().step(step, self.bad);
@@ -368,19 +375,6 @@ impl Engine {
                 return Ok(None);
             }
         }))
-    }
-
-    /// The policy over every fact not under a config: the search's view,
-    /// whose [`configsearch::plan`] picks each config's facts itself.
-    fn root_policy(&self) -> Policy<'_> {
-        Policy {
-            facts: &self.facts,
-            start: &self.start,
-            dir: self.dir,
-            bad: self.bad,
-            goods: &self.goods,
-            slots: self.slots.max(1),
-        }
     }
 
     /// The step as a decision: every test built with the bisection's
