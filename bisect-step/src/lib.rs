@@ -11,6 +11,7 @@
 //! posterior and the choice of commit, [`graph`] for the commit graph in
 //! compact arrays, [`import`] for taking over a `git bisect log`.
 
+pub mod cli;
 pub mod commitgraph;
 pub mod configsearch;
 pub mod engine;

@@ -19,6 +19,7 @@
 //! is `None` ("cannot tell"), like a log without a crash, so it is never
 //! taken as evidence either way.
 
+pub mod cli;
 pub mod guilty;
 mod oops;
 mod parse;

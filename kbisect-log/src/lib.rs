@@ -10,6 +10,7 @@
 //! lines to print. [`report`] renders the closing section from the `result`
 //! record and the journal.
 
+pub mod cli;
 pub mod tool;
 
 use kbisect_records::{Object, Reason, RecordKind};

@@ -19,6 +19,7 @@
 //! build never poisons the next one.
 
 pub mod cache;
+pub mod cli;
 pub mod compiler;
 pub mod config;
 pub mod error;

@@ -13,6 +13,7 @@
 //! blocks), so a 600 MB vmlinux with debug info costs what its 30 MB of
 //! loaded sections cost.
 
+pub mod cli;
 pub mod tool;
 
 use object::elf;

@@ -11,6 +11,7 @@
 //! `--host` reached over ssh ([`farm`], [`remote`]); records leave in input
 //! order.
 
+pub mod cli;
 pub mod cmdline;
 pub mod cpio;
 pub mod farm;

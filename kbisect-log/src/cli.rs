@@ -1,0 +1,54 @@
+//! kbisect-log's command line, defined once: parsed by the binary and read
+//! by kbisect-docgen for the man page and shell completions.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kbisect-log",
+    version,
+    about = "Print the seed-style bisection log of the records passing through",
+    after_help = "Records on stdin are echoed unchanged on stdout; the log lines go to stderr.\n\n\
+Examples:\n  \
+bisect-step --journal j.jsonl | kbisect-log | kbuild --repo linux | ksig | ktest --repro r.c \\\n      \
+| kbisect-log | bisect-step --journal j.jsonl\n  \
+kbisect-log < j.jsonl > /dev/null            # the log of a whole journal\n  \
+bisect-step --journal j.jsonl | kbisect-log report --journal j.jsonl --repo linux\n  \
+kbuild --repo linux | ksig | ktest --repro r.c | kbisect-log revert-check --target 'WARNING in f'"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print the closing section (first bad commit, signatures, time,
+    /// recipients, crash report) for each `result` record on stdin.
+    Report {
+        /// The bisect-step journal, for the crash report.
+        #[arg(long)]
+        journal: Option<PathBuf>,
+        /// The kernel repository, for the culprit's `git show --stat`.
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        /// Titles of the bug, for journals whose runs carry no `same_bug`.
+        #[arg(long = "title")]
+        titles: Vec<String>,
+        /// Also print what bisect-step prints with its result (signatures,
+        /// revisions tested, first bad commit).
+        #[arg(long)]
+        full: bool,
+    },
+    /// Decide the culprit check from the records of one build of the bad
+    /// commit with the culprit reverted (and its runs) on stdin; print
+    /// bug_gone, bug_remains, revert_failed or not_tested. A run shows the
+    /// bug by the same rule as everywhere (`same_bug` when written, else
+    /// its titles against --target; a corrupted report never counts).
+    RevertCheck {
+        /// Title of the bug (repeatable).
+        #[arg(long = "target", value_name = "TITLE")]
+        targets: Vec<String>,
+    },
+}
