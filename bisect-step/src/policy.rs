@@ -130,6 +130,9 @@ pub struct Progress {
     /// and the steps.
     pub revisions_left: u64,
     pub steps_left: u32,
+    /// The best candidate's posterior probability of being the culprit
+    /// when the commit was chosen (what the bisection stops on).
+    pub culprit_probability: f64,
     /// The posterior chance that the commit is in the new state.
     pub split: f64,
     /// The reproduction rate the commit was chosen with.
@@ -508,13 +511,8 @@ impl Policy<'_> {
             || p_point < 0.95;
         if confidence < target && total_runs < MAX_VM_RUNS {
             if let Some(c) = self.choose(g, &w, p, &range, &mut walker) {
-                return Break(Step::Test(vec![self.bisect_test(
-                    g,
-                    c,
-                    p,
-                    &range,
-                    &mut walker,
-                )]));
+                let test = self.bisect_test(g, c, p, confidence, &range, &mut walker);
+                return Break(Step::Test(vec![test]));
             }
         }
         // Settled: found, or inconclusive.
@@ -636,12 +634,14 @@ impl Policy<'_> {
         )
     }
 
-    /// The test of a chosen commit, with git's view of the progress.
+    /// The test of a chosen commit, with git's view of the progress and the
+    /// best candidate's posterior.
     fn bisect_test(
         &self,
         g: &Graph,
         c: model::Choice,
         p: f64,
+        culprit_probability: f64,
         range: &RangeEvidence,
         walker: &mut Walker,
     ) -> Test {
@@ -672,6 +672,7 @@ impl Policy<'_> {
             progress: Some(Progress {
                 revisions_left: (below.saturating_sub(1)).max(all - below),
                 steps_left: estimate_steps(all),
+                culprit_probability,
                 split: c.split,
                 rate: p,
             }),

@@ -183,6 +183,8 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
         if let Some(p) = t.progress {
             next.revisions_left = Some(p.revisions_left);
             next.steps_left = Some(p.steps_left);
+            // Three decimals: a progress figure, and the records stay short.
+            next.culprit_probability = Some((p.culprit_probability * 1000.0).round() / 1000.0);
             if t.reason == Reason::Bisect {
                 l.push(format!(
                     "Bisecting: {} revisions left to test after this (roughly {} steps)",

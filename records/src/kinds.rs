@@ -80,6 +80,10 @@ pub struct Next {
     /// Roughly how many more steps after this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps_left: Option<u32>,
+    /// The best candidate's posterior probability of being the culprit
+    /// when this commit was chosen (progress displays show it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub culprit_probability: Option<f64>,
     /// Seconds spent choosing this commit.
     #[serde(default)]
     pub seconds: f64,
