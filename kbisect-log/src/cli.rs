@@ -9,17 +9,31 @@ use std::path::PathBuf;
     name = "kbisect-log",
     version,
     about = "Print the seed-style bisection log of the records passing through",
-    after_help = "Records on stdin are echoed unchanged on stdout; the log lines go to stderr.\n\n\
+    after_help = "Records on stdin are echoed unchanged on stdout; the log lines go to stderr. \
+On a terminal the verdict words are in colour, unless NO_COLOR is set (non-empty) or TERM=dumb.\n\n\
 Examples:\n  \
 bisect-step --journal j.jsonl | kbisect-log | kbuild --repo linux | ksig | ktest --repro r.c \\\n      \
 | kbisect-log | bisect-step --journal j.jsonl\n  \
 kbisect-log < j.jsonl > /dev/null            # the log of a whole journal\n  \
+bisect-step --journal j.jsonl | kbisect-log --progress --step 3 --started $T | kbuild ...\n  \
 bisect-step --journal j.jsonl | kbisect-log report --journal j.jsonl --repo linux\n  \
 kbuild --repo linux | ksig | ktest --repro r.c | kbisect-log revert-check --target 'WARNING in f'"
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// End with a status line of the step (from the `next` records: step,
+    /// candidates left, the culprit's probability, elapsed time, time left):
+    /// redrawn in place when stderr is a terminal, a plain line otherwise.
+    #[arg(long)]
+    pub progress: bool,
+    /// With --progress: the number of the step about to run.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "progress")]
+    pub step: u32,
+    /// With --progress: when the bisection started, in Unix seconds
+    /// (`date +%s`) [default: now].
+    #[arg(long, value_name = "UNIX_SECONDS", requires = "progress")]
+    pub started: Option<f64>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -11,6 +11,7 @@
 //! record and the journal.
 
 pub mod cli;
+pub mod progress;
 pub mod tool;
 
 use kbisect_records::{Object, Reason, RecordKind};

@@ -12,7 +12,13 @@ fn main() {
     let input = jsonl::Reader::stdin();
     let mut out = jsonl::Writer::stdout();
     let status = match cli.command {
-        None => tool::filter(input, &mut out),
+        None => {
+            let progress = cli.progress.then(|| tool::ProgressOptions {
+                step: cli.step,
+                started: cli.started.unwrap_or_else(tool::unix_now),
+            });
+            tool::filter(input, &mut out, progress)
+        }
         Some(Command::Report {
             journal,
             repo,

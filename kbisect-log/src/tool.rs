@@ -2,6 +2,7 @@
 //! prints the log ([`filter`]), `report` ([`report`]) and `revert-check`
 //! ([`revert_check`]). `main` parses the command line and calls one.
 
+use crate::progress::{paint_verdict, stderr_terminal, ProgressState, Terminal, CLEAR_LINE};
 use kbisect_records::jsonl::{self, InputError, WriteError};
 use kbisect_records::{Object, RecordKind, EXIT_OK, EXIT_USAGE};
 use std::io::{BufRead, Write};
@@ -9,11 +10,51 @@ use std::path::{Path, PathBuf};
 
 const TOOL: &str = "kbisect-log";
 
-fn say(lines: Vec<String>) {
+/// Print log lines on stderr; on a redrawing terminal each first erases
+/// the status line it may be printed over.
+fn say(lines: Vec<String>, term: Terminal) {
     let mut err = std::io::stderr().lock();
+    let clear = if term.redraw { CLEAR_LINE } else { "" };
     for l in lines {
-        let _ = writeln!(err, "{l}");
+        let _ = writeln!(err, "{clear}{}", paint_verdict(&l, term.colour));
     }
+}
+
+/// `--progress`: the script's count of steps and clock, for the status line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProgressOptions {
+    /// The step about to run, from 1.
+    pub step: u32,
+    /// Unix time, in seconds, when the bisection (this run of it) started.
+    pub started: f64,
+}
+
+/// The status line of the first `next` record that says where the
+/// bisection stands.
+fn progress_state(obj: &Object, opts: ProgressOptions, now: f64) -> Option<ProgressState> {
+    if RecordKind::of(obj) != RecordKind::Next {
+        return None;
+    }
+    let revisions_left = obj.get("revisions_left").and_then(|v| v.as_u64());
+    revisions_left?;
+    Some(ProgressState {
+        step: opts.step,
+        revisions_left,
+        steps_left: obj
+            .get("steps_left")
+            .and_then(|v| v.as_u64())
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+        culprit_probability: obj.get("culprit_probability").and_then(|v| v.as_f64()),
+        elapsed: (now - opts.started).max(0.0),
+    })
+}
+
+/// Now, in Unix seconds (0 on a clock before 1970).
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 fn bad_input(e: &InputError) -> i32 {
@@ -28,20 +69,39 @@ fn write_failed(e: WriteError) -> i32 {
     e.exit_status()
 }
 
-/// Echo the records of `input` on `out` and print their log on stderr.
-pub fn filter<R: BufRead, W: Write>(input: jsonl::Reader<R>, out: &mut jsonl::Writer<W>) -> i32 {
+/// Echo the records of `input` on `out` and print their log on stderr;
+/// with `progress`, end with the status line of the step (redrawn in place
+/// on a terminal, a plain `progress:` line otherwise).
+pub fn filter<R: BufRead, W: Write>(
+    input: jsonl::Reader<R>,
+    out: &mut jsonl::Writer<W>,
+    progress: Option<ProgressOptions>,
+) -> i32 {
+    let term = stderr_terminal();
     let mut log = crate::Log::new();
+    let mut state = None;
     for item in input {
         let obj = match item {
             Ok(obj) => obj,
             Err(e) => return bad_input(&e),
         };
-        say(log.feed(&obj));
+        say(log.feed(&obj), term);
+        if let (None, Some(p)) = (state, progress) {
+            state = progress_state(&obj, p, unix_now());
+        }
         if let Err(e) = out.write(&obj) {
             return write_failed(e);
         }
     }
-    say(log.flush());
+    say(log.flush(), term);
+    if let Some(state) = state {
+        let mut err = std::io::stderr().lock();
+        let _ = if term.redraw {
+            write!(err, "{CLEAR_LINE}{}", state.line()).and_then(|()| err.flush())
+        } else {
+            writeln!(err, "progress: {}", state.line())
+        };
+    }
     EXIT_OK
 }
 
@@ -94,7 +154,7 @@ pub fn report<R: BufRead, W: Write>(
                 crash_title: crash.as_ref().map(|c| c.0.as_str()),
                 crash_report: crash.as_ref().and_then(|c| c.1.as_deref()),
             };
-            say(crate::report(&obj, &inputs));
+            say(crate::report(&obj, &inputs), stderr_terminal());
         }
         if let Err(e) = out.write(&obj) {
             return write_failed(e);
@@ -205,7 +265,7 @@ mod tests {
     #[test]
     fn a_directory_is_bad_input_not_a_spin() {
         let mut out = jsonl::Writer::new(Vec::new());
-        assert_eq!(filter(dir_reader(), &mut out), EXIT_USAGE);
+        assert_eq!(filter(dir_reader(), &mut out, None), EXIT_USAGE);
         let opts = ReportOptions {
             journal: Some(std::env::temp_dir()),
             ..Default::default()
@@ -261,5 +321,29 @@ mod tests {
         let r = jsonl::Reader::new(&input[..], "in");
         assert_eq!(revert_check(&["T".into()], r, &mut out), EXIT_OK);
         assert_eq!(out, b"bug_gone\n");
+    }
+
+    #[test]
+    fn the_progress_state_comes_from_the_first_next_with_a_count() {
+        let rec = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let opts = ProgressOptions {
+            step: 3,
+            started: 1000.0,
+        };
+        let next = rec(
+            serde_json::json!({"kind":"next","commit":"c","revisions_left":12,
+            "steps_left":4,"culprit_probability":0.25}),
+        );
+        let state = progress_state(&next, opts, 1600.0).unwrap();
+        assert_eq!(state.elapsed, 600.0);
+        assert_eq!(state.culprit_probability, Some(0.25));
+        assert_eq!(
+            state.line(),
+            "step 3: 12 candidates left, culprit 25% likely, 10m00s elapsed, about 25m00s left"
+        );
+        let revert = rec(serde_json::json!({"kind":"next","commit":"c","revert":"d"}));
+        assert_eq!(progress_state(&revert, opts, 1600.0), None);
+        let run = rec(serde_json::json!({"kind":"run","commit":"c","revisions_left":1}));
+        assert_eq!(progress_state(&run, opts, 1600.0), None);
     }
 }
