@@ -138,3 +138,29 @@ fn kbisect_argument_errors_are_named_and_exit_2() {
         );
     }
 }
+
+/// `kbisect --help` and `--version` come from its clap definition
+/// (kbisect-args) and keep the tools' conventions: a pipeline example, the
+/// defaults, the version.
+#[test]
+fn kbisect_help_and_version_follow_the_tools() {
+    let script = tests::workspace_root().join("kbisect");
+    let out = Command::new(&script)
+        .arg("--help")
+        .output()
+        .expect("run kbisect");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{help}");
+    for says in ["|", "--report <FILE>", "[default: 10]", "--good <COMMIT>"] {
+        assert!(
+            help.contains(says),
+            "kbisect --help lacks {says:?}:\n{help}"
+        );
+    }
+    let out = Command::new(&script)
+        .arg("--version")
+        .output()
+        .expect("run kbisect");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+}
+
