@@ -15,13 +15,15 @@ DEB_PACKAGES := qemu-system-x86 linux-source-6.1 busybox-static gcc gcc-11 gcc-1
 	python3 kmod jq \
 	redis-server distcc openssh-server openssh-client
 
-.PHONY: all deps build test lint unit e2e demo bench fuzz clean help
+.PHONY: all deps build docs install install-files test lint unit e2e demo bench fuzz clean help
 
 all: build
 
 help:
 	@echo "make deps   install missing system packages (apt-get)"
 	@echo "make build  build every tool ($(PROFILE))"
+	@echo "make docs   generate the man pages and shell completions into target/docs"
+	@echo "make install  install tools, kbisect, man pages, completions (PREFIX=$(PREFIX), DESTDIR)"
 	@echo "make test   deps, lint, and the whole test suite (real kernel, real QEMU)"
 	@echo "make demo   build a demo kernel history and bisect it"
 	@echo "make bench  print throughput / speed / accuracy figures"
@@ -41,6 +43,37 @@ deps:
 
 build:
 	$(CARGO) build --workspace --bins $(CARGO_FLAGS)
+
+# Man pages and completions, generated from the tools' clap definitions
+# (built, not committed: they cannot drift from the options).
+DOCS ?= $(CURDIR)/target/docs
+docs: build
+	$(BIN)/kbisect-docgen $(DOCS)
+
+# The tools and kbisect-bisect-run beside the kbisect script in PREFIX/bin
+# (kbisect finds its tools beside itself), its helper scripts in
+# PREFIX/lib/kbisect. install-files copies what `build` made, without
+# building (the tests call it while cargo holds the build directory).
+PREFIX ?= /usr/local
+DESTDIR ?=
+TOOLS := bisect-step kbuild ksig ktest crashclass kbisect-log kbisect-args
+MANPAGES := $(TOOLS:kbisect-args=) kbisect
+install: build
+	$(MAKE) install-files
+
+install-files:
+	$(BIN)/kbisect-docgen $(DOCS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kbisect \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(addprefix $(BIN)/,$(TOOLS)) kbisect scripts/kbisect-bisect-run $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 scripts/kbisect-recipients $(DESTDIR)$(PREFIX)/lib/kbisect/
+	install -m 644 $(foreach t,$(MANPAGES),$(DOCS)/man/man1/$(t).1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	for t in $(MANPAGES); do \
+		install -m 644 $(DOCS)/completions/bash/$$t $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t && \
+		install -m 644 $(DOCS)/completions/zsh/_$$t $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$t && \
+		install -m 644 $(DOCS)/completions/fish/$$t.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$t.fish \
+		|| exit 1; done
 
 lint:
 	$(CARGO) fmt --all -- --check

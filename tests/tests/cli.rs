@@ -164,3 +164,79 @@ fn kbisect_help_and_version_follow_the_tools() {
     assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
 }
 
+/// `make install` (its copying half, `install-files`, which builds
+/// nothing) puts the tools, man pages and completions under
+/// DESTDIR/PREFIX, and the installed kbisect finds its tools beside it.
+#[test]
+fn make_install_puts_tools_man_pages_and_completions_in_place() {
+    let dest = tempfile::tempdir().unwrap();
+    let root = tests::workspace_root();
+    let bin_dir = bin("kbisect-docgen").parent().unwrap().to_path_buf();
+    let out = Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(&root)
+        .arg("install-files")
+        .arg(format!("DESTDIR={}", dest.path().display()))
+        .arg("PREFIX=/usr")
+        .arg(format!("BIN={}", bin_dir.display()))
+        .arg(format!("DOCS={}", dest.path().join("docs").display()))
+        .output()
+        .expect("run make");
+    assert!(
+        out.status.success(),
+        "make install-files: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let usr = dest.path().join("usr");
+    let tools = [
+        "kbisect",
+        "bisect-step",
+        "kbuild",
+        "ksig",
+        "ktest",
+        "crashclass",
+        "kbisect-log",
+    ];
+    for t in tools {
+        for f in [
+            format!("bin/{t}"),
+            format!("share/man/man1/{t}.1"),
+            format!("share/bash-completion/completions/{t}"),
+            format!("share/zsh/site-functions/_{t}"),
+            format!("share/fish/vendor_completions.d/{t}.fish"),
+        ] {
+            assert!(usr.join(&f).is_file(), "not installed: {f}");
+        }
+    }
+    assert!(usr.join("lib/kbisect/kbisect-recipients").is_file());
+    let page = usr.join("share/man/man1/kbisect.1");
+    let text = std::fs::read_to_string(&page).unwrap();
+    assert!(text.contains(".TH kbisect"), "not a man page: {text}");
+    // `man -l` renders it when man is here (a minimal system may lack it).
+    if let Ok(out) = Command::new("man")
+        .arg("-l")
+        .arg(&page)
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "80")
+        .output()
+    {
+        if out.status.success() {
+            assert!(String::from_utf8_lossy(&out.stdout).contains("--report"));
+        }
+    }
+    // The installed kbisect, with its installed tools only (not the tree's).
+    let out = Command::new(usr.join("bin/kbisect"))
+        .arg("--help")
+        .env("PATH", "/usr/bin:/bin")
+        .env_remove("KBISECT_PATH")
+        .output()
+        .expect("run the installed kbisect");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--report"));
+}
