@@ -127,6 +127,35 @@ fn plain_verdicts_drive_it_like_git_bisect() {
 /// candidates in a line the choice halves like `git bisect`, 4 tests for
 /// every culprit (it once leaned to the good side, as for a flaky
 /// reproducer, and took more).
+/// Each bisection `next` carries the best candidate's posterior
+/// (`culprit_probability`, for progress displays): a probability, and
+/// higher once the verdicts have narrowed the range than at the start.
+#[test]
+fn next_records_carry_the_culprits_probability() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = History::new(&dir.path().join("repo")).unwrap();
+    let line = h.chain(None, 17, "c").unwrap();
+    let o = opts(&h, &dir.path().join("j.jsonl"), line[16], line[0]);
+    let mut input = String::new();
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let (code, out, err) = step(&o, &input);
+        assert_eq!(code, 0, "{err}");
+        if kind_of(&out[0]) == Some("result") {
+            break;
+        }
+        let next: Next = parse(&out[0]).unwrap();
+        if next.plan.reason == Some(Reason::Bisect) {
+            let p = next.culprit_probability.expect("culprit_probability");
+            assert!((0.0..=1.0).contains(&p), "{p}");
+            seen.push(p);
+        }
+        input = verdict_on(&h, 5, &next);
+    }
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert!(seen.last() > seen.first(), "{seen:?}");
+}
+
 #[test]
 fn plain_verdicts_halve_like_git_bisect() {
     let dir = tempfile::tempdir().unwrap();
