@@ -8,8 +8,11 @@
 //!
 //! [`Log`] is the streaming part: fed records one at a time it returns the
 //! lines to print. [`report`] renders the closing section from the `result`
-//! record and the journal.
+//! record and the journal. [`html`] draws a whole journal ([`model`]) as
+//! one self-contained HTML page.
 
+pub mod html;
+pub mod model;
 pub mod tool;
 
 use kbisect_records::{Object, Reason, RecordKind};

@@ -1,6 +1,7 @@
 //! Thin command-line front end for the `kbisect_log` library: a filter that
 //! echoes records and prints the seed-style log on stderr, `report`, which
-//! prints the closing section for a `result` record, and `revert-check`.
+//! prints the closing section for a `result` record (or, with `--html`, the
+//! journal's HTML report), and `revert-check`.
 
 use clap::{Parser, Subcommand};
 use kbisect_log::tool;
@@ -18,6 +19,7 @@ bisect-step --journal j.jsonl | kbisect-log | kbuild --repo linux | ksig | ktest
 | kbisect-log | bisect-step --journal j.jsonl\n  \
 kbisect-log < j.jsonl > /dev/null            # the log of a whole journal\n  \
 bisect-step --journal j.jsonl | kbisect-log report --journal j.jsonl --repo linux\n  \
+kbisect-log report --html report.html --journal j.jsonl   # the page of a journal\n  \
 kbuild --repo linux | ksig | ktest --repro r.c | kbisect-log revert-check --target 'WARNING in f'"
 )]
 struct Cli {
@@ -28,8 +30,16 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Print the closing section (first bad commit, signatures, time,
-    /// recipients, crash report) for each `result` record on stdin.
+    /// recipients, crash report) for each `result` record on stdin; or,
+    /// with --html, write the journal's HTML report.
     Report {
+        /// Write a self-contained HTML report of the journal (--journal) to
+        /// FILE, atomically, instead: summary, candidate range, tested
+        /// commits with their runs, timings, crashes; works on an unfinished
+        /// journal too. stdin is not read; --repo adds the culprit's author
+        /// and date.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
         /// The bisect-step journal, for the crash report.
         #[arg(long)]
         journal: Option<PathBuf>,
@@ -63,6 +73,17 @@ fn main() {
     let status = match cli.command {
         None => tool::filter(input, &mut out),
         Some(Command::Report {
+            html: Some(html),
+            journal,
+            repo,
+            ..
+        }) => tool::html_report(&tool::HtmlOptions {
+            html,
+            journal,
+            repo,
+        }),
+        Some(Command::Report {
+            html: None,
             journal,
             repo,
             titles,

@@ -1,9 +1,9 @@
 //! The kbisect-log commands over standard streams: the echoing filter that
-//! prints the log ([`filter`]), `report` ([`report`]) and `revert-check`
-//! ([`revert_check`]). `main` parses the command line and calls one.
+//! prints the log ([`filter`]), `report` ([`report`]), `report --html`
+//! ([`html_report`]) and `revert-check` ([`revert_check`]). `main` parses the command line and calls one.
 
 use kbisect_records::jsonl::{self, InputError, WriteError};
-use kbisect_records::{Object, RecordKind, EXIT_OK, EXIT_USAGE};
+use kbisect_records::{Object, RecordKind, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -129,6 +129,15 @@ pub fn revert_check<R: BufRead, W: Write>(
 /// still worth printing). A journal that cannot be opened or read (missing,
 /// a directory) is bad input (exit 2): the user named it.
 fn read_journal(path: &Path) -> Result<Vec<Object>, i32> {
+    let mut records = Vec::new();
+    each_journal_record(path, |obj| records.push(obj))?;
+    Ok(records)
+}
+
+/// Hand each record of the journal at `path` to `take`, one at a time (a
+/// journal of any length is read in one pass), skipping lines that are not
+/// records as [`read_journal`] says. Returns how many lines were skipped.
+fn each_journal_record(path: &Path, mut take: impl FnMut(Object)) -> Result<u64, i32> {
     let f = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
@@ -136,12 +145,11 @@ fn read_journal(path: &Path) -> Result<Vec<Object>, i32> {
             return Err(EXIT_USAGE);
         }
     };
-    let mut records = Vec::new();
-    let mut skipped = 0usize;
+    let mut skipped = 0u64;
     let reader = jsonl::Reader::new(std::io::BufReader::new(f), path.display().to_string());
     for item in reader {
         match item {
-            Ok(obj) => records.push(obj),
+            Ok(obj) => take(obj),
             Err(e) if e.kind == jsonl::InputErrorKind::Read => return Err(bad_input(&e)),
             Err(e) => {
                 skipped += 1;
@@ -157,11 +165,114 @@ fn read_journal(path: &Path) -> Result<Vec<Object>, i32> {
             path.display()
         );
     }
-    Ok(records)
+    Ok(skipped)
+}
+
+/// What `report --html` needs.
+#[derive(Debug, Clone, Default)]
+pub struct HtmlOptions {
+    /// The page to write.
+    pub html: PathBuf,
+    /// The bisect-step journal it is drawn from.
+    pub journal: Option<PathBuf>,
+    /// The kernel repository, for the culprit's author and date.
+    pub repo: Option<PathBuf>,
+}
+
+/// Write the HTML report of the journal ([`crate::html`]) to `opts.html`,
+/// atomically: a reader (a browser reloading it while the bisection runs)
+/// sees the old page or the new one, never half of one. Exit 2 without
+/// `--journal` or with one that cannot be read; 1 when the page cannot be
+/// written.
+pub fn html_report(opts: &HtmlOptions) -> i32 {
+    let Some(journal) = &opts.journal else {
+        eprintln!("{TOOL}: report --html needs --journal: the page is drawn from the journal");
+        return EXIT_USAGE;
+    };
+    let mut summary = crate::model::Summary::new();
+    summary.skipped_lines = match each_journal_record(journal, |obj| summary.feed(&obj)) {
+        Ok(n) => n,
+        Err(status) => return status,
+    };
+    let (author, date) = match (&opts.repo, summary.culprit()) {
+        (Some(repo), Some((sha, _))) if kbisect_records::is_full_sha(&sha) => {
+            author_and_date(repo, &sha)
+        }
+        _ => (None, None),
+    };
+    let dir = match opts.html.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let inputs = crate::html::PageInputs {
+        journal: journal.clone(),
+        report_dir: std::path::absolute(&dir).unwrap_or_else(|_| dir.clone()),
+        author,
+        date,
+    };
+    let page = crate::html::page(&summary, &inputs);
+    match write_atomically(&opts.html, &dir, page.as_bytes()) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("{TOOL}: {}: {e}", opts.html.display());
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// Write `bytes` to a temporary file in `dir` and rename it over `path`.
+fn write_atomically(path: &Path, dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kbisect-report.")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.flush()?;
+    // A report is for reading (served, opened by others): not the 0600 of
+    // a temporary file.
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The culprit's author (`Name <mail>`) and date from the repository; none
+/// when git cannot say (the report goes on without them, and says why).
+fn author_and_date(repo: &Path, commit: &str) -> (Option<String>, Option<String>) {
+    let out = duct::cmd("git", ["show", "-s", "--format=%an <%ae>%n%aI", commit])
+        .dir(repo)
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run();
+    match out {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            let mut lines = text.lines().map(str::to_string);
+            (lines.next(), lines.next())
+        }
+        Ok(o) => {
+            let why = String::from_utf8_lossy(&o.stderr);
+            eprintln!(
+                "{TOOL}: no author of the culprit from {}: {}",
+                repo.display(),
+                why.lines().next().unwrap_or("git show failed")
+            );
+            (None, None)
+        }
+        Err(e) => {
+            eprintln!(
+                "{TOOL}: no author of the culprit from {}: {e}",
+                repo.display()
+            );
+            (None, None)
+        }
+    }
 }
 
 /// How many skipped journal lines are named one by one.
-const SKIPPED_LINES_SHOWN: usize = 3;
+const SKIPPED_LINES_SHOWN: u64 = 3;
 
 /// `git show --stat` of the culprit, as the seed's log has it. When git
 /// cannot show it (not a repository, commit missing) the report goes on
@@ -246,6 +357,48 @@ mod tests {
         )
         .unwrap();
         assert_eq!(read_journal(&j).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn html_report_skips_bad_lines_and_writes_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = dir.path().join("j.jsonl");
+        let found = include_str!("../testdata/found.jsonl");
+        std::fs::write(&j, format!("{found}not json\n[1]\n")).unwrap();
+        let html = dir.path().join("r.html");
+        let opts = HtmlOptions {
+            html: html.clone(),
+            journal: Some(j.clone()),
+            repo: Some(dir.path().into()), // not a repository: no author
+        };
+        assert_eq!(html_report(&opts), EXIT_OK);
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(page.contains("2 journal lines that were not records skipped"));
+        assert!(page.contains("block: free the inode&#39;s bdev early"));
+        // Written again over the old page, no temporary file left beside it.
+        assert_eq!(html_report(&opts), EXIT_OK);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn html_report_needs_a_journal_and_a_writable_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = HtmlOptions {
+            html: dir.path().join("r.html"),
+            ..Default::default()
+        };
+        assert_eq!(html_report(&opts), EXIT_USAGE);
+        opts.journal = Some(dir.path().join("missing.jsonl"));
+        assert_eq!(html_report(&opts), EXIT_USAGE);
+        let j = dir.path().join("j.jsonl");
+        std::fs::write(&j, "{\"kind\":\"start\"}\n").unwrap();
+        opts.journal = Some(j);
+        opts.html = dir.path().join("no/such/dir/r.html");
+        assert_eq!(html_report(&opts), EXIT_FAILURE);
     }
 
     #[test]
