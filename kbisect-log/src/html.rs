@@ -40,6 +40,21 @@ pub struct PageInputs {
     /// The culprit's author and date, when a repository knew them.
     pub author: Option<String>,
     pub date: Option<String>,
+    /// Where the drawn commits sit in the commit graph, when a repository
+    /// said (the journal's records carry no parents).
+    pub topology: Option<Topology>,
+}
+
+/// The candidate range's shape around the commits the journal knows: the
+/// first-parent line of the range's newer end, and for a commit on a
+/// merged topic branch the merge on that line that brought it in.
+#[derive(Debug, Default, Clone)]
+pub struct Topology {
+    /// Position on the first-parent line, 0 the newer end, growing older.
+    pub line: std::collections::HashMap<String, usize>,
+    /// Commit off the line → the merge on the line that brought it in, and
+    /// its rank among that merge's judged commits (0 nearest the merge).
+    pub merged_by: std::collections::HashMap<String, (String, usize)>,
 }
 
 /// `text` escaped for HTML text and attribute values.
@@ -132,7 +147,7 @@ pub fn page(sum: &Summary, inputs: &PageInputs) -> String {
         esc(&title)
     );
     summary_section(&mut out, sum, inputs);
-    range_section(&mut out, sum);
+    range_section(&mut out, sum, inputs);
     narrowing_section(&mut out, sum);
     time_section(&mut out, sum);
     steps_section(&mut out, sum, inputs);
@@ -350,7 +365,7 @@ fn node_class(step: &Step) -> &'static str {
 /// tests nearer to it; the newer side mirrors it. Skipped and untestable
 /// commits (their place in the range unknown to the journal) sit on a
 /// second lane.
-fn range_section(out: &mut String, sum: &Summary) {
+fn range_section(out: &mut String, sum: &Summary, inputs: &PageInputs) {
     let fix = sum.direction() == "fix";
     let (older_word, newer_word) = if fix {
         ("bad", "good")
@@ -377,6 +392,9 @@ fn range_section(out: &mut String, sum: &Summary) {
         return;
     }
     let culprit = sum.culprit().map(|c| c.0);
+    if let Some(topo) = &inputs.topology {
+        return graph_range(out, &judged, topo, culprit.as_deref());
+    }
     let pick = |word: &str| -> Vec<&Step> {
         judged
             .iter()
@@ -406,12 +424,7 @@ fn range_section(out: &mut String, sum: &Summary) {
         out,
         "<h2>Candidate range</h2>\n<p class=\"legend\">Older end left, newer end right; \
 each commit placed by its verdict ({older_word} commits are older than the culprit, \
-{newer_word} ones newer). Skipped and untestable commits below. \
-<span><svg width=\"10\" height=\"10\"><circle cx=\"5\" cy=\"5\" r=\"4\" class=\"n-good\"/></svg> good</span>\
-<span><svg width=\"10\" height=\"10\"><circle cx=\"5\" cy=\"5\" r=\"4\" class=\"n-bad\"/></svg> bad</span>\
-<span><svg width=\"10\" height=\"10\"><circle cx=\"5\" cy=\"5\" r=\"4\" class=\"n-skip\"/></svg> skipped</span>\
-<span><svg width=\"10\" height=\"10\"><circle cx=\"5\" cy=\"5\" r=\"4\" class=\"n-untestable\"/></svg> untestable (build failed)</span>\
-<span>black ring: culprit</span></p>\n"
+{newer_word} ones newer; pass --repo to draw the commit graph). Skipped and untestable commits below. {RANGE_LEGEND}</p>\n"
     );
     if older_cut + newer_cut + lane2_cut > 0 {
         let _ = writeln!(
@@ -450,6 +463,107 @@ each commit placed by its verdict ({older_word} commits are older than the culpr
     );
     for (i, s) in lane2[lane2_cut..].iter().enumerate() {
         node(out, x0 + i as f64 * dx, 85.0, s, node_class(s));
+    }
+    out.push_str("</svg>\n");
+}
+
+const RANGE_LEGEND: &str = "<span><svg width=\"10\" height=\"10\"><circle cx=\"5\" cy=\"5\" r=\"4\" class=\"n-good\"/></svg> good</span>\
+<span><svg width=\"10\" height=\"10\"><circle cx=\"5\" cy=\"5\" r=\"4\" class=\"n-bad\"/></svg> bad</span>\
+<span><svg width=\"10\" height=\"10\"><circle cx=\"5\" cy=\"5\" r=\"4\" class=\"n-skip\"/></svg> skipped</span>\
+<span><svg width=\"10\" height=\"10\"><circle cx=\"5\" cy=\"5\" r=\"4\" class=\"n-untestable\"/></svg> untestable (build failed)</span>\
+<span>black ring: culprit</span>";
+
+/// The candidate range over the commit graph: the first-parent line (older
+/// left), each merged topic branch's judged commits below the merge that
+/// brought them in. Positions are ranks, not distances: a range of
+/// 100,000 commits draws as the few hundred the journal knows.
+fn graph_range(out: &mut String, judged: &[&Step], topo: &Topology, culprit: Option<&str>) {
+    let keep = judged.len().saturating_sub(3 * RANGE_NODES_PER_SIDE);
+    let judged = &judged[keep..];
+    // (line position, commit drawn there, judged step when it is one)
+    let mut on_line: Vec<(usize, &str, Option<&Step>)> = Vec::new();
+    let mut off_line: Vec<(&Step, &str, usize)> = Vec::new();
+    let mut unplaced = 0usize;
+    for step in judged {
+        if let Some(&pos) = topo.line.get(&step.commit) {
+            on_line.push((pos, &step.commit, Some(step)));
+        } else if let Some((merge, rank)) = topo.merged_by.get(&step.commit) {
+            off_line.push((step, merge, *rank));
+        } else {
+            unplaced += 1;
+        }
+    }
+    for (_, merge, _) in &off_line {
+        if let Some(&pos) = topo.line.get(*merge) {
+            if !on_line.iter().any(|(_, c, _)| c == merge) {
+                on_line.push((pos, merge, None));
+            }
+        }
+    }
+    // Older (larger position) left.
+    on_line.sort_by_key(|n| std::cmp::Reverse(n.0));
+    let n = on_line.len().max(1);
+    let width = 1200.0;
+    let dx = ((width - 40.0) / n as f64).min(40.0);
+    let x_of = |commit: &str| {
+        on_line
+            .iter()
+            .position(|(_, c, _)| *c == commit)
+            .map(|i| 20.0 + dx / 2.0 + i as f64 * dx)
+    };
+    let _ = write!(
+        out,
+        "<h2>Candidate range</h2>\n<p class=\"legend\">The first-parent line, older commits left; \
+commits of merged topic branches below the merge that brought them in (hollow: a merge not tested). {RANGE_LEGEND}</p>\n"
+    );
+    if keep + unplaced > 0 {
+        let _ = writeln!(
+            out,
+            "<p>{} commits not drawn (tested earliest, or not in the range).</p>",
+            keep + unplaced
+        );
+    }
+    let _ = write!(
+        out,
+        "<svg viewBox=\"0 0 {width} 110\" width=\"{width}\" height=\"110\" role=\"img\" aria-label=\"candidate range\">\
+<line class=\"axis\" x1=\"20\" y1=\"35\" x2=\"{}\" y2=\"35\"/>",
+        width - 20.0
+    );
+    let circle = |out: &mut String, x: f64, y: f64, step: &Step| {
+        let is_culprit = culprit == Some(step.commit.as_str());
+        let _ = write!(
+            out,
+            "<circle cx=\"{x:.1}\" cy=\"{y}\" r=\"{}\" class=\"{}{}\"><title>{} {} — {}</title></circle>",
+            if is_culprit { 8 } else { 6 },
+            node_class(step),
+            if is_culprit { " culprit" } else { "" },
+            esc(short(&step.commit)),
+            esc(step.subject.as_deref().unwrap_or("")),
+            esc(step.verdict.as_deref().unwrap_or("not judged"))
+        );
+    };
+    // Topic commits first, so their edges lie under the line's circles.
+    for &(step, merge, rank) in &off_line {
+        let Some(mx) = x_of(merge) else { continue };
+        let x = mx - 10.0 * (rank as f64 + 1.0);
+        let _ = write!(
+            out,
+            "<line class=\"axis\" x1=\"{x:.1}\" y1=\"85\" x2=\"{mx:.1}\" y2=\"35\"/>"
+        );
+        circle(out, x, 85.0, step);
+    }
+    for (i, (_, commit, step)) in on_line.iter().enumerate() {
+        let x = 20.0 + dx / 2.0 + i as f64 * dx;
+        match step {
+            Some(s) => circle(out, x, 35.0, s),
+            None => {
+                let _ = write!(
+                    out,
+                    "<circle cx=\"{x:.1}\" cy=\"35\" r=\"5\" class=\"n-none\"><title>merge {}</title></circle>",
+                    esc(short(commit))
+                );
+            }
+        }
     }
     out.push_str("</svg>\n");
 }
