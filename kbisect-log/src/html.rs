@@ -314,7 +314,12 @@ fn summary_section(out: &mut String, sum: &Summary, inputs: &PageInputs) {
             &format!(
                 "{} ({})",
                 if titles.is_empty() {
-                    "any crash".to_string()
+                    match s(st, "bug") {
+                        Some("boot") => "any boot failure",
+                        Some("exit") => "the test's exit status",
+                        _ => "any crash",
+                    }
+                    .to_string()
                 } else {
                     esc(&titles.join(" | "))
                 },
@@ -1190,6 +1195,50 @@ mod tests {
         // Only the start record: still a page.
         let html = page_of(FOUND.lines().next().unwrap());
         assert!(html.contains("No commit tested yet."));
+    }
+
+    #[test]
+    fn a_config_search_lists_its_candidates_and_what_it_kept() {
+        let c = "5d0c60a088c3732ea8e5d5e259d3e85a41b25197";
+        let mut j = String::from(
+            "{\"kind\":\"start\",\"bad\":\"b\",\"good\":[],\"direction\":\"cause\"}\n",
+        );
+        for (id, outcome) in [
+            ("full", "crashed"),
+            ("baseline", "ok"),
+            ("8bba05f7054acd1b", "crashed"),
+        ] {
+            j.push_str(&format!(
+                "{{\"kind\":\"next\",\"commit\":\"{c}\",\"reason\":\"config_search\",\"config_id\":\"{id}\"}}\n\
+                 {{\"kind\":\"run\",\"commit\":\"{c}\",\"config_id\":\"{id}\",\"run\":0,\"outcome\":\"{outcome}\",\"crashed\":{},\"title\":\"T\"}}\n",
+                outcome == "crashed"
+            ));
+        }
+        j.push_str(
+            "{\"kind\":\"result\",\"status\":\"found\",\"config\":{\"mode\":\"bisect\",\"differing\":42,\"kept\":1,\
+             \"options\":[\"CONFIG_RA_HINT_STATS=y\"],\"candidates\":3,\"builds\":3,\"vm_runs\":3,\"seconds\":90}}\n",
+        );
+        let html = page_of(&j);
+        assert!(html.contains("<h2>Config search</h2>"));
+        assert!(html.contains("bisect: 1 of 42 differing options kept; 3 configs"));
+        assert!(html.contains("<pre>CONFIG_RA_HINT_STATS=y</pre>"));
+        assert!(html.contains("<tr><td><code>8bba05f7054acd1b</code></td><td>1</td><td>1</td>"));
+        assert!(html.contains("<tr><td><code>baseline</code></td><td>1</td><td>0</td>"));
+        // Configs of the search are not points of the candidate range.
+        assert!(!html.contains("<h2>Candidate range</h2>"));
+    }
+
+    #[test]
+    fn a_result_without_a_culprit_says_its_status() {
+        let j = "{\"kind\":\"start\",\"bad\":\"b\",\"good\":[\"g\"],\"direction\":\"fix\",\"bug\":\"boot\"}\n\
+{\"kind\":\"result\",\"status\":\"inconclusive\",\"direction\":\"fix\",\
+\"candidates\":[{\"commit\":\"c1\",\"subject\":\"a & b\"},{\"commit\":\"c2\",\"subject\":\"c\"}]}\n";
+        let html = page_of(j);
+        assert!(html.contains("<span class=\"status other\">inconclusive</span>"));
+        assert!(html.contains("<tr><th>candidate</th><td><code>c1</code> a &amp; b</td></tr>"));
+        assert!(html.contains("fix (the commit that fixed the bug)"));
+        assert!(html.contains("any boot failure (boot)"));
+        assert!(!html.contains("culprit (first bad commit)"));
     }
 
     #[test]
