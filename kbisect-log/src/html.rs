@@ -349,6 +349,12 @@ fn summary_section(out: &mut String, sum: &Summary, inputs: &PageInputs) {
     out.push_str("</table>\n");
 }
 
+/// A node's radius where nodes are `dx` apart: 6, smaller when they crowd
+/// so neighbours stay apart.
+fn node_radius(dx: f64) -> f64 {
+    (dx * 0.4).clamp(1.5, 6.0)
+}
+
 /// A commit on the candidate range: where its verdict puts it.
 struct RangeNode<'a> {
     step: &'a Step,
@@ -449,7 +455,7 @@ each commit placed by its verdict ({older_word} commits are older than the culpr
         let _ = write!(
             out,
             "<circle cx=\"{x:.1}\" cy=\"{y}\" r=\"{}\" class=\"{class}{}\"><title>{} {} — {}</title></circle>",
-            if is_culprit { 8 } else { 6 },
+            if is_culprit { 8.0 } else { node_radius(dx) },
             if is_culprit { " culprit" } else { "" },
             esc(short(&step.commit)),
             esc(step.subject.as_deref().unwrap_or("")),
@@ -539,7 +545,7 @@ commits of merged topic branches below the merge that brought them in (hollow: a
         let _ = write!(
             out,
             "<circle cx=\"{x:.1}\" cy=\"{y}\" r=\"{}\" class=\"{}{}\"><title>{} {} — {}</title></circle>",
-            if is_culprit { 8 } else { 6 },
+            if is_culprit { 8.0 } else { node_radius(dx) },
             node_class(step),
             if is_culprit { " culprit" } else { "" },
             esc(short(&step.commit)),
