@@ -12,7 +12,7 @@ export PATH          := $(BIN):$(PATH)
 # System packages the tools and their tests need (Debian names).
 DEB_PACKAGES := qemu-system-x86 linux-source-6.1 busybox-static gcc gcc-11 gcc-12 clang-15 lld-15 \
 	make ccache bc flex bison libelf-dev libssl-dev cpio xz-utils git perl \
-	python3 kmod jq \
+	python3 kmod jq chromium \
 	redis-server distcc openssh-server openssh-client
 
 .PHONY: all deps build docs install install-files test lint unit e2e demo bench fuzz clean help

@@ -17,6 +17,7 @@ bisect-step --journal j.jsonl | kbisect-log | kbuild --repo linux | ksig | ktest
 kbisect-log < j.jsonl > /dev/null            # the log of a whole journal\n  \
 bisect-step --journal j.jsonl | kbisect-log --progress --step 3 --started $T | kbuild ...\n  \
 bisect-step --journal j.jsonl | kbisect-log report --journal j.jsonl --repo linux\n  \
+kbisect-log report --html report.html --journal j.jsonl   # the page of a journal\n  \
 kbuild --repo linux | ksig | ktest --repro r.c | kbisect-log revert-check --target 'WARNING in f'"
 )]
 pub struct Cli {
@@ -39,8 +40,16 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Print the closing section (first bad commit, signatures, time,
-    /// recipients, crash report) for each `result` record on stdin.
+    /// recipients, crash report) for each `result` record on stdin; or,
+    /// with --html, write the journal's HTML report.
     Report {
+        /// Write a self-contained HTML report of the journal (--journal) to
+        /// FILE, atomically, instead: summary, candidate range, tested
+        /// commits with their runs, timings, crashes; works on an unfinished
+        /// journal too. stdin is not read; --repo adds the culprit's author
+        /// and date and the commit graph.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
         /// The bisect-step journal, for the crash report.
         #[arg(long)]
         journal: Option<PathBuf>,

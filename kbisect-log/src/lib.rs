@@ -8,9 +8,12 @@
 //!
 //! [`Log`] is the streaming part: fed records one at a time it returns the
 //! lines to print. [`report`] renders the closing section from the `result`
-//! record and the journal.
+//! record and the journal. [`html`] draws a whole journal ([`model`]) as
+//! one self-contained HTML page.
 
 pub mod cli;
+pub mod html;
+pub mod model;
 pub mod progress;
 pub mod tool;
 

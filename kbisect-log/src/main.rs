@@ -1,6 +1,7 @@
 //! Thin command-line front end for the `kbisect_log` library: a filter that
 //! echoes records and prints the seed-style log on stderr, `report`, which
-//! prints the closing section for a `result` record, and `revert-check`.
+//! prints the closing section for a `result` record (or, with `--html`, the
+//! journal's HTML report), and `revert-check`.
 
 use clap::Parser;
 use kbisect_log::cli::{Cli, Command};
@@ -20,6 +21,17 @@ fn main() {
             tool::filter(input, &mut out, progress)
         }
         Some(Command::Report {
+            html: Some(html),
+            journal,
+            repo,
+            ..
+        }) => tool::html_report(&tool::HtmlOptions {
+            html,
+            journal,
+            repo,
+        }),
+        Some(Command::Report {
+            html: None,
             journal,
             repo,
             titles,

@@ -1,10 +1,10 @@
 //! The kbisect-log commands over standard streams: the echoing filter that
-//! prints the log ([`filter`]), `report` ([`report`]) and `revert-check`
-//! ([`revert_check`]). `main` parses the command line and calls one.
+//! prints the log ([`filter`]), `report` ([`report`]), `report --html`
+//! ([`html_report`]) and `revert-check` ([`revert_check`]). `main` parses the command line and calls one.
 
 use crate::progress::{paint_verdict, stderr_terminal, ProgressState, Terminal, CLEAR_LINE};
 use kbisect_records::jsonl::{self, InputError, WriteError};
-use kbisect_records::{Object, RecordKind, EXIT_OK, EXIT_USAGE};
+use kbisect_records::{Object, RecordKind, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -189,6 +189,15 @@ pub fn revert_check<R: BufRead, W: Write>(
 /// still worth printing). A journal that cannot be opened or read (missing,
 /// a directory) is bad input (exit 2): the user named it.
 fn read_journal(path: &Path) -> Result<Vec<Object>, i32> {
+    let mut records = Vec::new();
+    each_journal_record(path, |obj| records.push(obj))?;
+    Ok(records)
+}
+
+/// Hand each record of the journal at `path` to `take`, one at a time (a
+/// journal of any length is read in one pass), skipping lines that are not
+/// records as [`read_journal`] says. Returns how many lines were skipped.
+fn each_journal_record(path: &Path, mut take: impl FnMut(Object)) -> Result<u64, i32> {
     let f = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
@@ -196,12 +205,11 @@ fn read_journal(path: &Path) -> Result<Vec<Object>, i32> {
             return Err(EXIT_USAGE);
         }
     };
-    let mut records = Vec::new();
-    let mut skipped = 0usize;
+    let mut skipped = 0u64;
     let reader = jsonl::Reader::new(std::io::BufReader::new(f), path.display().to_string());
     for item in reader {
         match item {
-            Ok(obj) => records.push(obj),
+            Ok(obj) => take(obj),
             Err(e) if e.kind == jsonl::InputErrorKind::Read => return Err(bad_input(&e)),
             Err(e) => {
                 skipped += 1;
@@ -217,11 +225,235 @@ fn read_journal(path: &Path) -> Result<Vec<Object>, i32> {
             path.display()
         );
     }
-    Ok(records)
+    Ok(skipped)
+}
+
+/// What `report --html` needs.
+#[derive(Debug, Clone, Default)]
+pub struct HtmlOptions {
+    /// The page to write.
+    pub html: PathBuf,
+    /// The bisect-step journal it is drawn from.
+    pub journal: Option<PathBuf>,
+    /// The kernel repository, for the culprit's author and date.
+    pub repo: Option<PathBuf>,
+}
+
+/// Write the HTML report of the journal ([`crate::html`]) to `opts.html`,
+/// atomically: a reader (a browser reloading it while the bisection runs)
+/// sees the old page or the new one, never half of one. Exit 2 without
+/// `--journal` or with one that cannot be read; 1 when the page cannot be
+/// written.
+pub fn html_report(opts: &HtmlOptions) -> i32 {
+    let Some(journal) = &opts.journal else {
+        eprintln!("{TOOL}: report --html needs --journal: the page is drawn from the journal");
+        return EXIT_USAGE;
+    };
+    let mut summary = crate::model::Summary::new();
+    summary.skipped_lines = match each_journal_record(journal, |obj| summary.feed(&obj)) {
+        Ok(n) => n,
+        Err(status) => return status,
+    };
+    let topology = opts.repo.as_deref().and_then(|r| topology(r, &summary));
+    let (author, date) = match (&opts.repo, summary.culprit()) {
+        (Some(repo), Some((sha, _))) if kbisect_records::is_full_sha(&sha) => {
+            author_and_date(repo, &sha)
+        }
+        _ => (None, None),
+    };
+    let dir = match opts.html.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let inputs = crate::html::PageInputs {
+        journal: journal.clone(),
+        report_dir: std::path::absolute(&dir).unwrap_or_else(|_| dir.clone()),
+        author,
+        date,
+        topology,
+    };
+    let page = crate::html::page(&summary, &inputs);
+    match write_atomically(&opts.html, &dir, page.as_bytes()) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("{TOOL}: {}: {e}", opts.html.display());
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// Write `bytes` to a temporary file in `dir` and rename it over `path`.
+fn write_atomically(path: &Path, dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kbisect-report.")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.flush()?;
+    // A report is for reading (served, opened by others): not the 0600 of
+    // a temporary file.
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// First-parent commits read when the range has no good end (release
+/// testing): enough for any bisection's range, bounded for a whole history.
+const FIRST_PARENT_MAX: &str = "--max-count=200000";
+/// `git ARGS` in `repo`: its stdout, or none (said on stderr) when git fails.
+fn git_lines(repo: &Path, args: &[&str]) -> Option<String> {
+    let out = duct::cmd("git", args)
+        .dir(repo)
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run();
+    match out {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+        Ok(o) => {
+            let why = String::from_utf8_lossy(&o.stderr);
+            eprintln!(
+                "{TOOL}: no commit graph from {}: {}",
+                repo.display(),
+                why.lines().next().unwrap_or("git failed")
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("{TOOL}: no commit graph from {}: {e}", repo.display());
+            None
+        }
+    }
+}
+
+/// Where the judged commits sit in the repository's graph: the first-parent
+/// line of the range's newer end (bad for a cause, good for a fix) down to
+/// its older ends, and for each judged commit off it the merge on the line
+/// that brought it in. None when git cannot say; the page then orders by
+/// verdicts.
+fn topology(repo: &Path, sum: &crate::model::Summary) -> Option<crate::html::Topology> {
+    let start = sum.start.as_ref()?;
+    let sha = |v: &serde_json::Value| {
+        v.as_str()
+            .filter(|c| kbisect_records::is_full_sha(c))
+            .map(str::to_string)
+    };
+    let bad = sha(start.get("bad")?)?;
+    let good: Vec<String> = start
+        .get("good")
+        .and_then(|g| g.as_array())
+        .map(|a| a.iter().filter_map(sha).collect())
+        .unwrap_or_default();
+    let (newer, older) = if sum.direction() == "fix" {
+        (good.first()?.clone(), vec![bad])
+    } else {
+        (bad, good)
+    };
+    let mut args = vec!["rev-list", "--first-parent", newer.as_str()];
+    if older.is_empty() {
+        args.push(FIRST_PARENT_MAX);
+    } else {
+        args.push("--not");
+        args.extend(older.iter().map(String::as_str));
+    }
+    let mut topo = crate::html::Topology::default();
+    for (i, c) in git_lines(repo, &args)?.lines().enumerate() {
+        topo.line.insert(c.to_string(), i);
+    }
+    let n = topo.line.len();
+    for (i, c) in older.iter().enumerate() {
+        topo.line.entry(c.clone()).or_insert(n + i);
+    }
+    let wanted: std::collections::HashSet<&str> = sum
+        .steps
+        .iter()
+        .filter(|s| s.in_range() && s.verdict.is_some() && !topo.line.contains_key(&s.commit))
+        .map(|s| s.commit.as_str())
+        .collect();
+    if wanted.is_empty() {
+        return Some(topo);
+    }
+    // The whole range with parents, once: a merge M brings in what its
+    // other parents reach that no older merge brought in, so walking the
+    // merges oldest first, each commit is claimed by the merge that brought
+    // it in. Linear in the range, one git call.
+    args[1] = "--parents";
+    let graph = git_lines(repo, &args)?;
+    let parents: std::collections::HashMap<&str, Vec<&str>> = graph
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split(' ');
+            Some((words.next()?, words.collect()))
+        })
+        .collect();
+    let mut line: Vec<(&str, usize)> = topo.line.iter().map(|(c, &i)| (c.as_str(), i)).collect();
+    line.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let mut seen: std::collections::HashSet<&str> = Default::default();
+    let mut merged_by = std::collections::HashMap::new();
+    for (merge, _) in line {
+        let mut stack: Vec<&str> = parents
+            .get(merge)
+            .map(|p| p.iter().skip(1).copied().collect())
+            .unwrap_or_default();
+        let mut rank = 0;
+        while let Some(c) = stack.pop() {
+            if topo.line.contains_key(c) || !seen.insert(c) {
+                continue;
+            }
+            let Some(ps) = parents.get(c) else { continue };
+            if wanted.contains(c) {
+                // Found walking back from the merge: later ones are older.
+                merged_by.insert(c.to_string(), (merge.to_string(), rank));
+                rank += 1;
+            }
+            stack.extend(ps.iter().copied());
+        }
+        if merged_by.len() == wanted.len() {
+            break;
+        }
+    }
+    topo.merged_by = merged_by;
+    Some(topo)
+}
+
+/// The culprit's author (`Name <mail>`) and date from the repository; none
+/// when git cannot say (the report goes on without them, and says why).
+fn author_and_date(repo: &Path, commit: &str) -> (Option<String>, Option<String>) {
+    let out = duct::cmd("git", ["show", "-s", "--format=%an <%ae>%n%aI", commit])
+        .dir(repo)
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run();
+    match out {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            let mut lines = text.lines().map(str::to_string);
+            (lines.next(), lines.next())
+        }
+        Ok(o) => {
+            let why = String::from_utf8_lossy(&o.stderr);
+            eprintln!(
+                "{TOOL}: no author of the culprit from {}: {}",
+                repo.display(),
+                why.lines().next().unwrap_or("git show failed")
+            );
+            (None, None)
+        }
+        Err(e) => {
+            eprintln!(
+                "{TOOL}: no author of the culprit from {}: {e}",
+                repo.display()
+            );
+            (None, None)
+        }
+    }
 }
 
 /// How many skipped journal lines are named one by one.
-const SKIPPED_LINES_SHOWN: usize = 3;
+const SKIPPED_LINES_SHOWN: u64 = 3;
 
 /// `git show --stat` of the culprit, as the seed's log has it. When git
 /// cannot show it (not a repository, commit missing) the report goes on
@@ -306,6 +538,143 @@ mod tests {
         )
         .unwrap();
         assert_eq!(read_journal(&j).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn html_report_skips_bad_lines_and_writes_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = dir.path().join("j.jsonl");
+        let found = include_str!("../testdata/found.jsonl");
+        std::fs::write(&j, format!("{found}not json\n[1]\n")).unwrap();
+        let html = dir.path().join("r.html");
+        let opts = HtmlOptions {
+            html: html.clone(),
+            journal: Some(j.clone()),
+            repo: Some(dir.path().into()), // not a repository: no author
+        };
+        assert_eq!(html_report(&opts), EXIT_OK);
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(page.contains("2 journal lines that were not records skipped"));
+        assert!(page.contains("block: free the inode&#39;s bdev early"));
+        // Written again over the old page, no temporary file left beside it.
+        assert_eq!(html_report(&opts), EXIT_OK);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn html_report_needs_a_journal_and_a_writable_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = HtmlOptions {
+            html: dir.path().join("r.html"),
+            ..Default::default()
+        };
+        assert_eq!(html_report(&opts), EXIT_USAGE);
+        opts.journal = Some(dir.path().join("missing.jsonl"));
+        assert_eq!(html_report(&opts), EXIT_USAGE);
+        let j = dir.path().join("j.jsonl");
+        std::fs::write(&j, "{\"kind\":\"start\"}\n").unwrap();
+        opts.journal = Some(j);
+        opts.html = dir.path().join("no/such/dir/r.html");
+        assert_eq!(html_report(&opts), EXIT_FAILURE);
+    }
+
+    /// A repository with a topic branch merged into the main line:
+    /// A - B - C - M - D on the first-parent line, T1 - T2 branched from A
+    /// and merged by M. The commits' shas by name.
+    fn merged_topic_repo(dir: &Path) -> std::collections::HashMap<&'static str, String> {
+        let git = |args: &[&str]| {
+            duct::cmd("git", args)
+                .dir(dir)
+                .env("GIT_AUTHOR_NAME", "A U Thor")
+                .env("GIT_AUTHOR_EMAIL", "a@example.org")
+                .env("GIT_COMMITTER_NAME", "A U Thor")
+                .env("GIT_COMMITTER_EMAIL", "a@example.org")
+                .stdout_capture()
+                .stderr_capture()
+                .read()
+                .unwrap()
+        };
+        git(&["init", "-q", "-b", "main"]);
+        let mut shas = std::collections::HashMap::new();
+        for (name, before) in [
+            ("A", None),
+            ("T1", Some(&["checkout", "-q", "-b", "topic"][..])),
+            ("T2", None),
+            ("B", Some(&["checkout", "-q", "main"][..])),
+            ("C", None),
+            ("M", None),
+            ("D", None),
+        ] {
+            if let Some(args) = before {
+                git(args);
+            }
+            if name == "M" {
+                git(&["merge", "-q", "--no-ff", "-m", "M", "topic"]);
+            } else {
+                git(&["commit", "-q", "--allow-empty", "-m", name]);
+            }
+            shas.insert(name, git(&["rev-parse", "HEAD"]));
+        }
+        shas
+    }
+
+    #[test]
+    fn with_a_repo_topic_commits_hang_below_their_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir(&repo).unwrap();
+        let c = merged_topic_repo(&repo);
+        let mut journal = format!(
+            "{{\"kind\":\"start\",\"bad\":\"{}\",\"good\":[\"{}\"],\"direction\":\"cause\"}}\n",
+            c["D"], c["A"]
+        );
+        for (name, verdict) in [("C", "good"), ("M", "bad"), ("T1", "good"), ("T2", "bad")] {
+            journal.push_str(&format!(
+                "{{\"kind\":\"verdict\",\"commit\":\"{}\",\"verdict\":\"{verdict}\"}}\n",
+                c[name]
+            ));
+        }
+        journal.push_str(&format!(
+            "{{\"kind\":\"result\",\"status\":\"found\",\"culprit\":{{\"commit\":\"{}\",\"subject\":\"T2\"}}}}\n",
+            c["T2"]
+        ));
+        let j = dir.path().join("j.jsonl");
+        std::fs::write(&j, journal).unwrap();
+        let mut sum = crate::model::Summary::new();
+        each_journal_record(&j, |o| sum.feed(&o)).unwrap();
+        let topo = topology(&repo, &sum).unwrap();
+        assert_eq!(topo.line[&c["D"]], 0);
+        assert_eq!(topo.line[&c["M"]], 1);
+        assert_eq!(topo.line[&c["C"]], 2);
+        assert!(topo.line[&c["A"]] > topo.line[&c["B"]]);
+        assert_eq!(topo.merged_by[&c["T1"]], (c["M"].clone(), 1));
+        assert_eq!(topo.merged_by[&c["T2"]], (c["M"].clone(), 0));
+
+        let html = dir.path().join("r.html");
+        let opts = HtmlOptions {
+            html: html.clone(),
+            journal: Some(j),
+            repo: Some(repo),
+        };
+        assert_eq!(html_report(&opts), EXIT_OK);
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(page.contains("merged topic branches below the merge"));
+        let t2 = &c["T2"][..12];
+        assert!(
+            page.contains(&format!(
+                "cy=\"85\" r=\"8\" class=\"n-bad culprit\"><title>{t2} "
+            )),
+            "{page}"
+        );
+        assert!(page.contains(&format!(
+            "cy=\"35\" r=\"6\" class=\"n-bad\"><title>{} ",
+            &c["M"][..12]
+        )));
+        assert!(page.contains("<tr><th>author</th><td>A U Thor &lt;a@example.org&gt;</td></tr>"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Helpers shared by the end-to-end tests in `tests/tests/`: where the built
-//! binaries are, and where the shared data lives.
+//! binaries are, where the shared data lives, and where a test keeps what
+//! it made for a person to look at.
 
 pub mod sshd;
 
@@ -26,4 +27,17 @@ pub fn shared_dir() -> PathBuf {
     std::env::var_os("KBISECT_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("..").join("shared"))
+}
+
+/// Where test `name` keeps files worth looking at after it ran (a report's
+/// screenshot): `$KBISECT_ARTIFACTS/name` when set (CI uploads that
+/// directory), else `target/test-artifacts/name`; created, and kept after
+/// the test, unlike its temporary directories.
+pub fn artifact_dir(name: &str) -> PathBuf {
+    let base = std::env::var_os("KBISECT_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target").join("test-artifacts"));
+    let dir = base.join(name);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("artifact dir {}: {e}", dir.display()));
+    dir
 }

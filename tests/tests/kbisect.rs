@@ -8,6 +8,8 @@
 //! reproducer. Both reuse kbuild's artifact cache under $KBISECT_CACHE: the
 //! same history gives the same commits, so the second one builds little.
 
+mod browser;
+
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -765,6 +767,13 @@ fn taken_over_git_bisect_log_of_three_steps_finds_the_culprit() {
             "{c}, answered in the git log, was built again"
         );
     }
+    let result = result_of(&out);
+    browser::assert_report_renders(
+        &journal,
+        &p["culprit"],
+        result["culprit"]["subject"].as_str().unwrap_or_default(),
+        &tests::artifact_dir("taken_over_git_bisect_log_of_three_steps_finds_the_culprit"),
+    );
 }
 
 /// The config-dependent bug of the demo (branch ra-stats): its title, and
