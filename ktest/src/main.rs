@@ -122,6 +122,17 @@ struct Args {
     /// Extra kernel command-line arguments (appended; repeatable).
     #[arg(long, value_name = "ARGS")]
     cmdline: Vec<String>,
+    /// Kernel command-line arguments read from a file, such as syzbot's
+    /// `.cmdline` files (whitespace-separated, `#` comment lines; appended
+    /// before --cmdline's; repeatable).
+    #[arg(long, value_name = "FILE")]
+    cmdline_file: Vec<PathBuf>,
+    /// Sysctls the guest sets before the reproducer: a file of `name =
+    /// value` lines, as syzbot's `.sysctl` files and sysctl.conf
+    /// (repeatable). A sysctl the kernel lacks or refuses is a warning in
+    /// the run record, not a failed run.
+    #[arg(long = "sysctl", value_name = "FILE")]
+    sysctl_files: Vec<PathBuf>,
     /// QEMU binary [env: KBISECT_QEMU; default qemu-system-x86_64].
     #[arg(long, value_name = "PATH")]
     qemu: Option<PathBuf>,
@@ -188,6 +199,21 @@ fn main() {
             );
         }
     }
+    let mut sysctls = Vec::new();
+    for f in &args.sysctl_files {
+        match ktest::sysctl::read(f) {
+            Ok(s) => sysctls.extend(s),
+            Err(e) => kbisect_records::exit_usage(ktest::TOOL, format!("--sysctl {e}")),
+        }
+    }
+    let mut cmdline = Vec::new();
+    for f in &args.cmdline_file {
+        match ktest::cmdline::read_file(f) {
+            Ok(args) => cmdline.extend(args),
+            Err(e) => kbisect_records::exit_usage(ktest::TOOL, format!("--cmdline-file {e}")),
+        }
+    }
+    cmdline.extend(args.cmdline);
     let cache = ktest::cache_root();
     let qemu = args
         .qemu
@@ -223,7 +249,8 @@ fn main() {
             AccelArg::Kvm => ktest::AccelChoice::Kvm,
             AccelArg::Tcg => ktest::AccelChoice::Tcg,
         },
-        cmdline: args.cmdline,
+        cmdline,
+        sysctls,
         qemu,
         busybox: args.busybox.unwrap_or_else(ktest::guest::find_busybox),
         cc: args.cc,
