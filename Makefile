@@ -10,7 +10,7 @@ export CCACHE_DIR    ?= $(KBISECT_CACHE)/ccache
 export PATH          := $(BIN):$(PATH)
 
 # System packages the tools and their tests need (Debian names).
-DEB_PACKAGES := qemu-system-x86 linux-source-6.1 busybox-static gcc gcc-11 gcc-12 clang-15 lld-15 \
+DEB_PACKAGES := qemu-system-x86 linux-source-6.1 busybox-static gcc gcc-11 gcc-12 gcc-multilib clang-15 lld-15 \
 	make ccache bc flex bison libelf-dev libssl-dev cpio xz-utils git perl \
 	python3 kmod jq chromium \
 	redis-server distcc openssh-server openssh-client

@@ -83,6 +83,9 @@ pub struct Log {
     /// identical outcomes fold into "all runs: …".
     runs: Vec<(u64, String)>,
     skipped: u32,
+    /// The `added_options` last shown: said once, at the bisection's start,
+    /// since every later build of the same config adds the same.
+    added_shown: Option<Vec<String>>,
 }
 
 impl Log {
@@ -157,6 +160,26 @@ impl Log {
             RecordKind::Build => {
                 if let Some(c) = s(obj, "compiler") {
                     out.push(format!("compiler: {c}"));
+                }
+                let added: Vec<String> = obj
+                    .get("added_options")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !added.is_empty()
+                    && reason == Some(Reason::Start)
+                    && self.added_shown.as_ref() != Some(&added)
+                {
+                    out.push(format!(
+                        "kernel config: added what ktest's guest needs and the config lacks: {}",
+                        added.join(" ")
+                    ));
+                    self.added_shown = Some(added);
                 }
                 if flag(obj, "ok") {
                     if let Some(sig) = s(obj, "signature") {
@@ -553,6 +576,25 @@ mod tests {
             l,
             vec!["kernel build failed: build_failed: fs/libfs.c:47: error: 's' undeclared"]
         );
+    }
+
+    #[test]
+    fn options_added_for_the_guest_are_said_once_at_the_start() {
+        let mut log = Log::new();
+        let build = |reason: &str| {
+            obj(
+                json!({"kind":"build","commit":"a","ok":true,"reason":reason,
+                "added_options":["CONFIG_SERIAL_8250=y","# CONFIG_CMDLINE_OVERRIDE is not set"]}),
+            )
+        };
+        let said = |l: Vec<String>| l.iter().any(|l| l.starts_with("kernel config: added"));
+        let first = log.feed(&build("start"));
+        assert!(said(first.clone()), "{first:?}");
+        assert!(first.iter().any(|l| l.ends_with(
+            "needs and the config lacks: CONFIG_SERIAL_8250=y # CONFIG_CMDLINE_OVERRIDE is not set"
+        )));
+        assert!(!said(log.feed(&build("start"))));
+        assert!(!said(Log::new().feed(&build("bisect"))));
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct Meta {
     pub kernel_release: String,
     #[serde(default)]
     pub missing_options: Vec<String>,
+    #[serde(default)]
+    pub added_options: Vec<String>,
     /// Seconds the original build took.
     #[serde(default)]
     pub build_seconds: f64,

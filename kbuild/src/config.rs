@@ -12,6 +12,16 @@ use std::path::{Path, PathBuf};
 /// given: x86_64, serial console, initramfs, KALLSYMS, BUG/WARN.
 pub const DEFAULT_FRAGMENT: &str = include_str!("../config/default.fragment");
 
+/// What ktest's guest needs of any kernel; added to a user's full `.config`
+/// that lacks it. The default fragment has all of it (a unit test checks).
+pub const GUEST_FRAGMENT: &str = include_str!("../config/guest.fragment");
+
+/// The lines of [`GUEST_FRAGMENT`] that `config` (a resolved `.config`)
+/// does not meet, written as in the fragment.
+pub fn guest_lacks(config: &str) -> Vec<String> {
+    missing_options(&assignments(GUEST_FRAGMENT), config)
+}
+
 /// make targets accepted as a config base (the rest of `--config` values are
 /// paths to a full `.config`).
 pub const BASE_TARGETS: &[&str] = &[
@@ -331,6 +341,36 @@ mod tests {
         };
         assert_eq!(a.hash(), b.hash());
         assert_ne!(a.hash(), c.hash());
+    }
+
+    #[test]
+    fn the_default_fragment_gives_the_guest_what_it_needs() {
+        let default = assignments(DEFAULT_FRAGMENT);
+        assert_eq!(first_bad_line(GUEST_FRAGMENT), None);
+        for need in assignments(GUEST_FRAGMENT) {
+            let have = default
+                .iter()
+                .find(|(s, _)| *s == need.0)
+                .map(|(_, v)| v.as_str());
+            assert!(
+                have == Some(need.1.as_str()) || (need.1 == "n" && have.is_none()),
+                "{need:?}"
+            );
+        }
+        let full = "CONFIG_64BIT=y\nCONFIG_TTY=y\n# CONFIG_SERIAL_8250 is not set\nCONFIG_CMDLINE_OVERRIDE=y\n";
+        let lacks = guest_lacks(full);
+        assert!(
+            lacks.contains(&"CONFIG_SERIAL_8250=y".to_string()),
+            "{lacks:?}"
+        );
+        assert!(
+            lacks.contains(&"# CONFIG_CMDLINE_OVERRIDE is not set".to_string()),
+            "{lacks:?}"
+        );
+        assert!(
+            !lacks.iter().any(|l| l.starts_with("CONFIG_64BIT")),
+            "{lacks:?}"
+        );
     }
 
     #[test]

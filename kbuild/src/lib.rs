@@ -288,6 +288,7 @@ impl Builder {
                         record.vmlinux = Some(path_string(&done.vmlinux));
                         record.config = Some(path_string(&done.config));
                         record.missing_options = done.missing_options;
+                        record.added_options = done.added_options;
                         record.cached = done.cached;
                         record.build_log = Some(path_string(&done.log));
                     }
@@ -543,9 +544,16 @@ impl Builder {
         };
 
         eprintln!("kbuild: {label} configuring");
-        let missing_options = make_config(&setup, &plan.config, &limits).map_err(with_log)?;
+        let (missing_options, added_options) =
+            make_config(&setup, &plan.config, &limits).map_err(with_log)?;
         for m in &missing_options {
             eprintln!("kbuild: {label} requested option did not stick: {m}");
+        }
+        if !added_options.is_empty() {
+            eprintln!(
+                "kbuild: {label} the config lacks what ktest's guest needs; added: {}",
+                added_options.join(" ")
+            );
         }
         eprintln!("kbuild: {label} building with {}", plan.compiler.name);
         // The counts are of compiling the kernel, not of configuring it.
@@ -564,6 +572,7 @@ impl Builder {
             config: obj.join(".config"),
             log,
             missing_options,
+            added_options,
             build_seconds,
         };
         if !built.kernel.is_file() || !built.vmlinux.is_file() {
@@ -654,6 +663,7 @@ impl Builder {
             cc: plan.compiler.name.clone(),
             kernel_release: self.opts.kernel_release.clone(),
             missing_options: built.missing_options.clone(),
+            added_options: built.added_options.clone(),
             build_seconds: built.build_seconds,
         };
         let art = Artifacts {
@@ -685,6 +695,7 @@ impl Builder {
             config: entry.config(),
             log: entry.log(),
             missing_options: built.missing_options,
+            added_options: built.added_options,
             cached: false,
         })
     }
@@ -704,6 +715,7 @@ fn cached_build(cache: &Cache, key: &str, plan: &Plan) -> Option<Done> {
         config: e.config(),
         log: e.log(),
         missing_options: e.meta.missing_options.clone(),
+        added_options: e.meta.added_options.clone(),
         cached: true,
     })
 }
@@ -715,6 +727,7 @@ struct Built {
     config: PathBuf,
     log: PathBuf,
     missing_options: Vec<String>,
+    added_options: Vec<String>,
     build_seconds: f64,
 }
 
@@ -727,6 +740,7 @@ impl Built {
             config: self.config,
             log: self.log,
             missing_options: self.missing_options,
+            added_options: self.added_options,
             cached: false,
         }
     }
@@ -738,17 +752,19 @@ struct Done {
     config: PathBuf,
     log: PathBuf,
     missing_options: Vec<String>,
+    added_options: Vec<String>,
     cached: bool,
 }
 
 /// Make `obj/.config`: the base (make target, or the full file), fragments
-/// merged in, then olddefconfig. Returns the requested options that did
-/// not stick.
+/// merged in, then olddefconfig; a full file then gets what ktest's guest
+/// needs and lacks ([`config::GUEST_FRAGMENT`]), olddefconfig again.
+/// Returns the requested options that did not stick, and those added.
 fn make_config(
     setup: &MakeSetup,
     spec: &ConfigSpec,
     limits: &Limits,
-) -> Result<Vec<String>, Failure> {
+) -> Result<(Vec<String>, Vec<String>), Failure> {
     let dot_config = setup.obj.join(".config");
     match &spec.base {
         Base::Target(t) => setup.run(&[t.as_str()], limits, ErrorKind::ConfigFailed)?,
@@ -762,9 +778,34 @@ fn make_config(
             .map_err(|e| io_fail(ErrorKind::ConfigFailed, &dot_config, e))?;
     }
     setup.run(&["olddefconfig"], limits, ErrorKind::ConfigFailed)?;
-    let final_text = std::fs::read_to_string(&dot_config)
+    let mut final_text = std::fs::read_to_string(&dot_config)
         .map_err(|e| io_fail(ErrorKind::ConfigFailed, &dot_config, e))?;
-    Ok(config::missing_options(&spec.requested(), &final_text))
+    let mut added = Vec::new();
+    if matches!(spec.base, Base::File { .. }) {
+        let lacking = config::guest_lacks(&final_text);
+        if !lacking.is_empty() {
+            let fragment = config::Fragment {
+                name: "guest.fragment".into(),
+                text: lacking.join("\n"),
+            };
+            std::fs::write(&dot_config, config::merge(&final_text, &[fragment]))
+                .map_err(|e| io_fail(ErrorKind::ConfigFailed, &dot_config, e))?;
+            setup.run(&["olddefconfig"], limits, ErrorKind::ConfigFailed)?;
+            final_text = std::fs::read_to_string(&dot_config)
+                .map_err(|e| io_fail(ErrorKind::ConfigFailed, &dot_config, e))?;
+            let still = config::guest_lacks(&final_text);
+            added = lacking.into_iter().filter(|l| !still.contains(l)).collect();
+        }
+    }
+    let mut missing = config::missing_options(&spec.requested(), &final_text);
+    // What the guest needs and Kconfig would not give is missing too: the
+    // kernel may not boot in ktest's guest.
+    for l in config::guest_lacks(&final_text) {
+        if !missing.contains(&l) {
+            missing.push(l);
+        }
+    }
+    Ok((missing, added))
 }
 
 /// Written in the object dir before make runs, removed when make finished

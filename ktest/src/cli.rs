@@ -39,7 +39,7 @@ the reproducer runs once, to its end or --timeout-run, and the run record
 carries its `exit_status` (absent when it was killed).
 
 Kernel command line (then `kbisect.run_seconds=`, `kbisect.heartbeat=`,
-`kbisect.bug=` for the guest's /init, then --cmdline):
+`kbisect.bug=` for the guest's /init, then --cmdline-file's and --cmdline's):
 {}
 
 Examples:
@@ -120,6 +120,17 @@ pub struct Args {
     /// Extra kernel command-line arguments (appended; repeatable).
     #[arg(long, value_name = "ARGS")]
     pub cmdline: Vec<String>,
+    /// Kernel command-line arguments read from a file, such as syzbot's
+    /// `.cmdline` files (whitespace-separated, `#` comment lines; appended
+    /// before --cmdline's; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub cmdline_file: Vec<PathBuf>,
+    /// Sysctls the guest sets before the reproducer: a file of `name =
+    /// value` lines, as syzbot's `.sysctl` files and sysctl.conf
+    /// (repeatable). A sysctl the kernel lacks or refuses is a warning in
+    /// the run record, not a failed run.
+    #[arg(long = "sysctl", value_name = "FILE")]
+    pub sysctl_files: Vec<PathBuf>,
     /// QEMU binary [env: KBISECT_QEMU; default qemu-system-x86_64].
     #[arg(long, value_name = "PATH")]
     pub qemu: Option<PathBuf>,

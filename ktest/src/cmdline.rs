@@ -80,6 +80,49 @@ pub fn build(
     parts.join(" ")
 }
 
+/// The arguments in a command-line file (`--cmdline-file`, e.g. syzbot's
+/// `.cmdline` files): whitespace-separated words, lines starting with `#`
+/// skipped. A quoted value (`foo="a b"`) stays one argument, as the kernel
+/// parses it. The error names the file.
+pub fn read_file(path: &std::path::Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let mut args = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut word = String::new();
+        let mut quoted = false;
+        for c in line.chars() {
+            match c {
+                '"' => {
+                    quoted = !quoted;
+                    word.push(c);
+                }
+                c if c.is_whitespace() && !quoted => {
+                    if !word.is_empty() {
+                        args.push(std::mem::take(&mut word));
+                    }
+                }
+                c => word.push(c),
+            }
+        }
+        if quoted {
+            return Err(format!(
+                "{}:{}: a quote is not closed (the kernel would read the rest of the line as one value)",
+                path.display(),
+                i + 1
+            ));
+        }
+        if !word.is_empty() {
+            args.push(word);
+        }
+    }
+    Ok(args)
+}
+
 /// The argument table as text for `--help`.
 pub fn help_text() -> String {
     let width = KERNEL_ARGS.iter().map(|(a, _)| a.len()).max().unwrap_or(0);
@@ -104,5 +147,30 @@ mod tests {
         let e = build(30, 10, false, BugKind::Exit, &[]);
         assert!(e.ends_with("kbisect.heartbeat=10 kbisect.bug=exit"));
         assert!(build(30, 10, false, BugKind::Boot, &[]).contains("kbisect.bug=boot"));
+    }
+
+    #[test]
+    fn a_cmdline_file_gives_its_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("upstream.cmdline");
+        std::fs::write(
+            &f,
+            "# syzbot\nearlyprintk=serial  net.ifnames=0\n\tfoo=\"a b\" panic_on_warn=1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_file(&f).unwrap(),
+            [
+                "earlyprintk=serial",
+                "net.ifnames=0",
+                "foo=\"a b\"",
+                "panic_on_warn=1"
+            ]
+        );
+        std::fs::write(&f, "ok=1\nbad=\"open\n").unwrap();
+        assert!(read_file(&f).unwrap_err().ends_with(
+            ":2: a quote is not closed (the kernel would read the rest of the line as one value)"
+        ));
+        assert!(read_file(&dir.path().join("none")).is_err());
     }
 }

@@ -16,7 +16,18 @@ pub const INIT_SCRIPT: &str = include_str!("guest/init.sh");
 /// Source of `/bin/kbisect-sanity`, compiled statically for the guest.
 pub const SANITY_SOURCE: &str = include_str!("guest/sanity.c");
 /// Bumped when the image layout changes, so old cache entries are not used.
-const LAYOUT_VERSION: &str = "kbisect-guest-v1";
+const LAYOUT_VERSION: &str = "kbisect-guest-v2";
+/// The users a reproducer may switch to (syzkaller's sandboxes drop to
+/// `nobody`), and their groups.
+const PASSWD: &str =
+    "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+const GROUP: &str = "root:x:0:\nnogroup:x:65534:\n";
+
+/// True when C `source` is a 32-bit program: syzkaller's reproducers for
+/// i386 call `__NR_mmap2`, a system call x86_64 does not have.
+pub fn needs_m32(source: &[u8]) -> bool {
+    source.windows(10).any(|w| w == b"__NR_mmap2")
+}
 
 /// What the reproducer file is, judged from its name and first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +72,8 @@ pub struct GuestSpec {
     pub busybox: PathBuf,
     /// C compiler for the sanity test and C reproducers.
     pub cc: String,
+    /// Sysctls `/init` sets before the reproducer (`--sysctl`).
+    pub sysctls: Vec<crate::sysctl::Sysctl>,
     /// Where finished images are kept.
     pub cache_dir: PathBuf,
     /// Scratch space for compiling (removed by the caller).
@@ -74,6 +87,9 @@ pub struct Guest {
     pub initrd: PathBuf,
     /// True when it came from the cache.
     pub cached: bool,
+    /// The reproducer is a 32-bit program (built with `-m32`): the kernel
+    /// needs `CONFIG_IA32_EMULATION` to run it.
+    pub m32: bool,
 }
 
 /// Why a guest could not be made.
@@ -120,6 +136,8 @@ pub fn build(spec: &GuestSpec) -> Result<Guest, GuestError> {
         None => None,
     };
     let cc_version = compiler_version(&spec.cc)?;
+    let m32 = matches!(&repro, Some((ReproKind::CSource, src)) if needs_m32(src));
+    let sysctl_file = crate::sysctl::guest_file(&spec.sysctls);
 
     let mut h = Sha256::new();
     for part in [
@@ -136,12 +154,15 @@ pub fn build(spec: &GuestSpec) -> Result<Guest, GuestError> {
         h.update(kind.as_str().as_bytes());
         h.update(bytes);
     }
+    h.update((sysctl_file.len() as u64).to_le_bytes());
+    h.update(sysctl_file.as_bytes());
     let key: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
     let initrd = spec.cache_dir.join(format!("{key}.cpio.gz"));
     if initrd.is_file() {
         return Ok(Guest {
             initrd,
             cached: true,
+            m32,
         });
     }
 
@@ -151,6 +172,7 @@ pub fn build(spec: &GuestSpec) -> Result<Guest, GuestError> {
         "sanity",
         "sanity.c",
         &spec.scratch_dir,
+        false,
     )
     .map_err(|e| match e {
         GuestError::ReproCompile { lines } => GuestError::Infra(format!(
@@ -162,9 +184,25 @@ pub fn build(spec: &GuestSpec) -> Result<Guest, GuestError> {
 
     let mut a = Archive::new();
     for d in [
-        "bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "etc", "root",
+        "bin",
+        "sbin",
+        "usr",
+        "usr/bin",
+        "usr/sbin",
+        "proc",
+        "sys",
+        "dev",
+        "tmp",
+        "etc",
+        "etc/kbisect",
+        "root",
     ] {
         a.dir(d, 0o755);
+    }
+    a.file("etc/passwd", 0o644, PASSWD.as_bytes());
+    a.file("etc/group", 0o644, GROUP.as_bytes());
+    if !sysctl_file.is_empty() {
+        a.file("etc/kbisect/sysctl", 0o644, sysctl_file.as_bytes());
     }
     // PID 1 needs a console to inherit before devtmpfs is mounted.
     a.char_dev("dev/console", 0o600, 5, 1);
@@ -180,7 +218,7 @@ pub fn build(spec: &GuestSpec) -> Result<Guest, GuestError> {
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "repro.c".into());
-            let bin = compile(&spec.cc, src, "repro", &shown_as, &spec.scratch_dir)?;
+            let bin = compile(&spec.cc, src, "repro", &shown_as, &spec.scratch_dir, m32)?;
             a.file("repro", 0o755, &bin);
         }
         Some((ReproKind::Binary, bytes)) => a.file("repro", 0o755, bytes),
@@ -212,6 +250,7 @@ pub fn build(spec: &GuestSpec) -> Result<Guest, GuestError> {
     Ok(Guest {
         initrd,
         cached: false,
+        m32,
     })
 }
 
@@ -235,14 +274,16 @@ fn compiler_version(cc: &str) -> Result<String, GuestError> {
         .to_string())
 }
 
-/// Compile C `source` statically; the binary's bytes, or the compiler's
-/// error lines, with the source file named `shown_as`.
+/// Compile C `source` statically (with `-m32` for a 32-bit program); the
+/// binary's bytes, or the compiler's error lines, with the source file
+/// named `shown_as`.
 fn compile(
     cc: &str,
     source: &[u8],
     name: &str,
     shown_as: &str,
     scratch: &Path,
+    m32: bool,
 ) -> Result<Vec<u8>, GuestError> {
     fs::create_dir_all(scratch)
         .map_err(|e| GuestError::Infra(format!("cannot create {}: {e}", scratch.display())))?;
@@ -250,7 +291,12 @@ fn compile(
     let bin = scratch.join(name);
     fs::write(&src, source)
         .map_err(|e| GuestError::Infra(format!("cannot write {}: {e}", src.display())))?;
-    let expr = duct::cmd!(cc, "-static", "-O1", "-pthread", "-o", &bin, &src)
+    let mut argv: Vec<std::ffi::OsString> = vec!["-static".into(), "-O1".into(), "-pthread".into()];
+    if m32 {
+        argv.push("-m32".into());
+    }
+    argv.extend(["-o".into(), bin.clone().into(), src.clone().into()]);
+    let expr = duct::cmd(cc, argv)
         .before_spawn(|cmd| {
             procs::own_process_group(cmd);
             Ok(())
@@ -261,6 +307,14 @@ fn compile(
     let out = procs::run_registered(&expr)
         .map_err(|e| GuestError::Infra(format!("cannot run {cc}: {e}")))?;
     if !out.status.success() {
+        if m32 && !builds_32bit(cc, scratch) {
+            return Err(GuestError::ReproCompile {
+                lines: vec![format!(
+                    "{shown_as} is a 32-bit program (it uses __NR_mmap2) and needs `{cc} -m32 -static`, \
+                     which this toolchain cannot build: install 32-bit support (Debian: gcc-multilib)"
+                )],
+            });
+        }
         let text =
             String::from_utf8_lossy(&out.stderr).replace(&src.display().to_string(), shown_as);
         return Err(GuestError::ReproCompile {
@@ -268,6 +322,20 @@ fn compile(
         });
     }
     fs::read(&bin).map_err(|e| GuestError::Infra(format!("cannot read {}: {e}", bin.display())))
+}
+
+/// True when `cc` builds a static 32-bit program (`-m32` needs the 32-bit C
+/// library: gcc-multilib on Debian).
+fn builds_32bit(cc: &str, scratch: &Path) -> bool {
+    let src = scratch.join("m32-probe.c");
+    let bin = scratch.join("m32-probe");
+    fs::write(&src, "int main(void) { return 0; }\n").is_ok()
+        && duct::cmd!(cc, "-m32", "-static", "-o", &bin, &src)
+            .stdout_null()
+            .stderr_null()
+            .unchecked()
+            .run()
+            .is_ok_and(|o| o.status.success())
 }
 
 /// The lines of compiler output worth showing: errors first, else the tail.
@@ -400,6 +468,7 @@ mod tests {
             repro: Some(repro),
             busybox,
             cc: "gcc".into(),
+            sysctls: Vec::new(),
             cache_dir: dir.path().join("cache"),
             scratch_dir: dir.path().join("scratch"),
         };
@@ -408,6 +477,13 @@ mod tests {
         let g2 = build(&spec).unwrap();
         assert!(g2.cached);
         assert_eq!(g.initrd, g2.initrd);
+        // Sysctls are part of the image.
+        let with_sysctl = GuestSpec {
+            sysctls: crate::sysctl::parse("s", "kernel.printk = 7 4 1 3").unwrap(),
+            ..spec.clone()
+        };
+        let g3 = build(&with_sysctl).unwrap();
+        assert!(!g3.cached && g3.initrd != g.initrd);
 
         let bad = dir.path().join("bad.c");
         fs::write(&bad, "int main(void) { return undeclared_thing; }\n").unwrap();
@@ -424,6 +500,43 @@ mod tests {
     }
 
     #[test]
+    fn a_32_bit_reproducer_is_built_with_m32_or_named_as_one() {
+        assert!(needs_m32(
+            b"syscall(__NR_mmap2, 0x20000000ul, 0x1000000ul, 3ul);"
+        ));
+        assert!(!needs_m32(
+            b"syscall(__NR_mmap, 0x20000000ul, 0x1000000ul, 3ul);"
+        ));
+        let busybox = find_busybox();
+        if !busybox.is_file() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let repro = dir.path().join("r32.c");
+        fs::write(
+            &repro,
+            "#include <unistd.h>\n#include <sys/syscall.h>\nint main(void) { return syscall(__NR_mmap2, 0, 4096, 3, 0x22, -1, 0) == -1; }\n",
+        )
+        .unwrap();
+        let spec = GuestSpec {
+            repro: Some(repro),
+            busybox,
+            cc: "gcc".into(),
+            sysctls: Vec::new(),
+            cache_dir: dir.path().join("cache"),
+            scratch_dir: dir.path().join("scratch"),
+        };
+        match build(&spec) {
+            Ok(g) => assert!(g.m32 && builds_32bit("gcc", &dir.path().join("scratch"))),
+            Err(GuestError::ReproCompile { lines }) => {
+                assert!(lines[0].contains("is a 32-bit program"), "{lines:?}");
+                assert!(lines[0].contains("gcc-multilib"), "{lines:?}");
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
     fn compile_errors_name_the_users_file() {
         if duct::cmd!("gcc", "--version")
             .stdout_null()
@@ -435,7 +548,7 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let source = b"int main(void) { return undeclared_thing; }\n";
-        match compile("gcc", source, "repro", "bugs/my-bug.c", dir.path()) {
+        match compile("gcc", source, "repro", "bugs/my-bug.c", dir.path(), false) {
             Err(GuestError::ReproCompile { lines }) => {
                 assert!(lines[0].starts_with("bugs/my-bug.c:"), "{lines:?}");
                 assert!(!lines.iter().any(|l| l.contains("repro.c")), "{lines:?}");

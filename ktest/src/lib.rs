@@ -21,6 +21,7 @@ pub mod outcome;
 pub mod procs;
 pub mod remote;
 mod slots;
+pub mod sysctl;
 pub mod vm;
 
 use farm::{Farm, Place};
@@ -71,6 +72,8 @@ pub struct Config {
     pub accel: AccelChoice,
     /// Extra kernel arguments.
     pub cmdline: Vec<String>,
+    /// Sysctls the guest sets before the reproducer (`--sysctl`).
+    pub sysctls: Vec<sysctl::Sysctl>,
     pub qemu: PathBuf,
     pub busybox: PathBuf,
     pub cc: String,
@@ -390,8 +393,14 @@ impl Session {
             signature: build.signature.clone(),
             revert: build.plan.revert.clone(),
             config_id: build.plan.config_id.clone(),
+            repro_32bit: false,
         };
-        if let Some((outcome, detail)) = self.problem_for_every_run(kernel) {
+        let problem = self.problem_for_every_run(kernel);
+        let base = RunBase {
+            repro_32bit: matches!(&self.guest, Some(Ok(g)) if g.m32),
+            ..base
+        };
+        if let Some((outcome, detail)) = problem {
             eprintln!(
                 "{TOOL}: {short}: {} ({} runs): {detail}",
                 outcome_name(outcome),
@@ -501,6 +510,7 @@ impl Session {
                 repro: self.cfg.repro.clone(),
                 busybox: self.cfg.busybox.clone(),
                 cc: self.cfg.cc.clone(),
+                sysctls: self.cfg.sysctls.clone(),
                 cache_dir: self.cfg.guest_cache.clone(),
                 scratch_dir: self.scratch.join("guest"),
             };
@@ -849,6 +859,9 @@ struct RunBase {
     /// The build record's `config_id`, copied for the same reason: runs of
     /// one commit under two candidate configs are two kernels' runs.
     config_id: Option<String>,
+    /// The reproducer is a 32-bit program: a kernel that cannot run it
+    /// lacks `CONFIG_IA32_EMULATION`, which the run's detail says.
+    repro_32bit: bool,
 }
 
 impl RunBase {
@@ -902,6 +915,22 @@ fn log_lost(obs: &vm::Observation, log: &Path, kept: bool) -> Option<String> {
     ))
 }
 
+/// The run's warnings: the guest's, and one when the guest's run time is
+/// not ktest's (the kernel did not get ktest's command line: a config's
+/// `CONFIG_CMDLINE_OVERRIDE` replaces it).
+fn run_warnings(obs: &vm::Observation, limits: vm::Limits) -> Vec<String> {
+    let mut w = obs.warnings.clone();
+    if let Some(got) = obs.guest_run_seconds {
+        let asked = limits.run.as_secs();
+        if got != asked {
+            w.push(format!(
+                "the guest ran for {got} s, not {asked} s: ktest's kernel command line did not reach it (CONFIG_CMDLINE_OVERRIDE=y in the config?)"
+            ));
+        }
+    }
+    w
+}
+
 /// Boot one VM, classify its console and decide its outcome. The second
 /// value says why the remote host failed the run, when it did (ssh could
 /// not connect, or the connection dropped): the run then says nothing of
@@ -946,11 +975,17 @@ fn one_run(
     if !kept {
         let _ = std::fs::remove_file(log);
     }
+    let d_detail = match (&obs.ending, base.repro_32bit) {
+        (vm::Ending::ReproCannotRun(_), true) => d.detail.map(|d| {
+            format!("{d}: a 32-bit program; the kernel needs CONFIG_IA32_EMULATION=y to run it")
+        }),
+        _ => d.detail,
+    };
     let detail = match log_lost(&obs, log, kept) {
-        None => d.detail,
+        None => d_detail,
         Some(lost) => {
             eprintln!("{TOOL}: warning: run {i}: {lost}");
-            Some(match d.detail {
+            Some(match d_detail {
                 Some(detail) => format!("{detail}; {lost}"),
                 None => lost,
             })
@@ -963,6 +998,8 @@ fn one_run(
         boot_seconds: obs.repro_start_seconds.map(round3),
         iterations: obs.iterations,
         exit_status: obs.test_exit,
+        warnings: run_warnings(&obs, limits),
+        guest_missing: obs.guest_missing.clone(),
         class: d.class,
         seconds: round3(obs.seconds),
         ..base.blank(i, d.outcome)
@@ -981,6 +1018,7 @@ mod tests {
             signature: None,
             revert: None,
             config_id: None,
+            repro_32bit: false,
         };
         let ok = base.blank(0, Outcome::Ok);
         assert!(!base.ran(&ok, false).contains_key("same_bug"));
@@ -1029,6 +1067,7 @@ mod tests {
             smp: 1,
             accel: AccelChoice::Tcg,
             cmdline: vec![],
+            sysctls: vec![],
             qemu: dir.join("no-qemu"),
             busybox: dir.join("no-busybox"),
             cc: "false".into(),

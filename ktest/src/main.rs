@@ -56,6 +56,21 @@ fn main() {
             );
         }
     }
+    let mut sysctls = Vec::new();
+    for f in &args.sysctl_files {
+        match ktest::sysctl::read(f) {
+            Ok(s) => sysctls.extend(s),
+            Err(e) => kbisect_records::exit_usage(ktest::TOOL, format!("--sysctl {e}")),
+        }
+    }
+    let mut cmdline = Vec::new();
+    for f in &args.cmdline_file {
+        match ktest::cmdline::read_file(f) {
+            Ok(args) => cmdline.extend(args),
+            Err(e) => kbisect_records::exit_usage(ktest::TOOL, format!("--cmdline-file {e}")),
+        }
+    }
+    cmdline.extend(args.cmdline);
     let cache = ktest::cache_root();
     let qemu = args
         .qemu
@@ -91,7 +106,8 @@ fn main() {
             AccelArg::Kvm => ktest::AccelChoice::Kvm,
             AccelArg::Tcg => ktest::AccelChoice::Tcg,
         },
-        cmdline: args.cmdline,
+        cmdline,
+        sysctls,
         qemu,
         busybox: args.busybox.unwrap_or_else(ktest::guest::find_busybox),
         cc: args.cc,

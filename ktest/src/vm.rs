@@ -149,6 +149,16 @@ pub struct Observation {
     pub iterations: Option<u64>,
     /// The test's exit status the guest reported (`--bug exit`).
     pub test_exit: Option<i32>,
+    /// The run time the guest read from its command line (its "booted"
+    /// marker says it): another value means ktest's arguments did not
+    /// reach the kernel.
+    pub guest_run_seconds: Option<u64>,
+    /// What went wrong in the guest without failing the run: each sysctl
+    /// the kernel did not take (`sysctl kernel.x: …`).
+    pub warnings: Vec<String>,
+    /// What the kernel lacks of the guest syzbot's VMs give (file systems
+    /// such as `debugfs`, `real-root`, `loopback`), as the guest said.
+    pub guest_missing: Vec<String>,
     /// Console bytes received.
     pub output_bytes: u64,
     /// QEMU's exit status, when it exited by itself.
@@ -179,6 +189,9 @@ impl Observation {
             repro_start_seconds: None,
             iterations: None,
             test_exit: None,
+            guest_run_seconds: None,
+            warnings: Vec::new(),
+            guest_missing: Vec::new(),
             output_bytes: 0,
             exit_status: None,
             exit_code: None,
@@ -425,12 +438,23 @@ fn guest_marker(
     elapsed: f64,
     booted_at: &mut Option<Instant>,
 ) -> Option<Ending> {
-    if word == "booted" {
+    if let Some(rest) = word.strip_prefix("booted") {
         if obs.booted_offset.is_none() {
             obs.booted_offset = Some(offset);
             obs.boot_seconds = Some(elapsed);
             *booted_at = Some(Instant::now());
+            obs.guest_run_seconds = rest
+                .trim()
+                .strip_prefix("run_seconds=")
+                .and_then(|n| n.parse().ok());
         }
+    } else if let Some(name) = word.strip_prefix("sysctl-failed ") {
+        obs.warnings.push(format!(
+            "sysctl {}: not set (the kernel has no such sysctl, or refused the value)",
+            name.trim()
+        ));
+    } else if let Some(rest) = word.strip_prefix("guest-missing:") {
+        obs.guest_missing = rest.split_whitespace().map(str::to_string).collect();
     } else if word == "repro-start" {
         obs.repro_start_seconds.get_or_insert(elapsed);
     } else if word == "probe-done" {
@@ -612,6 +636,22 @@ mod tests {
         assert_eq!(obs.output_bytes, 0);
         assert!(obs.qemu_stderr.contains("could not load kernel"));
         assert!(obs.exit_status.unwrap().contains('1'));
+    }
+
+    #[test]
+    fn the_guest_s_settings_warnings_and_gaps_are_kept() {
+        let (obs, _) = watch_fake(
+            "echo '@@kbisect@@ booted run_seconds=7'; echo '@@kbisect@@ sanity-ok'\n\
+             echo '@@kbisect@@ sysctl-failed kernel.no_such'; echo '@@kbisect@@ guest-missing: debugfs loopback'\n\
+             echo '@@kbisect@@ repro-start'; echo '@@kbisect@@ done iterations=1'; sleep 30",
+            10,
+            false,
+        );
+        assert_eq!(obs.ending, Ending::Done);
+        assert_eq!(obs.guest_run_seconds, Some(7));
+        assert_eq!(obs.guest_missing, ["debugfs", "loopback"]);
+        assert_eq!(obs.warnings.len(), 1);
+        assert!(obs.warnings[0].starts_with("sysctl kernel.no_such: not set"));
     }
 
     #[test]

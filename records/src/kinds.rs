@@ -122,6 +122,10 @@ pub struct Build {
     /// Requested config options that olddefconfig dropped or changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_options: Vec<String>,
+    /// Options kbuild turned on (or off) in a user's full `.config`
+    /// because ktest's guest needs them (kbuild/config/guest.fragment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added_options: Vec<String>,
     /// True when the artifacts came from the cache with no build.
     #[serde(default, skip_serializing_if = "is_false")]
     pub cached: bool,
@@ -365,6 +369,14 @@ pub struct Run {
     /// by a signal or the run timeout, or never ran).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_status: Option<i32>,
+    /// What went wrong without failing the run: a sysctl the kernel did not
+    /// take, ktest's command line not reaching the kernel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// What the kernel lacks of the guest syzbot's VMs give (`debugfs`,
+    /// `cgroup2`, `real-root`, `loopback`, …), as the guest found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guest_missing: Vec<String>,
     #[serde(flatten)]
     pub class: Classification,
     #[serde(default)]
