@@ -108,6 +108,15 @@ pub struct Cli {
     /// Seconds the reproducer runs in each VM.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub run_seconds: u32,
+    /// Sysctls the guest sets before the reproducer, a file of `name =
+    /// value` lines such as syzbot's `.sysctl` files (repeatable; ktest's
+    /// --sysctl).
+    #[arg(long, value_name = "FILE")]
+    pub sysctl: Vec<String>,
+    /// Kernel command-line arguments from a file, such as syzbot's
+    /// `.cmdline` files (repeatable; ktest's --cmdline-file).
+    #[arg(long, value_name = "FILE")]
+    pub cmdline_file: Vec<String>,
     /// The journal (JSON lines): created on first use, resumed afterwards
     /// [default: $KBISECT_CACHE/journals/kbisect-DATE-TIME.jsonl].
     #[arg(long, value_name = "FILE")]
@@ -179,6 +188,14 @@ impl Cli {
                     .to_string(),
             ),
             ("run_seconds", self.run_seconds.to_string()),
+        ]);
+        pairs.extend(self.sysctl.iter().map(|f| ("sysctl", f.clone())));
+        pairs.extend(
+            self.cmdline_file
+                .iter()
+                .map(|f| ("cmdline_file", f.clone())),
+        );
+        pairs.extend([
             ("journal", opt(&self.journal)),
             ("report", opt(&self.report)),
             ("hosts", opt(&self.hosts)),
