@@ -204,6 +204,10 @@ pub fn build(spec: &GuestSpec) -> Result<Guest, GuestError> {
     if !sysctl_file.is_empty() {
         a.file("etc/kbisect/sysctl", 0o644, sysctl_file.as_bytes());
     }
+    if m32 {
+        // /init checks that the kernel can run it before the first run.
+        a.file("etc/kbisect/repro-32bit", 0o644, b"");
+    }
     // PID 1 needs a console to inherit before devtmpfs is mounted.
     a.char_dev("dev/console", 0o600, 5, 1);
     a.file("bin/busybox", 0o755, &busybox);

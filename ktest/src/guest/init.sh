@@ -141,6 +141,12 @@ workdir() {
     mkdir -p "/tmp/run.$1" && cd "/tmp/run.$1"
 }
 workdir 0
+# A 32-bit reproducer needs the kernel's IA32 emulation (abi.vsyscall32
+# exists only with it): without it exec fails and busybox would run the
+# ELF as a shell script, a run that looks fine and tests nothing.
+if [ -f /etc/kbisect/repro-32bit ] && [ -d /proc/sys/kernel ] && [ ! -e /proc/sys/abi/vsyscall32 ]; then
+    finish "repro-cannot-run no IA32 emulation"
+fi
 start=$(date +%s)
 n=0
 echo "@@kbisect@@ repro-start"
