@@ -612,7 +612,20 @@ fn narrowing_section(out: &mut String, sum: &Summary) {
         top + (h - top - bottom) * (1.0 - t)
     };
     let lx = |i: usize| left + (w - left - right) * i as f64 / steps as f64;
-    out.push_str("<h2>How the candidates narrowed</h2>\n<p>Candidates left after each test (the <code>next</code> records' <code>revisions_left</code>, log scale)");
+    let probs: Vec<(usize, f64)> = sum
+        .steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.culprit_probability.map(|p| (i, p.clamp(0.0, 1.0))))
+        .collect();
+    let probs = thin(&probs, CHART_POINTS);
+    let py = |p: f64| top + (h - top - bottom) * (1.0 - p);
+    out.push_str("<h2>How the candidates narrowed</h2>\n<p>Candidates left after each test (the <code>next</code> records' <code>revisions_left</code>, log scale, blue)");
+    if !probs.is_empty() {
+        out.push_str(
+            "; the likeliest culprit's probability when each commit was chosen (<code>culprit_probability</code>, right axis, green)",
+        );
+    }
     let confidence = sum.result.as_ref().and_then(|r| num(r, "confidence"));
     if let Some(c) = confidence {
         let _ = write!(
@@ -651,6 +664,23 @@ fn narrowing_section(out: &mut String, sum: &Summary) {
             ly(r),
             i + 1
         );
+    }
+    if !probs.is_empty() {
+        out.push_str("<polyline fill=\"none\" stroke=\"#2e7d32\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\" points=\"");
+        for &(i, p) in &probs {
+            let _ = write!(out, "{:.1},{:.1} ", lx(i), py(p));
+        }
+        out.push_str("\"/>");
+        for &(i, p) in &probs {
+            let _ = write!(
+                out,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\" fill=\"#2e7d32\"><title>step {}: culprit {:.1}% likely</title></circle>",
+                lx(i),
+                py(p),
+                i + 1,
+                p * 100.0
+            );
+        }
     }
     if let Some(c) = confidence {
         let y = top + (h - top - bottom) * (1.0 - c.clamp(0.0, 1.0));
@@ -1232,6 +1262,19 @@ mod tests {
         assert!(html.contains("<tr><td><code>baseline</code></td><td>1</td><td>0</td>"));
         // Configs of the search are not points of the candidate range.
         assert!(!html.contains("<h2>Candidate range</h2>"));
+    }
+
+    #[test]
+    fn the_culprit_s_probability_is_drawn_step_by_step() {
+        let j = "{\"kind\":\"next\",\"commit\":\"a\",\"reason\":\"bisect\",\"revisions_left\":8,\"culprit_probability\":0.125}\n\
+{\"kind\":\"next\",\"commit\":\"b\",\"reason\":\"bisect\",\"revisions_left\":4,\"culprit_probability\":0.62}\n";
+        let html = page_of(j);
+        assert!(
+            html.contains("<title>step 1: culprit 12.5% likely</title>"),
+            "{html}"
+        );
+        assert!(html.contains("<title>step 2: culprit 62.0% likely</title>"));
+        assert!(html.contains("(<code>culprit_probability</code>, right axis, green)"));
     }
 
     #[test]

@@ -94,6 +94,9 @@ pub struct Step {
     /// Candidates left after this test, as the `next` record counts them.
     pub revisions_left: Option<u64>,
     pub steps_left: Option<u64>,
+    /// The likeliest candidate's posterior when this commit was chosen
+    /// (the `next` record's `culprit_probability`).
+    pub culprit_probability: Option<f64>,
     pub build_ok: Option<bool>,
     pub build_error: Option<String>,
     pub compiler: Option<String>,
@@ -211,6 +214,7 @@ impl Summary {
                 step.reason = s(obj, "reason");
                 step.revisions_left = obj.get("revisions_left").and_then(Value::as_u64);
                 step.steps_left = obj.get("steps_left").and_then(Value::as_u64);
+                step.culprit_probability = obj.get("culprit_probability").and_then(Value::as_f64);
             }
             RecordKind::Build => {
                 let Some(key) = Self::key(obj) else { return };
