@@ -11,6 +11,7 @@
 //! past the first [`ROWS_OPEN`] are folded in a `<details>`.
 
 use crate::model::{Outcome, RunMark, Step, Summary};
+use crate::strings;
 use kbisect_records::Object;
 use serde_json::Value;
 use std::fmt::Write;
@@ -81,18 +82,6 @@ fn num(obj: &Object, key: &str) -> Option<f64> {
     obj.get(key)
         .and_then(Value::as_f64)
         .filter(|n| n.is_finite())
-}
-
-fn strings(obj: &Object, key: &str) -> Vec<String> {
-    obj.get(key)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn short(sha: &str) -> &str {

@@ -32,6 +32,20 @@ fn flag(obj: &Object, key: &str) -> bool {
     obj.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
 
+/// The strings of an array field (`added_options`, `to`, …); none when the
+/// field is absent or not an array, non-strings skipped.
+pub(crate) fn strings(obj: &Object, key: &str) -> Vec<String> {
+    obj.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A duration the way Go prints one (the seed's "4h31m54.35s").
 pub fn duration(seconds: f64) -> String {
     let seconds = if seconds.is_finite() && seconds > 0.0 {
@@ -161,16 +175,7 @@ impl Log {
                 if let Some(c) = s(obj, "compiler") {
                     out.push(format!("compiler: {c}"));
                 }
-                let added: Vec<String> = obj
-                    .get("added_options")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let added = strings(obj, "added_options");
                 if !added.is_empty()
                     && reason == Some(Reason::Start)
                     && self.added_shown.as_ref() != Some(&added)
@@ -349,16 +354,7 @@ pub fn report(result: &Object, inputs: &ReportInputs) -> Vec<String> {
     }
     if let Some(r) = result.get("recipients").and_then(Value::as_object) {
         for key in ["to", "cc"] {
-            let list: Vec<String> = r
-                .get(key)
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let list = strings(r, key);
             out.push(format!("recipients ({key}): {}", go_list(&list)));
         }
     }

@@ -191,16 +191,7 @@ impl Summary {
         self.records += 1;
         match RecordKind::of(obj) {
             RecordKind::Start => {
-                self.targets = obj
-                    .get("target")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                self.targets = crate::strings(obj, "target");
                 self.start = Some(obj.clone());
             }
             RecordKind::Next => {
