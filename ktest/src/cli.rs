@@ -88,6 +88,12 @@ pub struct Args {
     /// 2 when one answers but has no QEMU.
     #[arg(long)]
     pub check_hosts: bool,
+    /// Check the arguments (reproducer, --sysctl and --cmdline-file files,
+    /// hosts file) and exit: 0 when they are good, 2 naming what is wrong.
+    /// kbisect runs it before its first step, so that a bad file stops a
+    /// bisection before anything is built.
+    #[arg(long)]
+    pub check_args: bool,
     /// Title of the bug looked for (repeatable): once a run shows it, runs
     /// not yet started are `skipped` and running ones are stopped.
     #[arg(long = "target", value_name = "TITLE")]

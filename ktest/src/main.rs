@@ -71,6 +71,9 @@ fn main() {
         }
     }
     cmdline.extend(args.cmdline);
+    if args.check_args {
+        std::process::exit(0);
+    }
     let cache = ktest::cache_root();
     let qemu = args
         .qemu

@@ -139,6 +139,68 @@ fn kbisect_argument_errors_are_named_and_exit_2() {
     }
 }
 
+/// Issue 18: a malformed sysctl or command-line file is a usage error that
+/// names the file and line, from ktest and from kbisect before anything is
+/// built (the journal is not even created).
+#[test]
+fn malformed_sysctl_and_cmdline_files_are_named_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.sysctl");
+    std::fs::write(&good, "# syzbot\nkernel.printk = 7 4 1 3\n").unwrap();
+    let bad = dir.path().join("bad.sysctl");
+    std::fs::write(&bad, "kernel.printk = 7\nkernel.panic\n").unwrap();
+    let cmdline = dir.path().join("bad.cmdline");
+    std::fs::write(&cmdline, "console=ttyS0 foo=\"open\n").unwrap();
+    let (code, _, err) = run(
+        &["ktest", "--sysctl", good.to_str().unwrap(), "--check-args"],
+        b"",
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(
+        &["ktest", "--sysctl", bad.to_str().unwrap(), "--check-args"],
+        b"",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("{}:2: `kernel.panic` is not", bad.display())),
+        "{err}"
+    );
+    let (code, _, err) = run(
+        &[
+            "ktest",
+            "--cmdline-file",
+            cmdline.to_str().unwrap(),
+            "--check-args",
+        ],
+        b"",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(":1: a quote is not closed"), "{err}");
+    let journal = dir.path().join("j.jsonl");
+    let repro = dir.path().join("r.c");
+    std::fs::write(&repro, "int main(void) { return 0; }\n").unwrap();
+    let out = Command::new(tests::workspace_root().join("kbisect"))
+        .args([
+            "--repo",
+            dir.path().to_str().unwrap(),
+            "--title",
+            "t",
+            "--repro",
+        ])
+        .arg(&repro)
+        .arg("--sysctl")
+        .arg(&bad)
+        .arg("--journal")
+        .arg(&journal)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kbisect");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(":2: `kernel.panic` is not"), "{err}");
+    assert!(!journal.exists(), "the journal is untouched");
+}
+
 /// `kbisect --help` and `--version` come from its clap definition
 /// (kbisect-args) and keep the tools' conventions: a pipeline example, the
 /// defaults, the version.
