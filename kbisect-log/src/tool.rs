@@ -302,30 +302,28 @@ fn write_atomically(path: &Path, dir: &Path, bytes: &[u8]) -> std::io::Result<()
 /// First-parent commits read when the range has no good end (release
 /// testing): enough for any bisection's range, bounded for a whole history.
 const FIRST_PARENT_MAX: &str = "--max-count=200000";
-/// `git ARGS` in `repo`: its stdout, or none (said on stderr) when git fails.
-fn git_lines(repo: &Path, args: &[&str]) -> Option<String> {
+/// `git ARGS` in `repo`: its stdout, or none when git fails, said on
+/// stderr as "no WHAT from REPO: why".
+fn git_lines(repo: &Path, args: &[&str], what: &str) -> Option<String> {
     let out = duct::cmd("git", args)
         .dir(repo)
         .stdout_capture()
         .stderr_capture()
         .unchecked()
         .run();
-    match out {
-        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
-        Ok(o) => {
-            let why = String::from_utf8_lossy(&o.stderr);
-            eprintln!(
-                "{TOOL}: no commit graph from {}: {}",
-                repo.display(),
-                why.lines().next().unwrap_or("git failed")
-            );
-            None
+    let why = match out {
+        Ok(o) if o.status.success() => {
+            return Some(String::from_utf8_lossy(&o.stdout).into_owned())
         }
-        Err(e) => {
-            eprintln!("{TOOL}: no commit graph from {}: {e}", repo.display());
-            None
-        }
-    }
+        Ok(o) => String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .next()
+            .unwrap_or("git failed")
+            .to_string(),
+        Err(e) => e.to_string(),
+    };
+    eprintln!("{TOOL}: no {what} from {}: {why}", repo.display());
+    None
 }
 
 /// Where the judged commits sit in the repository's graph: the first-parent
@@ -359,7 +357,7 @@ fn topology(repo: &Path, sum: &crate::model::Summary) -> Option<crate::html::Top
         args.extend(older.iter().map(String::as_str));
     }
     let mut topo = crate::html::Topology::default();
-    for (i, c) in git_lines(repo, &args)?.lines().enumerate() {
+    for (i, c) in git_lines(repo, &args, "commit graph")?.lines().enumerate() {
         topo.line.insert(c.to_string(), i);
     }
     let n = topo.line.len();
@@ -380,7 +378,7 @@ fn topology(repo: &Path, sum: &crate::model::Summary) -> Option<crate::html::Top
     // merges oldest first, each commit is claimed by the merge that brought
     // it in. Linear in the range, one git call.
     args[1] = "--parents";
-    let graph = git_lines(repo, &args)?;
+    let graph = git_lines(repo, &args, "commit graph")?;
     let parents: std::collections::HashMap<&str, Vec<&str>> = graph
         .lines()
         .filter_map(|l| {
@@ -421,35 +419,15 @@ fn topology(repo: &Path, sum: &crate::model::Summary) -> Option<crate::html::Top
 /// The culprit's author (`Name <mail>`) and date from the repository; none
 /// when git cannot say (the report goes on without them, and says why).
 fn author_and_date(repo: &Path, commit: &str) -> (Option<String>, Option<String>) {
-    let out = duct::cmd("git", ["show", "-s", "--format=%an <%ae>%n%aI", commit])
-        .dir(repo)
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run();
-    match out {
-        Ok(o) if o.status.success() => {
-            let text = String::from_utf8_lossy(&o.stdout);
-            let mut lines = text.lines().map(str::to_string);
-            (lines.next(), lines.next())
-        }
-        Ok(o) => {
-            let why = String::from_utf8_lossy(&o.stderr);
-            eprintln!(
-                "{TOOL}: no author of the culprit from {}: {}",
-                repo.display(),
-                why.lines().next().unwrap_or("git show failed")
-            );
-            (None, None)
-        }
-        Err(e) => {
-            eprintln!(
-                "{TOOL}: no author of the culprit from {}: {e}",
-                repo.display()
-            );
-            (None, None)
-        }
-    }
+    let Some(text) = git_lines(
+        repo,
+        &["show", "-s", "--format=%an <%ae>%n%aI", commit],
+        "author of the culprit",
+    ) else {
+        return (None, None);
+    };
+    let mut lines = text.lines().map(str::to_string);
+    (lines.next(), lines.next())
 }
 
 /// How many skipped journal lines are named one by one.
