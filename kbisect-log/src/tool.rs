@@ -437,29 +437,11 @@ const SKIPPED_LINES_SHOWN: u64 = 3;
 /// cannot show it (not a repository, commit missing) the report goes on
 /// without it, and says why on stderr.
 fn git_show(repo: &Path, commit: &str) -> Option<String> {
-    let out = duct::cmd(
-        "git",
-        ["show", "--stat", "--no-decorate", "--format=medium", commit],
+    git_lines(
+        repo,
+        &["show", "--stat", "--no-decorate", "--format=medium", commit],
+        "stat of the culprit",
     )
-    .dir(repo)
-    .stdout_capture()
-    .stderr_capture()
-    .unchecked()
-    .run();
-    let why = match out {
-        Ok(o) if o.status.success() => return Some(String::from_utf8_lossy(&o.stdout).into()),
-        Ok(o) => String::from_utf8_lossy(&o.stderr)
-            .lines()
-            .next()
-            .unwrap_or("git show failed")
-            .to_string(),
-        Err(e) => e.to_string(),
-    };
-    eprintln!(
-        "{TOOL}: no stat of the culprit from {}: {why}",
-        repo.display()
-    );
-    None
 }
 
 #[cfg(test)]
