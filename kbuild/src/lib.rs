@@ -506,7 +506,7 @@ impl Builder {
         clear_side_logs();
         check_free_space(d).map_err(no_log)?;
         let src = d.join("src");
-        let obj = d.join("obj");
+        let obj = d.join(object_dir_name(&plan.compiler.name));
         std::fs::create_dir_all(&obj)
             .map_err(|e| no_log(io_fail(ErrorKind::CheckoutFailed, &obj, e)))?;
         clean_after_unfinished_build(&obj);
@@ -718,6 +718,25 @@ fn cached_build(cache: &Cache, key: &str, plan: &Plan) -> Option<Done> {
         added_options: e.meta.added_options.clone(),
         cached: true,
     })
+}
+
+/// The object dir of builds with compiler `cc` inside a build dir: one per
+/// compiler, because a compiler change rewrites every object's command line
+/// and make then rebuilds the whole tree. A bisection whose compiler table
+/// switches compilers at a release (the demo's, syzbot's) crosses that
+/// boundary at almost every step; with a dir each, both stay incremental.
+pub fn object_dir_name(cc: &str) -> String {
+    let safe: String = cc
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("obj-{safe}")
 }
 
 /// What make left in the object dir.
@@ -957,6 +976,13 @@ mod tests {
         std::fs::write(&half, "x").unwrap();
         clean_after_unfinished_build(obj);
         assert!(half.exists());
+    }
+
+    #[test]
+    fn each_compiler_has_its_own_object_dir() {
+        assert_eq!(object_dir_name("gcc-12"), "obj-gcc-12");
+        assert_ne!(object_dir_name("gcc-11"), object_dir_name("gcc-12"));
+        assert_eq!(object_dir_name("/opt/cc/bin/gcc"), "obj-_opt_cc_bin_gcc");
     }
 
     #[test]
