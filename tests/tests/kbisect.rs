@@ -42,6 +42,12 @@ fn demo() -> (PathBuf, HashMap<String, String>) {
     (repo, planted)
 }
 
+/// Seconds each VM runs its reproducer. The demo's reproducers reach the
+/// bug at their first call (the flaky one decides at boot whether it will),
+/// so a longer run only makes every run that shows nothing take longer:
+/// most of a bisection's runs, and most of the suite's VM time.
+const RUN_SECONDS: &str = "4";
+
 /// kbisect on the demo, in its own process group (so SIGINT reaches the
 /// whole pipeline, as ^C in a terminal does), log to `log`.
 fn kbisect(repo: &Path, repro: &str, journal: &Path, log: &Path, stdout: &Path) -> Child {
@@ -73,7 +79,7 @@ fn kbisect_with(
         .args(args)
         .args(
             (!args.iter().any(|a| a == "--run-seconds"))
-                .then_some(["--run-seconds", "10"])
+                .then_some(["--run-seconds", RUN_SECONDS])
                 .into_iter()
                 .flatten(),
         )
@@ -315,7 +321,7 @@ fn verdict_through_pipeline(
                 "--runs".into(),
                 "2".into(),
                 "--timeout-run".into(),
-                "10".into(),
+                RUN_SECONDS.into(),
                 "--target".into(),
                 TITLE.into(),
                 "--repro".into(),
@@ -551,7 +557,7 @@ fn exit_status_names_a_regression_and_125_is_a_skip() {
                 "--runs".into(),
                 "2".into(),
                 "--timeout-run".into(),
-                "10".into(),
+                RUN_SECONDS.into(),
                 "--repro".into(),
                 demo_dir.join("test-comm-needs-ra-hint.c").into_os_string(),
             ],

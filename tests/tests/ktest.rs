@@ -1,10 +1,10 @@
 //! ktest end to end: real kernels (v6.1 with small planted bugs), real QEMU.
 //!
-//! The kernels are built once into $KBISECT_CACHE/ktest-tests: one full
-//! tinyconfig build in `out/`, then each variant is a small patch applied in
-//! the worktree `src/` and rebuilt incrementally in the same `out/`, its
-//! bzImage kept as `images/<variant>-<patch hash>.bzImage`. A later test run
-//! (or CI on a warm cache) builds nothing.
+//! The kernels are v6.1 and commits on it with a variant's edits, in a
+//! clone under $KBISECT_CACHE/ktest-tests, built by kbuild as kbuild.rs
+//! builds v6.1 (default config, gcc-12, ccache): the clean kernel comes from
+//! kbuild's artifact cache, the variants are incremental builds in one build
+//! dir, and a later test run (or CI on a warm cache) builds nothing.
 //!
 //! Titles asserted are the ones syzkaller gives (pkg/report/linux.go):
 //! a NULL dereference is "BUG: unable to handle kernel NULL pointer
@@ -107,120 +107,141 @@ fn tail(s: &str, n: usize) -> String {
     l[l.len().saturating_sub(n)..].join("\n")
 }
 
-/// The config fragment every kernel is built with (kbuild's default).
-fn fragment() -> (PathBuf, String) {
-    let path = tests::workspace_root().join("kbuild/config/default.fragment");
-    let text = std::fs::read_to_string(&path).unwrap();
-    (path, text)
+/// git in `repo`, with fixed names and dates (the same edits make the same
+/// commit every run, so kbuild's artifact cache knows it); `stdin` fed in.
+fn git(repo: &Path, args: &[&str], stdin: Option<&str>) -> String {
+    let mut cmd = duct::cmd("git", args)
+        .dir(repo)
+        .env("GIT_AUTHOR_NAME", "kbisect test")
+        .env("GIT_AUTHOR_EMAIL", "test@kbisect")
+        .env("GIT_COMMITTER_NAME", "kbisect test")
+        .env("GIT_COMMITTER_EMAIL", "test@kbisect")
+        .env("GIT_AUTHOR_DATE", "2023-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2023-01-01T00:00:00Z")
+        .stdout_capture();
+    if let Some(text) = stdin {
+        cmd = cmd.stdin_bytes(text.as_bytes().to_vec());
+    }
+    cmd.read()
+        .unwrap_or_else(|e| panic!("git {args:?}: {e}"))
+        .trim()
+        .to_string()
 }
 
-/// Names a variant's build: its edits and the config fragment.
-fn build_hash(v: &Variant) -> String {
-    use std::hash::{Hash, Hasher};
-    // Stable across runs of the same source: SipHash with fixed keys.
-    #[allow(deprecated)]
-    let mut h = std::hash::SipHasher::new();
-    v.edits.hash(&mut h);
-    fragment().1.hash(&mut h);
-    format!("{:016x}", h.finish())
-}
-
-/// The bzImage of `v`, built (incrementally) on first need.
-fn kernel(v: &Variant) -> PathBuf {
-    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let root = cache().join("ktest-tests");
-    let image = root
-        .join("images")
-        .join(format!("{}-{}.bzImage", v.name, build_hash(v)));
-    if image.is_file() {
-        return image;
+/// The commit of variant `v` in `repo`: v6.1 itself for the clean kernel,
+/// else a commit on v6.1 with the variant's edits, made without a working
+/// tree (a temporary index).
+fn variant_commit(repo: &Path, v: &Variant) -> String {
+    let base = git(repo, &["rev-parse", "v6.1^{commit}"], None);
+    if v.edits.is_empty() {
+        return base;
     }
-    let t = Instant::now();
-    let base = duct::cmd!(tests::workspace_root().join("scripts/linux-base-repo"))
-        .stdout_capture()
-        .read()
-        .expect("scripts/linux-base-repo");
-    let base = PathBuf::from(base.trim());
-    let src = root.join("src");
-    let out = root.join("out");
-    std::fs::create_dir_all(&root).unwrap();
-    let worktree_ok = duct::cmd!("git", "-C", &src, "rev-parse", "--verify", "-q", "v6.1")
-        .stdout_null()
-        .stderr_null()
-        .unchecked()
-        .run()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !worktree_ok {
-        let _ = std::fs::remove_dir_all(&src);
-        sh(
-            duct::cmd!("git", "-C", &base, "worktree", "prune"),
-            "git worktree prune",
-        );
-        sh(
-            duct::cmd!("git", "-C", &base, "worktree", "add", "--detach", &src, "v6.1"),
-            "git worktree add",
-        );
-    }
-    // Back to plain v6.1 (only files a previous variant touched change, so
-    // the rebuild stays incremental), then this variant's edits.
-    sh(
-        duct::cmd!("git", "-C", &src, "reset", "-q", "--hard", "v6.1"),
-        "git reset",
-    );
+    let mut files: Vec<(&str, String)> = Vec::new();
     for (file, anchor, text) in v.edits {
-        let path = src.join(file);
-        let body = std::fs::read_to_string(&path).unwrap();
+        if !files.iter().any(|(f, _)| f == file) {
+            let raw = duct::cmd!("git", "show", format!("v6.1:{file}"))
+                .dir(repo)
+                .stdout_capture()
+                .run()
+                .unwrap_or_else(|e| panic!("git show v6.1:{file}: {e}"));
+            files.push((file, String::from_utf8(raw.stdout).expect("UTF-8 source")));
+        }
+        let body = &mut files.iter_mut().find(|(f, _)| f == file).unwrap().1;
         let at = body
             .find(anchor)
             .unwrap_or_else(|| panic!("{file}: anchor {anchor:?}"));
-        let patched = format!("{}{}{}", &body[..at], text, &body[at..]);
-        std::fs::write(&path, patched).unwrap();
+        body.insert_str(at, text);
     }
-    let make = |args: &[&str]| {
-        let mut a: Vec<String> = vec![
-            "-C".into(),
-            src.display().to_string(),
-            format!("O={}", out.display()),
-        ];
-        a.extend(args.iter().map(|s| s.to_string()));
-        duct::cmd("make", a).env("CCACHE_DIR", cache().join("ccache"))
+    let index = tempfile::tempdir().unwrap();
+    let index_file = index.path().join("index");
+    let with_index = |args: &[&str]| {
+        duct::cmd("git", args)
+            .dir(repo)
+            .env("GIT_INDEX_FILE", &index_file)
+            .read()
+            .unwrap_or_else(|e| panic!("git {args:?}: {e}"))
+            .trim()
+            .to_string()
     };
-    // (Re)configure when the fragment changed since `out/` was configured.
-    let (fragment, fragment_text) = fragment();
-    let stamp = out.join(".kbisect-fragment");
-    let configured = out.join(".config").is_file()
-        && std::fs::read_to_string(&stamp).ok().as_deref() == Some(fragment_text.as_str());
-    if !configured {
-        std::fs::create_dir_all(&out).unwrap();
-        sh(make(&["tinyconfig"]), "make tinyconfig");
+    with_index(&["read-tree", &base]);
+    for (file, body) in &files {
+        let blob = git(repo, &["hash-object", "-w", "--stdin"], Some(body));
+        with_index(&[
+            "update-index",
+            "--cacheinfo",
+            &format!("100644,{blob},{file}"),
+        ]);
+    }
+    let tree = with_index(&["write-tree"]);
+    git(
+        repo,
+        &["commit-tree", &tree, "-p", &base, "-m", v.name],
+        None,
+    )
+}
+
+/// The bzImage of `v`, built by kbuild with its default config and gcc-12,
+/// as kbuild.rs builds v6.1: the clean kernel is then answered from
+/// kbuild's artifact cache, and the variants, built one after another in
+/// one build dir, are incremental (their first full build mostly ccache
+/// hits). A later test run (or CI on a warm cache) builds nothing.
+fn kernel(v: &Variant) -> PathBuf {
+    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let root = cache().join("ktest-tests");
+    std::fs::create_dir_all(&root).unwrap();
+    let repo = root.join("repo");
+    if !repo.join(".git").is_dir() {
+        let base = duct::cmd!(tests::workspace_root().join("scripts/linux-base-repo"))
+            .stdout_capture()
+            .read()
+            .expect("scripts/linux-base-repo");
+        // --shared: objects come from the base repository, never touched.
         sh(
             duct::cmd!(
-                src.join("scripts/kconfig/merge_config.sh"),
-                "-m",
-                "-O",
-                &out,
-                out.join(".config"),
-                fragment
-            )
-            .dir(&src),
-            "merge_config.sh",
+                "git",
+                "clone",
+                "-q",
+                "--shared",
+                "--no-checkout",
+                base.trim(),
+                &repo
+            ),
+            "git clone",
         );
-        sh(make(&["olddefconfig"]), "make olddefconfig");
-        std::fs::write(&stamp, &fragment_text).unwrap();
     }
-    eprintln!("ktest tests: building kernel variant {} ...", v.name);
-    sh(make(&["-j2", "CC=ccache gcc", "bzImage"]), "make bzImage");
-    std::fs::create_dir_all(image.parent().unwrap()).unwrap();
-    let tmp = image.with_extension("tmp");
-    std::fs::copy(out.join("arch/x86/boot/bzImage"), &tmp).unwrap();
-    std::fs::rename(&tmp, &image).unwrap();
+    let commit = variant_commit(&repo, v);
+    let t = Instant::now();
+    eprintln!("ktest tests: kernel variant {} ({commit}) ...", v.name);
+    let out = duct::cmd!(
+        tests::bin("kbuild"),
+        "--repo",
+        &repo,
+        "--build-dir",
+        root.join("build"),
+        "--ccache",
+        "--compiler",
+        "gcc-12",
+        "--commit",
+        &commit
+    )
+    .stderr_to_stdout()
+    .stdout_capture()
+    .unchecked()
+    .run()
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rec: Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|r: &Value| r["kind"] == "build")
+        .unwrap_or_else(|| panic!("kbuild {}: no build record:\n{}", v.name, tail(&text, 40)));
+    assert_eq!(rec["ok"], true, "kbuild {}:\n{}", v.name, tail(&text, 40));
     eprintln!(
         "ktest tests: {} built in {:.0}s",
         v.name,
         t.elapsed().as_secs_f64()
     );
-    image
+    PathBuf::from(rec["kernel"].as_str().expect("the build record's kernel"))
 }
 
 fn build_record(kernel: &Path, runs: u32) -> String {
