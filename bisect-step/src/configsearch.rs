@@ -511,7 +511,7 @@ pub fn plan(setup: &Setup, root: &Facts, policy: &Policy<'_>) -> Result<ConfigSt
         }
     });
     if let Some(id) = missing_resolved {
-        eprintln!("bisect-step: warning: the build of candidate config {id} left no .config; taking it as asked");
+        kbisect_records::say!("bisect-step: warning: the build of candidate config {id} left no .config; taking it as asked");
     }
     match reduced {
         Reduced::Test(cand) => {

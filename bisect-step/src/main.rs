@@ -57,7 +57,9 @@ fn main() {
         input,
         "<stdin>",
         &mut std::io::stdout(),
-        &mut std::io::stderr(),
+        // Whole lines per write: other tools of the pipeline share stderr
+        // (see kbisect_records::say).
+        &mut std::io::LineWriter::with_capacity(1 << 16, std::io::stderr()),
     );
     std::process::exit(code);
 }

@@ -83,7 +83,7 @@ impl Ctx {
         }
         if let Err(e) = self.out.write(obj) {
             if !matches!(e, jsonl::WriteError::Closed) {
-                eprintln!("{TOOL}: {e}");
+                kbisect_records::say!("{TOOL}: {e}");
             }
             self.closed = Some(e);
         }
@@ -95,7 +95,7 @@ impl Ctx {
             (Some(f), None) => format!("{f}: "),
             _ => String::new(),
         };
-        eprintln!("{TOOL}: {place}{message}");
+        kbisect_records::say!("{TOOL}: {place}{message}");
         let rec = Error {
             tool: TOOL.into(),
             error: error.into(),

@@ -13,10 +13,9 @@ const TOOL: &str = "kbisect-log";
 /// Print log lines on stderr; on a redrawing terminal each first erases
 /// the status line it may be printed over.
 fn say(lines: Vec<String>, term: Terminal) {
-    let mut err = std::io::stderr().lock();
     let clear = if term.redraw { CLEAR_LINE } else { "" };
     for l in lines {
-        let _ = writeln!(err, "{clear}{}", paint_verdict(&l, term.colour));
+        kbisect_records::say!("{clear}{}", paint_verdict(&l, term.colour));
     }
 }
 
@@ -58,13 +57,13 @@ pub fn unix_now() -> f64 {
 }
 
 fn bad_input(e: &InputError) -> i32 {
-    eprintln!("{TOOL}: {e}");
+    kbisect_records::say!("{TOOL}: {e}");
     EXIT_USAGE
 }
 
 fn write_failed(e: WriteError) -> i32 {
     if !matches!(e, WriteError::Closed) {
-        eprintln!("{TOOL}: {e}");
+        kbisect_records::say!("{TOOL}: {e}");
     }
     e.exit_status()
 }
@@ -95,12 +94,11 @@ pub fn filter<R: BufRead, W: Write>(
     }
     say(log.flush(), term);
     if let Some(state) = state {
-        let mut err = std::io::stderr().lock();
-        let _ = if term.redraw {
-            write!(err, "{CLEAR_LINE}{}", state.line()).and_then(|()| err.flush())
+        if term.redraw {
+            kbisect_records::say::raw(&format!("{CLEAR_LINE}{}", state.line()));
         } else {
-            writeln!(err, "progress: {}", state.line())
-        };
+            kbisect_records::say!("progress: {}", state.line());
+        }
     }
     EXIT_OK
 }
@@ -201,7 +199,7 @@ fn each_journal_record(path: &Path, mut take: impl FnMut(Object)) -> Result<u64,
     let f = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("{TOOL}: journal {}: {e}", path.display());
+            kbisect_records::say!("{TOOL}: journal {}: {e}", path.display());
             return Err(EXIT_USAGE);
         }
     };
@@ -214,13 +212,13 @@ fn each_journal_record(path: &Path, mut take: impl FnMut(Object)) -> Result<u64,
             Err(e) => {
                 skipped += 1;
                 if skipped <= SKIPPED_LINES_SHOWN {
-                    eprintln!("{TOOL}: skipping a journal line: {e}");
+                    kbisect_records::say!("{TOOL}: skipping a journal line: {e}");
                 }
             }
         }
     }
     if skipped > SKIPPED_LINES_SHOWN {
-        eprintln!(
+        kbisect_records::say!(
             "{TOOL}: {}: {skipped} journal lines skipped in all",
             path.display()
         );
@@ -246,7 +244,9 @@ pub struct HtmlOptions {
 /// written.
 pub fn html_report(opts: &HtmlOptions) -> i32 {
     let Some(journal) = &opts.journal else {
-        eprintln!("{TOOL}: report --html needs --journal: the page is drawn from the journal");
+        kbisect_records::say!(
+            "{TOOL}: report --html needs --journal: the page is drawn from the journal"
+        );
         return EXIT_USAGE;
     };
     let mut summary = crate::model::Summary::new();
@@ -276,7 +276,7 @@ pub fn html_report(opts: &HtmlOptions) -> i32 {
     match write_atomically(&opts.html, &dir, page.as_bytes()) {
         Ok(()) => EXIT_OK,
         Err(e) => {
-            eprintln!("{TOOL}: {}: {e}", opts.html.display());
+            kbisect_records::say!("{TOOL}: {}: {e}", opts.html.display());
             EXIT_FAILURE
         }
     }
@@ -322,7 +322,7 @@ fn git_lines(repo: &Path, args: &[&str], what: &str) -> Option<String> {
             .to_string(),
         Err(e) => e.to_string(),
     };
-    eprintln!("{TOOL}: no {what} from {}: {why}", repo.display());
+    kbisect_records::say!("{TOOL}: no {what} from {}: {why}", repo.display());
     None
 }
 

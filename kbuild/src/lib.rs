@@ -129,7 +129,7 @@ pub struct Request {
 /// The exit status for a failed write: quiet when the reader has gone.
 fn write_failed(e: WriteError) -> i32 {
     if !matches!(e, WriteError::Closed) {
-        eprintln!("kbuild: {e}");
+        kbisect_records::say!("kbuild: {e}");
     }
     e.exit_status()
 }
@@ -172,7 +172,7 @@ pub fn build_records<R: BufRead, W: Write>(
         let obj = match item {
             Ok(obj) => obj,
             Err(e) => {
-                eprintln!("kbuild: {e}");
+                kbisect_records::say!("kbuild: {e}");
                 return EXIT_USAGE;
             }
         };
@@ -185,7 +185,7 @@ pub fn build_records<R: BufRead, W: Write>(
         let next: Next = match parse_named(&obj) {
             Ok(n) => n,
             Err(e) => {
-                eprintln!(
+                kbisect_records::say!(
                     "kbuild: {}:{}: next record: {e}",
                     input.source(),
                     input.line()
@@ -316,7 +316,7 @@ impl Builder {
         if !record.ok {
             // The record says it for the pipe; a person running kbuild by
             // hand reads stderr.
-            eprintln!(
+            kbisect_records::say!(
                 "kbuild: {} failed: {}{}",
                 short(&record.commit),
                 record.error.as_deref().unwrap_or("error"),
@@ -348,15 +348,18 @@ impl Builder {
         let label = short(&plan.commit);
         if self.opts.ccache {
             let c = farm::parse_stats_log(&farm::read_log(&stats));
-            eprintln!(
+            kbisect_records::say!(
                 "kbuild: {label} ccache: {} local, {} remote, {} missed, {} uncacheable",
-                c.local_hits, c.remote_hits, c.misses, c.uncacheable
+                c.local_hits,
+                c.remote_hits,
+                c.misses,
+                c.uncacheable
             );
             record.ccache = Some(c);
         }
         if let Some(hosts) = &self.opts.distcc {
             let d = farm::distcc_counts(hosts, self.opts.jobs, &dlog);
-            eprintln!(
+            kbisect_records::say!(
                 "kbuild: {label} distcc: {} remote, {} local fallback, {} host failures (-j{} over {hosts})",
                 d.remote, d.local_fallback, d.host_failures, d.jobs
             );
@@ -412,7 +415,7 @@ impl Builder {
                 .map(|r| r.compiler.clone());
                 for rev in unknown {
                     if self.warned_revs.insert(rev.clone()) {
-                        eprintln!(
+                        kbisect_records::say!(
                             "kbuild: warning: {}: revision {rev} is not in the repository; its rule never matches",
                             path.display()
                         );
@@ -543,19 +546,19 @@ impl Builder {
             (f, Some(log.clone()))
         };
 
-        eprintln!("kbuild: {label} configuring");
+        kbisect_records::say!("kbuild: {label} configuring");
         let (missing_options, added_options) =
             make_config(&setup, &plan.config, &limits).map_err(with_log)?;
         for m in &missing_options {
-            eprintln!("kbuild: {label} requested option did not stick: {m}");
+            kbisect_records::say!("kbuild: {label} requested option did not stick: {m}");
         }
         if !added_options.is_empty() {
-            eprintln!(
+            kbisect_records::say!(
                 "kbuild: {label} the config lacks what ktest's guest needs; added: {}",
                 added_options.join(" ")
             );
         }
-        eprintln!("kbuild: {label} building with {}", plan.compiler.name);
+        kbisect_records::say!("kbuild: {label} building with {}", plan.compiler.name);
         // The counts are of compiling the kernel, not of configuring it.
         clear_side_logs();
         let build_started = Instant::now();
@@ -564,7 +567,7 @@ impl Builder {
             .map_err(with_log)?;
         let build_seconds = build_started.elapsed().as_secs_f64();
         let _ = std::fs::remove_file(&marker);
-        eprintln!("kbuild: {label} built in {build_seconds:.0}s");
+        kbisect_records::say!("kbuild: {label} built in {build_seconds:.0}s");
 
         let built = Built {
             kernel: obj.join("arch/x86/boot/bzImage"),
@@ -589,7 +592,7 @@ impl Builder {
 
     /// Detach the worktree at the plan's commit, with its revert applied.
     fn check_out(&self, plan: &Plan, src: &Path) -> Result<(), Failure> {
-        eprintln!(
+        kbisect_records::say!(
             "kbuild: {}{} checking out",
             short(&plan.commit),
             plan.revert
@@ -687,7 +690,7 @@ impl Builder {
             )
         })?;
         for gone in cache.evict(key) {
-            eprintln!("kbuild: cache over its cap, evicted {gone}");
+            kbisect_records::say!("kbuild: cache over its cap, evicted {gone}");
         }
         Ok(Done {
             kernel: entry.kernel(),
@@ -704,7 +707,7 @@ impl Builder {
 /// The cached artifacts of this key, if the cache has them.
 fn cached_build(cache: &Cache, key: &str, plan: &Plan) -> Option<Done> {
     let e = cache.lookup(key)?;
-    eprintln!(
+    kbisect_records::say!(
         "kbuild: {} cached ({})",
         short(&plan.commit),
         e.dir.display()
@@ -856,7 +859,7 @@ pub fn clean_after_unfinished_build(obj: &Path) {
         }
     }
     let _ = std::fs::remove_file(&marker);
-    eprintln!(
+    kbisect_records::say!(
         "kbuild: last build in {} did not finish; removed the {removed} files it wrote",
         obj.display()
     );
@@ -875,7 +878,7 @@ fn lock_build_dir(d: &Path) -> Result<std::fs::File, Failure> {
         .map_err(|e| io_fail(ErrorKind::CheckoutFailed, &path, e))?;
     let fd = f.as_raw_fd();
     if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        eprintln!("kbuild: waiting for another kbuild using {}", d.display());
+        kbisect_records::say!("kbuild: waiting for another kbuild using {}", d.display());
         if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
             return Err(Failure::new(
                 ErrorKind::CheckoutFailed,

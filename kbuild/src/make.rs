@@ -186,7 +186,7 @@ impl MakeSetup {
             if last_report.elapsed() >= Duration::from_secs(15) {
                 last_report = Instant::now();
                 progress.scan();
-                eprintln!(
+                kbisect_records::say!(
                     "kbuild: {} make {}: {} files compiled, {:.0}s",
                     limits.label,
                     targets.join(" "),

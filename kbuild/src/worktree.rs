@@ -128,7 +128,7 @@ pub fn prepare(repo: &Repo, wt: &Path, commit: &str, revert: Option<&str>) -> Re
     if let Err(first) = switch(wt, commit) {
         // A worktree left broken (killed mid-checkout, deleted git dir):
         // start it afresh once before giving up.
-        eprintln!(
+        kbisect_records::say!(
             "kbuild: checkout failed ({}), re-creating the worktree",
             first.join(" ")
         );
@@ -204,7 +204,7 @@ fn recreate(repo: &Repo, wt: &Path, commit: &str) -> Result<(), Vec<String>> {
     }
     let _ = git(&repo.dir, &["worktree", "prune"]);
     let wt_str = wt.to_string_lossy();
-    eprintln!("kbuild: creating worktree {wt_str}");
+    kbisect_records::say!("kbuild: creating worktree {wt_str}");
     git(
         &repo.dir,
         &[

@@ -15,7 +15,7 @@ const TOOL: &str = "ksig";
 /// The exit status for a failed write: quiet when the reader has gone.
 fn write_failed(e: WriteError) -> i32 {
     if !matches!(e, WriteError::Closed) {
-        eprintln!("{TOOL}: {e}");
+        kbisect_records::say!("{TOOL}: {e}");
     }
     e.exit_status()
 }
@@ -40,7 +40,7 @@ pub fn sign_paths<W: Write>(paths: &[PathBuf], out: &mut jsonl::Writer<W>) -> i3
                 }
             }
             Err(e) => {
-                eprintln!("{TOOL}: {}: {e}", path.display());
+                kbisect_records::say!("{TOOL}: {}: {e}", path.display());
                 status = EXIT_USAGE;
             }
         }
@@ -59,14 +59,14 @@ pub fn sign_records<R: BufRead, W: Write>(
         let obj = match item {
             Ok(obj) => obj,
             Err(e) => {
-                eprintln!("{TOOL}: {e}");
+                kbisect_records::say!("{TOOL}: {e}");
                 return EXIT_USAGE;
             }
         };
         let records = match sign_one(&obj) {
             Ok(records) => records,
             Err(e) => {
-                eprintln!(
+                kbisect_records::say!(
                     "{TOOL}: {}:{}: build record: {e}",
                     input.source(),
                     input.line()
@@ -97,7 +97,7 @@ fn sign_one(obj: &Object) -> Result<Vec<Object>, serde_json::Error> {
     let started = Instant::now();
     match crate::signature(&vmlinux) {
         Ok(sig) => {
-            eprintln!(
+            kbisect_records::say!(
                 "{TOOL}: {} {} ({} MB in {} sections)",
                 build.commit.get(..12).unwrap_or(&build.commit),
                 sig.hex,
@@ -109,7 +109,7 @@ fn sign_one(obj: &Object) -> Result<Vec<Object>, serde_json::Error> {
             Ok(vec![merge(obj, &build)])
         }
         Err(e) => {
-            eprintln!("{TOOL}: {}: {e}", vmlinux.display());
+            kbisect_records::say!("{TOOL}: {}: {e}", vmlinux.display());
             Ok(vec![obj.clone(), unsignable(&build, &vmlinux, &e, started)])
         }
     }

@@ -65,7 +65,7 @@ impl RemoteHost {
         let mut a = self.accel.lock().unwrap_or_else(|e| e.into_inner());
         if a.is_none() {
             let chosen = choose();
-            eprintln!(
+            kbisect_records::say!(
                 "ktest: {}: accelerator {} ({})",
                 self.name(),
                 chosen.0.as_str(),

@@ -143,7 +143,7 @@ pub fn run<R: BufRead, W: Write + Send>(cfg: Config, input: Reader<R>, out: Outp
     let scratch = match tempfile::Builder::new().prefix("ktest-").tempdir() {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("{TOOL}: cannot create a temporary directory: {e}");
+            kbisect_records::say!("{TOOL}: cannot create a temporary directory: {e}");
             return kbisect_records::EXIT_FAILURE;
         }
     };
@@ -188,16 +188,16 @@ fn check_hosts_at_start(farm: &Farm, qemu: &Path) -> Result<(), i32> {
     let mut unusable = false;
     for c in farm::check_hosts(farm, &qemu) {
         match &c.caps {
-            Err(why) => eprintln!(
+            Err(why) => kbisect_records::say!(
                 "{TOOL}: warning: host {} does not answer ({why}); its runs will go to other slots",
                 c.host
             ),
             Ok(caps) => {
                 if let Some(why) = c.unusable(&qemu) {
-                    eprintln!("{TOOL}: {why}");
+                    kbisect_records::say!("{TOOL}: {why}");
                     unusable = true;
                 } else {
-                    eprintln!(
+                    kbisect_records::say!(
                         "{TOOL}: host {}: {} slot(s), {}, KVM {}",
                         c.host,
                         c.slots,
@@ -248,7 +248,7 @@ pub fn print_host_checks<W: Write>(farm: &Farm, qemu: &Path, mut out: Writer<W>)
             status = kbisect_records::EXIT_FAILURE;
         }
         if let Err(e) = out.write(&kbisect_records::to_object(&rec)) {
-            eprintln!("{TOOL}: {e}");
+            kbisect_records::say!("{TOOL}: {e}");
             return e.exit_status();
         }
     }
@@ -275,7 +275,7 @@ impl Session {
             match writer.join() {
                 Ok(Some(e)) => {
                     if !matches!(e, WriteError::Closed) {
-                        eprintln!("{TOOL}: {e}");
+                        kbisect_records::say!("{TOOL}: {e}");
                     }
                     e.exit_status()
                 }
@@ -344,7 +344,7 @@ impl Session {
             Err(e) => {
                 seq.record(obj);
                 self.bad_input_seen = true;
-                eprintln!("{TOOL}: {source}:{line}: not a valid build record: {e}");
+                kbisect_records::say!("{TOOL}: {source}:{line}: not a valid build record: {e}");
                 let commit = obj.get("commit").and_then(|c| c.as_str()).map(String::from);
                 seq.record(&error(format!("not a valid build record: {e}"), commit));
                 return;
@@ -357,14 +357,14 @@ impl Session {
         if !kbisect_records::is_full_sha(&build.commit) {
             self.bad_input_seen = true;
             let msg = format!("commit {:?} is not a full 40-hex sha", build.commit);
-            eprintln!("{TOOL}: {source}:{line}: {msg}");
+            kbisect_records::say!("{TOOL}: {source}:{line}: {msg}");
             seq.record(&error(msg, Some(build.commit.clone())));
             return;
         }
         let Some(kernel) = build.kernel.clone() else {
             self.bad_input_seen = true;
             let msg = "build record with ok:true has no kernel field".to_string();
-            eprintln!("{TOOL}: {source}:{line}: {msg}");
+            kbisect_records::say!("{TOOL}: {source}:{line}: {msg}");
             seq.record(&error(msg, Some(build.commit.clone())));
             return;
         };
@@ -375,7 +375,7 @@ impl Session {
             .as_ref()
             .is_some_and(|sig| build.plan.known_signatures.contains(sig));
         if known {
-            eprintln!(
+            kbisect_records::say!(
                 "{TOOL}: {}: same signature as a kernel already tested: not booted",
                 &build.commit[..12]
             );
@@ -401,7 +401,7 @@ impl Session {
             ..base
         };
         if let Some((outcome, detail)) = problem {
-            eprintln!(
+            kbisect_records::say!(
                 "{TOOL}: {short}: {} ({} runs): {detail}",
                 outcome_name(outcome),
                 runs
@@ -424,7 +424,7 @@ impl Session {
             return fail_every_run(seq, &base, runs, Outcome::InfraError, &detail);
         }
         let cfg = &self.cfg;
-        eprintln!(
+        kbisect_records::say!(
             "{TOOL}: {short}: {runs} run(s) queued for {} VM slot(s){}",
             self.farm.total_slots(),
             match &self.accel {
@@ -516,13 +516,13 @@ impl Session {
             };
             let g = guest::build(&spec);
             match &g {
-                Ok(g) => eprintln!(
+                Ok(g) => kbisect_records::say!(
                     "{TOOL}: guest image {} ({}, {:.1}s)",
                     g.initrd.display(),
                     if g.cached { "cached" } else { "built" },
                     t.elapsed().as_secs_f64()
                 ),
-                Err(e) => eprintln!("{TOOL}: cannot make the guest image: {e}"),
+                Err(e) => kbisect_records::say!("{TOOL}: cannot make the guest image: {e}"),
             }
             self.guest = Some(g);
         }
@@ -541,7 +541,7 @@ impl Session {
                 AccelChoice::Tcg => (Accel::Tcg, "--accel tcg".to_string()),
                 AccelChoice::Auto => probe_kvm(&self.cfg, kernel, initrd, &self.scratch),
             };
-            eprintln!("{TOOL}: accelerator {} ({})", chosen.0.as_str(), chosen.1);
+            kbisect_records::say!("{TOOL}: accelerator {} ({})", chosen.0.as_str(), chosen.1);
             self.accel = Some(chosen);
         }
         self.accel.as_ref().map(|a| a.0).unwrap_or(Accel::Tcg)
@@ -632,7 +632,7 @@ fn serve(slots: &Slots<Ticket>, farm: &Farm, place: Place) {
                 let detail = format!("host {}: {why}", host.name());
                 let benched = farm.bench(host, slots.round());
                 let again = t.attempt + 1 < farm::MAX_ATTEMPTS;
-                eprintln!(
+                kbisect_records::say!(
                     "{TOOL}: {}: run {i}: infra_error ({detail}){}{}",
                     batch.short,
                     if again { "; queued again" } else { "" },
@@ -654,7 +654,7 @@ fn serve(slots: &Slots<Ticket>, farm: &Farm, place: Place) {
                 continue;
             }
         };
-        eprintln!(
+        kbisect_records::say!(
             "{TOOL}: {}: run {i}{}: {}{}",
             batch.short,
             match &place {
@@ -845,7 +845,7 @@ fn outcome_name(o: Outcome) -> String {
 }
 
 fn bad_input(e: &InputError) -> i32 {
-    eprintln!("{TOOL}: {e}");
+    kbisect_records::say!("{TOOL}: {e}");
     kbisect_records::EXIT_USAGE
 }
 
@@ -984,7 +984,7 @@ fn one_run(
     let detail = match log_lost(&obs, log, kept) {
         None => d_detail,
         Some(lost) => {
-            eprintln!("{TOOL}: warning: run {i}: {lost}");
+            kbisect_records::say!("{TOOL}: warning: run {i}: {lost}");
             Some(match d_detail {
                 Some(detail) => format!("{detail}; {lost}"),
                 None => lost,

@@ -137,7 +137,7 @@ fn main() {
             }
         };
         let killed = ktest::procs::sweep();
-        eprintln!("ktest: interrupted by signal {sig}; stopped {killed} process(es), removed temporary files");
+        kbisect_records::say!("ktest: interrupted by signal {sig}; stopped {killed} process(es), removed temporary files");
         std::process::exit(130);
     }) {
         kbisect_records::exit_failure(ktest::TOOL, format!("cannot install signal handler: {e}"));

@@ -371,7 +371,7 @@ impl Sent {
                         last_line(&sent.stderr, sent.status.code())
                     ));
                 }
-                eprintln!(
+                kbisect_records::say!(
                     "ktest: {}: sent {} ({:.1}s)",
                     ssh.host.name,
                     local.display(),

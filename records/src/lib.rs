@@ -10,6 +10,7 @@
 pub mod bug;
 pub mod jsonl;
 pub mod kinds;
+pub mod say;
 pub mod values;
 
 pub use bug::{BugKind, EXIT_CANNOT_TEST};
@@ -145,12 +146,12 @@ pub fn is_full_sha(s: &str) -> bool {
 /// Print `tool: message` on stderr and exit with [`EXIT_USAGE`]: the input or
 /// the command line was bad.
 pub fn exit_usage(tool: &str, message: impl std::fmt::Display) -> ! {
-    eprintln!("{tool}: {message}");
+    say!("{tool}: {message}");
     std::process::exit(EXIT_USAGE)
 }
 
 /// Print `tool: message` on stderr and exit with [`EXIT_FAILURE`].
 pub fn exit_failure(tool: &str, message: impl std::fmt::Display) -> ! {
-    eprintln!("{tool}: {message}");
+    say!("{tool}: {message}");
     std::process::exit(EXIT_FAILURE)
 }
