@@ -89,7 +89,8 @@ pub struct Args {
     #[arg(long)]
     pub check_hosts: bool,
     /// Check the arguments (reproducer, --sysctl and --cmdline-file files,
-    /// hosts file) and exit: 0 when they are good, 2 naming what is wrong.
+    /// hosts file) and exit: 0 when they are good (a sysctl file's skipped
+    /// lines only warned of), 2 naming what is wrong.
     /// kbisect runs it before its first step, so that a bad file stops a
     /// bisection before anything is built.
     #[arg(long)]
@@ -133,8 +134,9 @@ pub struct Args {
     pub cmdline_file: Vec<PathBuf>,
     /// Sysctls the guest sets before the reproducer: a file of `name =
     /// value` lines, as syzbot's `.sysctl` files and sysctl.conf
-    /// (repeatable). A sysctl the kernel lacks or refuses is a warning in
-    /// the run record, not a failed run.
+    /// (repeatable). A sysctl the kernel lacks or refuses, or a line that
+    /// is no setting (skipped, named by file and line), is a warning in
+    /// every run record, not a failed run.
     #[arg(long = "sysctl", value_name = "FILE")]
     pub sysctl_files: Vec<PathBuf>,
     /// QEMU binary [env: KBISECT_QEMU; default qemu-system-x86_64].

@@ -483,7 +483,7 @@ mod tests {
         assert_eq!(g.initrd, g2.initrd);
         // Sysctls are part of the image.
         let with_sysctl = GuestSpec {
-            sysctls: crate::sysctl::parse("s", "kernel.printk = 7 4 1 3").unwrap(),
+            sysctls: crate::sysctl::parse("s", "kernel.printk = 7 4 1 3").settings,
             ..spec.clone()
         };
         let g3 = build(&with_sysctl).unwrap();

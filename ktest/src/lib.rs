@@ -74,6 +74,8 @@ pub struct Config {
     pub cmdline: Vec<String>,
     /// Sysctls the guest sets before the reproducer (`--sysctl`).
     pub sysctls: Vec<sysctl::Sysctl>,
+    /// The sysctl files' skipped lines, a warning in every run record.
+    pub sysctl_warnings: Vec<String>,
     pub qemu: PathBuf,
     pub busybox: PathBuf,
     pub cc: String,
@@ -453,6 +455,7 @@ impl Session {
             bug: cfg.bug,
             accel_choice: cfg.accel,
             probe_cmdline: cmdline::build(1, 10, true, BugKind::Crash, &cfg.cmdline),
+            warnings: cfg.sysctl_warnings.clone(),
         });
         self.batches += 1;
         let done = seq.runs();
@@ -575,6 +578,9 @@ struct Batch {
     /// its KVM probe boot.
     accel_choice: AccelChoice,
     probe_cmdline: String,
+    /// Warnings every run of the batch carries (the sysctl files' skipped
+    /// lines), besides its own.
+    warnings: Vec<String>,
 }
 
 /// One run waiting for a slot, and where its record goes.
@@ -751,6 +757,7 @@ fn run_one_of(
         return Err(why);
     }
     rec.host = Some(place.name().to_string());
+    rec.warnings.extend(batch.warnings.iter().cloned());
     // A run that shows the bug stops the batch, by the rule bisect-step
     // judges by; a crash bug needs --target to know its bug.
     let shows_bug = crashclass::run_shows_bug(
@@ -1068,6 +1075,7 @@ mod tests {
             accel: AccelChoice::Tcg,
             cmdline: vec![],
             sysctls: vec![],
+            sysctl_warnings: vec![],
             qemu: dir.join("no-qemu"),
             busybox: dir.join("no-busybox"),
             cc: "false".into(),

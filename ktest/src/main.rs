@@ -57,9 +57,16 @@ fn main() {
         }
     }
     let mut sysctls = Vec::new();
+    let mut sysctl_warnings = Vec::new();
     for f in &args.sysctl_files {
         match ktest::sysctl::read(f) {
-            Ok(s) => sysctls.extend(s),
+            Ok(parsed) => {
+                for w in parsed.warnings() {
+                    kbisect_records::say!("{}: warning: {w}", ktest::TOOL);
+                }
+                sysctl_warnings.extend(parsed.warnings());
+                sysctls.extend(parsed.settings);
+            }
             Err(e) => kbisect_records::exit_usage(ktest::TOOL, format!("--sysctl {e}")),
         }
     }
@@ -111,6 +118,7 @@ fn main() {
         },
         cmdline,
         sysctls,
+        sysctl_warnings,
         qemu,
         busybox: args.busybox.unwrap_or_else(ktest::guest::find_busybox),
         cc: args.cc,

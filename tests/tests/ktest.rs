@@ -935,7 +935,7 @@ fn syzbot_reproducers_run_in_the_syzbot_guest() {
     let sysctl = write_file(
         d.path(),
         "syzbot.sysctl",
-        "# as syzbot's .sysctl files\nkernel.printk = 7 4 1 3\nkernel.no_such_sysctl_here = 1\n",
+        "# as syzbot's .sysctl files\nkernel.printk = 7 4 1 3\nkernel.no_such_sysctl_here = 1\nkernel.panic\n",
     );
     let config = std::fs::read_to_string(shared.join("stable-6.1-kasan.config")).unwrap();
     let cmdline = config
@@ -1003,6 +1003,13 @@ fn syzbot_reproducers_run_in_the_syzbot_guest() {
                 .unwrap()
                 .starts_with("sysctl kernel.no_such_sysctl_here")),
             "{name}: the missing sysctl is a warning: {r}"
+        );
+        assert!(
+            warnings.iter().any(|w| w
+                .as_str()
+                .unwrap()
+                .contains("syzbot.sysctl:4: `kernel.panic` is not")),
+            "{name}: the line that is no setting is named: {r}"
         );
         assert!(
             !warnings
