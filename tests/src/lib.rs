@@ -2,6 +2,7 @@
 //! binaries are, where the shared data lives, and where a test keeps what
 //! it made for a person to look at.
 
+pub mod scratch;
 pub mod sshd;
 
 use std::path::PathBuf;

@@ -52,46 +52,12 @@ fn cache_root() -> PathBuf {
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = duct::cmd("git", args)
-        .dir(dir)
-        .env("GIT_AUTHOR_NAME", "kbisect test")
-        .env("GIT_AUTHOR_EMAIL", "test@kbisect")
-        .env("GIT_COMMITTER_NAME", "kbisect test")
-        .env("GIT_COMMITTER_EMAIL", "test@kbisect")
-        .env("GIT_AUTHOR_DATE", "2023-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2023-01-01T00:00:00Z")
-        .stdout_capture()
-        .read()
-        .unwrap_or_else(|e| panic!("git {args:?}: {e}"));
-    out.trim().to_string()
+    tests::scratch::git(dir, args, None)
 }
 
-/// A commit on `parent` that sets `path` to `content`, made without a
-/// working tree (a temporary index), with fixed dates: same inputs, same sha.
+/// A commit on `parent` that sets `path` to `content` (same inputs, same sha).
 fn commit_file(repo: &Path, parent: &str, path: &str, content: &str, msg: &str) -> String {
-    let tmp = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(tmp.path(), content).unwrap();
-    let blob = git(repo, &["hash-object", "-w", tmp.path().to_str().unwrap()]);
-    let index = tempfile::tempdir().unwrap();
-    let index_file = index.path().join("index");
-    let with_index = |args: &[&str]| {
-        duct::cmd("git", args)
-            .dir(repo)
-            .env("GIT_INDEX_FILE", &index_file)
-            .stdout_capture()
-            .read()
-            .unwrap()
-            .trim()
-            .to_string()
-    };
-    with_index(&["read-tree", parent]);
-    with_index(&[
-        "update-index",
-        "--cacheinfo",
-        &format!("100644,{blob},{path}"),
-    ]);
-    let tree = with_index(&["write-tree"]);
-    git(repo, &["commit-tree", &tree, "-p", parent, "-m", msg])
+    tests::scratch::commit_files(repo, parent, &[(path, content)], msg)
 }
 
 fn fixture() -> &'static Fixture {

@@ -107,32 +107,10 @@ fn tail(s: &str, n: usize) -> String {
     l[l.len().saturating_sub(n)..].join("\n")
 }
 
-/// git in `repo`, with fixed names and dates (the same edits make the same
-/// commit every run, so kbuild's artifact cache knows it); `stdin` fed in.
-fn git(repo: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut cmd = duct::cmd("git", args)
-        .dir(repo)
-        .env("GIT_AUTHOR_NAME", "kbisect test")
-        .env("GIT_AUTHOR_EMAIL", "test@kbisect")
-        .env("GIT_COMMITTER_NAME", "kbisect test")
-        .env("GIT_COMMITTER_EMAIL", "test@kbisect")
-        .env("GIT_AUTHOR_DATE", "2023-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2023-01-01T00:00:00Z")
-        .stdout_capture();
-    if let Some(text) = stdin {
-        cmd = cmd.stdin_bytes(text.as_bytes().to_vec());
-    }
-    cmd.read()
-        .unwrap_or_else(|e| panic!("git {args:?}: {e}"))
-        .trim()
-        .to_string()
-}
-
 /// The commit of variant `v` in `repo`: v6.1 itself for the clean kernel,
-/// else a commit on v6.1 with the variant's edits, made without a working
-/// tree (a temporary index).
+/// else a commit on v6.1 with the variant's edits.
 fn variant_commit(repo: &Path, v: &Variant) -> String {
-    let base = git(repo, &["rev-parse", "v6.1^{commit}"], None);
+    let base = tests::scratch::git(repo, &["rev-parse", "v6.1^{commit}"], None);
     if v.edits.is_empty() {
         return base;
     }
@@ -152,32 +130,8 @@ fn variant_commit(repo: &Path, v: &Variant) -> String {
             .unwrap_or_else(|| panic!("{file}: anchor {anchor:?}"));
         body.insert_str(at, text);
     }
-    let index = tempfile::tempdir().unwrap();
-    let index_file = index.path().join("index");
-    let with_index = |args: &[&str]| {
-        duct::cmd("git", args)
-            .dir(repo)
-            .env("GIT_INDEX_FILE", &index_file)
-            .read()
-            .unwrap_or_else(|e| panic!("git {args:?}: {e}"))
-            .trim()
-            .to_string()
-    };
-    with_index(&["read-tree", &base]);
-    for (file, body) in &files {
-        let blob = git(repo, &["hash-object", "-w", "--stdin"], Some(body));
-        with_index(&[
-            "update-index",
-            "--cacheinfo",
-            &format!("100644,{blob},{file}"),
-        ]);
-    }
-    let tree = with_index(&["write-tree"]);
-    git(
-        repo,
-        &["commit-tree", &tree, "-p", &base, "-m", v.name],
-        None,
-    )
+    let files: Vec<(&str, &str)> = files.iter().map(|(f, b)| (*f, b.as_str())).collect();
+    tests::scratch::commit_files(repo, &base, &files, v.name)
 }
 
 /// The bzImage of `v`, built by kbuild with its default config and gcc-12,
