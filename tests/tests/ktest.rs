@@ -140,6 +140,11 @@ fn variant_commit(repo: &Path, v: &Variant) -> String {
 /// one build dir, are incremental (their first full build mostly ccache
 /// hits). A later test run (or CI on a warm cache) builds nothing.
 fn kernel(v: &Variant) -> PathBuf {
+    kernel_with(v, None)
+}
+
+/// [`kernel`] with a config fragment on top of kbuild's default config.
+fn kernel_with(v: &Variant, fragment: Option<&Path>) -> PathBuf {
     let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let root = cache().join("ktest-tests");
     std::fs::create_dir_all(&root).unwrap();
@@ -166,23 +171,26 @@ fn kernel(v: &Variant) -> PathBuf {
     let commit = variant_commit(&repo, v);
     let t = Instant::now();
     eprintln!("ktest tests: kernel variant {} ({commit}) ...", v.name);
-    let out = duct::cmd!(
-        tests::bin("kbuild"),
-        "--repo",
-        &repo,
-        "--build-dir",
-        root.join("build"),
-        "--ccache",
-        "--compiler",
-        "gcc-12",
-        "--commit",
-        &commit
-    )
-    .stderr_to_stdout()
-    .stdout_capture()
-    .unchecked()
-    .run()
-    .unwrap();
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "--repo".into(),
+        repo.clone().into(),
+        "--build-dir".into(),
+        root.join("build").into(),
+        "--ccache".into(),
+        "--compiler".into(),
+        "gcc-12".into(),
+        "--commit".into(),
+        commit.clone().into(),
+    ];
+    if let Some(f) = fragment {
+        args.extend(["--config-fragment".into(), f.as_os_str().to_owned()]);
+    }
+    let out = duct::cmd(tests::bin("kbuild"), args)
+        .stderr_to_stdout()
+        .stdout_capture()
+        .unchecked()
+        .run()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let rec: Value = text
         .lines()
@@ -869,6 +877,61 @@ fn ssh_host_that_drops_mid_run_fails_over_and_leaves_no_vm() {
     assert_eq!(sshd.remote_processes("qemu-system"), Vec::<String>::new());
 }
 
+/// syzbot's `CONFIG_CMDLINE` line (its 6.1 config) as the text of a file.
+fn syzbot_cmdline(shared: &Path) -> String {
+    let config = std::fs::read_to_string(shared.join("stable-6.1-kasan.config")).unwrap();
+    config
+        .lines()
+        .find_map(|l| l.strip_prefix("CONFIG_CMDLINE=\""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("CONFIG_CMDLINE in syzbot's config")
+        .to_string()
+}
+
+/// Issue 18: a kernel with syzbot's command line built in (CONFIG_CMDLINE
+/// of its 6.1 config, with root=/dev/sda and panic_on_warn=1; the kernel
+/// puts it before the boot loader's) still runs ktest's initramfs guest,
+/// and ktest's own arguments reach it: the guest's run time is ktest's
+/// (else the run record warns that the command line did not reach it).
+#[test]
+fn syzbot_built_in_command_line_keeps_the_guest_and_its_arguments() {
+    let shared = tests::shared_dir().join("syzbot");
+    if !shared.join("stable-6.1-kasan.config").is_file() {
+        eprintln!("skipped: no {} (CI has ../shared)", shared.display());
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let fragment = write_file(
+        d.path(),
+        "cmdline.fragment",
+        &format!(
+            "CONFIG_CMDLINE_BOOL=y\nCONFIG_CMDLINE=\"{}\"\n# CONFIG_CMDLINE_OVERRIDE is not set\n",
+            syzbot_cmdline(&shared)
+        ),
+    );
+    let k = kernel_with(&CLEAN, Some(&fragment));
+    let repro = write_file(d.path(), "quiet.c", QUIET_REPRO);
+    let out = ktest(
+        &build_record(&k, 1),
+        &["--repro", repro.to_str().unwrap(), "--timeout-run", "4"],
+        &[],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let r = out.runs()[0];
+    assert_eq!(r["outcome"], "ok", "{r}\n{}", out.stderr);
+    assert!(r["iterations"].as_u64().unwrap_or(0) >= 1, "{r}");
+    assert!(r.get("warnings").is_none_or(Value::is_null), "{r}");
+    let log = std::fs::read_to_string(r["log"].as_str().expect("a console log")).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains("Kernel command line:"))
+        .expect("the kernel prints its command line");
+    assert!(
+        line.contains("root=/dev/sda") && line.contains("net.ifnames=0"),
+        "syzbot's built-in line is in: {line}"
+    );
+}
+
 /// Issue 18: a handful of syzbot's real reproducers (../shared/syzbot/repros)
 /// on the default kernel, in the guest syzbot's VMs give, with a syzbot-style
 /// sysctl file (one sysctl the kernel lacks) and syzbot's command line
@@ -891,13 +954,7 @@ fn syzbot_reproducers_run_in_the_syzbot_guest() {
         "syzbot.sysctl",
         "# as syzbot's .sysctl files\nkernel.printk = 7 4 1 3\nkernel.no_such_sysctl_here = 1\nkernel.panic\n",
     );
-    let config = std::fs::read_to_string(shared.join("stable-6.1-kasan.config")).unwrap();
-    let cmdline = config
-        .lines()
-        .find_map(|l| l.strip_prefix("CONFIG_CMDLINE=\""))
-        .and_then(|l| l.strip_suffix('"'))
-        .expect("CONFIG_CMDLINE in syzbot's config");
-    let cmdline_file = write_file(d.path(), "syzbot.cmdline", cmdline);
+    let cmdline_file = write_file(d.path(), "syzbot.cmdline", &syzbot_cmdline(&shared));
     // Varied: a loop-device one, a namespace-sandbox one (pivot_root into
     // a new root), a plain one, and the one 32-bit (__NR_mmap2) reproducer.
     let chosen = [
