@@ -10,7 +10,9 @@
 #   KBISECT_BENCH_LONG=1 bench/syzbot-repros.sh       the default config's
 #                                                     kernel of the v6.1 base
 # Without either, `make bench` skips it (a kernel build and ~10 minutes).
-# LIMIT=N tries only the first N (in name order).
+# LIMIT=N tries only the first N (in name order). JOBS=N VMs at a time
+# (default 2). KTEST_ARGS adds ktest options, split on spaces, e.g. for a
+# syzbot KASAN kernel under TCG: KTEST_ARGS="--timeout-boot 600 --mem 2048".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -31,24 +33,26 @@ fi
 work=$(mktemp -d /tmp/kbisect-syzbot-repros.XXXXXX)
 echo "syzbot-repros: kernel $kernel, logs in $work" >&2
 commit=$(printf '0%.0s' {1..40})
-# One ktest per reproducer (its own guest image), two at a time.
-export kernel commit work
+# One ktest per reproducer (its own guest image), JOBS at a time.
+export kernel commit work KTEST_ARGS
 run_one() {
-    local id
+    local id extra
     id=$(basename "$1" .c)
+    read -r -a extra <<<"${KTEST_ARGS:-}"
     jq -nc --arg c "$commit" --arg k "$kernel" '{kind:"build",commit:$c,ok:true,kernel:$k,runs:1}' |
-        ktest --repro "$1" --jobs 1 --timeout-run "${RUN_SECONDS:-8}" --log-dir "$work/logs" 2>"$work/$id.err" |
+        ktest --repro "$1" --jobs 1 --timeout-run "${RUN_SECONDS:-8}" --log-dir "$work/logs" "${extra[@]}" 2>"$work/$id.err" |
         jq -c --arg id "$id" 'select(.kind=="run") | . + {id: $id}' >"$work/$id.json" || true
 }
 export -f run_one
 start=$(date +%s)
 find "$repros" -name '*.c' -print0 | sort -z | head -z -n "${LIMIT:-100000}" |
-    xargs -0 -P2 -n1 bash -c 'run_one "$0"'
+    xargs -0 -P"${JOBS:-2}" -n1 bash -c 'run_one "$0"'
 end=$(date +%s)
 all=$(cat "$work"/*.json)
 count() { jq -s "[.[] | select($1)] | length" <<<"$all"; }
 total=$(find "$repros" -name '*.c' | head -n "${LIMIT:-100000}" | wc -l)
 printf 'reproducers: %d, run records: %d, in %d s\n' "$total" "$(count true)" $((end - start))
+jq -s -r '[.[] | .boot_seconds // empty] | sort | if length > 0 then "boot seconds (VM start to the reproducer): median \(.[length/2|floor]), max \(.[-1])" else "boot seconds: none booted" end' <<<"$all"
 printf 'did not compile: %d\n' "$(count '.outcome=="test_failed" and ((.detail // "") | test("compile|32-bit program .*needs"))')"
 printf 'ran to their time limit: %d\n' "$(count '.outcome=="ok" and (.iterations // 1) <= 1')"
 printf 'exited by themselves (run again until the time was up): %d\n' "$(count '.outcome=="ok" and (.iterations // 0) > 1')"

@@ -100,7 +100,7 @@ pub struct Cli {
     pub revert_check: bool,
     /// What the bug is: crash (after boot, default), boot (a boot failure) or
     /// exit (the reproducer's exit status, as for git bisect run).
-    #[arg(long, default_value = "crash", value_parser = parse_bug)]
+    #[arg(long, default_value = "crash", value_parser = BugKind::value_parser())]
     pub bug: BugKind,
     /// Follow only the first parent of merges, as git bisect --first-parent:
     /// commits a merge brought in are not candidates, so the culprit found
@@ -132,8 +132,4 @@ pub struct Cli {
     /// Candidate configs the search tests at most.
     #[arg(long, value_name = "N", default_value_t = crate::policy::CONFIG_MAX_CANDIDATES)]
     pub config_candidates: u32,
-}
-
-pub fn parse_bug(s: &str) -> Result<BugKind, String> {
-    s.parse()
 }

@@ -103,7 +103,7 @@ pub struct Args {
     /// failure: the guest boots, runs its sanity test and powers off, no
     /// --repro needed); exit (--repro is a test run once per VM, and its
     /// exit status decides as for git bisect run; `exit_status` in the record).
-    #[arg(long, default_value = "crash", value_parser = parse_bug, value_name = "KIND")]
+    #[arg(long, default_value = "crash", value_parser = BugKind::value_parser(), value_name = "KIND")]
     pub bug: BugKind,
     /// Seconds from VM start to the guest's booted mark.
     #[arg(long, default_value_t = 120, value_name = "SECS")]
@@ -151,8 +151,4 @@ pub struct Args {
     /// Where console logs are kept [default: $KBISECT_CACHE/logs].
     #[arg(long, value_name = "DIR")]
     pub log_dir: Option<PathBuf>,
-}
-
-pub fn parse_bug(s: &str) -> Result<BugKind, String> {
-    s.parse()
 }

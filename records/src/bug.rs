@@ -25,13 +25,29 @@ impl BugKind {
     /// Every kind, for messages and `--help`.
     pub const ALL: [BugKind; 3] = [BugKind::Crash, BugKind::Boot, BugKind::Exit];
 
+    /// Their words, in the same order: the command lines' possible values,
+    /// so that `--help` and the shell completions offer them.
+    pub const NAMES: [&'static str; 3] = [
+        BugKind::Crash.as_str(),
+        BugKind::Boot.as_str(),
+        BugKind::Exit.as_str(),
+    ];
+
     /// The word used on the command line and in records.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             BugKind::Crash => "crash",
             BugKind::Boot => "boot",
             BugKind::Exit => "exit",
         }
+    }
+
+    /// `--bug`'s parser: one of `NAMES`, which `--help` and the shell
+    /// completions offer (feature `clap`).
+    #[cfg(feature = "clap")]
+    pub fn value_parser() -> impl clap::builder::TypedValueParser<Value = BugKind> {
+        use clap::builder::TypedValueParser;
+        clap::builder::PossibleValuesParser::new(BugKind::NAMES).try_map(|s| s.parse::<BugKind>())
     }
 
     /// True for the default, which records leave out.
