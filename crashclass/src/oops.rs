@@ -956,6 +956,9 @@ fn build_table() -> Vec<Oops> {
         // A misspelling some kernels print for the same trap.
         oops("divide_error:", vec![fmt("divide_error: ", "divide error in {1}").stack(st(&[Rip]).b())], &[]),
         oops("invalid opcode:", vec![fmt("invalid opcode: ", "invalid opcode in {1}").stack(st(&[Rip]).b())], &[]),
+        // A breakpoint the kernel did not place or no longer knows (text
+        // patching seen half done, a stray kprobe): die("int3") in traps.c.
+        oops("int3:", vec![fmt("int3: ", "int3 in {1}").stack(st(&[Rip, Ct, T]).b())], &[]),
         oops(
             "UBSAN:",
             vec![

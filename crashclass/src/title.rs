@@ -237,6 +237,7 @@ const TYPES: &[(&[&str], &str)] = &[
             "divide error in",
             "general protection fault in",
             "go runtime error",
+            "int3 in",
             "invalid opcode in",
             "kernel panic:",
             "kernel stack overflow",
