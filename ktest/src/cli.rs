@@ -12,6 +12,13 @@ pub enum AccelArg {
     Tcg,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TcgThreadArg {
+    Auto,
+    Single,
+    Multi,
+}
+
 pub fn after_help() -> String {
     format!(
         "\
@@ -124,6 +131,14 @@ pub struct Args {
     /// Accelerator: auto probes KVM once and falls back to TCG.
     #[arg(long, value_enum, default_value = "auto")]
     pub accel: AccelArg,
+    /// How TCG runs the guest's vCPUs: multi (a host thread each, faster),
+    /// single (one thread in turn), or auto: single when the build record's
+    /// .config has CONFIG_KFENCE_STATIC_KEYS=y and --smp is over 1, since
+    /// KFENCE re-patches its allocation hooks ten times a second and
+    /// multi-threaded TCG can run them half patched (false "int3 in
+    /// kmem_cache_alloc" crashes, as with syzbot's configs).
+    #[arg(long, value_enum, default_value = "auto", value_name = "MODE")]
+    pub tcg_thread: TcgThreadArg,
     /// Extra kernel command-line arguments (appended; repeatable).
     #[arg(long, value_name = "ARGS")]
     pub cmdline: Vec<String>,

@@ -70,6 +70,9 @@ pub struct Config {
     pub mem_mb: u32,
     pub smp: u32,
     pub accel: AccelChoice,
+    /// How TCG runs the vCPUs (`--tcg-thread`), decided per kernel by
+    /// [`vm::tcg_threads`].
+    pub tcg_thread: vm::TcgThreadChoice,
     /// Extra kernel arguments.
     pub cmdline: Vec<String>,
     /// Sysctls the guest sets before the reproducer (`--sysctl`).
@@ -426,6 +429,14 @@ impl Session {
             return fail_every_run(seq, &base, runs, Outcome::InfraError, &detail);
         }
         let cfg = &self.cfg;
+        let config = build
+            .config
+            .as_deref()
+            .and_then(|p| std::fs::read_to_string(p).ok());
+        let (tcg_threads, why) = vm::tcg_threads(cfg.tcg_thread, cfg.smp, config.as_deref());
+        if let Some(why) = why {
+            kbisect_records::say!("{TOOL}: {short}: TCG single-threaded ({why})");
+        }
         kbisect_records::say!(
             "{TOOL}: {short}: {runs} run(s) queued for {} VM slot(s){}",
             self.farm.total_slots(),
@@ -436,7 +447,7 @@ impl Session {
             }
         );
         let batch = Arc::new(Batch {
-            spec: self.vm_spec(kernel, initrd, accel),
+            spec: self.vm_spec(kernel, initrd, accel, tcg_threads),
             limits: vm::Limits {
                 boot: cfg.timeout_boot,
                 run: cfg.timeout_run,
@@ -486,7 +497,13 @@ impl Session {
     }
 
     /// The VM every run of `kernel` boots.
-    fn vm_spec(&self, kernel: &Path, initrd: PathBuf, accel: Accel) -> vm::VmSpec {
+    fn vm_spec(
+        &self,
+        kernel: &Path,
+        initrd: PathBuf,
+        accel: Accel,
+        tcg_threads: vm::TcgThreads,
+    ) -> vm::VmSpec {
         let cfg = &self.cfg;
         vm::VmSpec {
             qemu: cfg.qemu.clone(),
@@ -502,6 +519,7 @@ impl Session {
             mem_mb: cfg.mem_mb,
             smp: cfg.smp,
             accel,
+            tcg_threads,
             ssh: None,
         }
     }
@@ -777,8 +795,9 @@ fn run_one_of(
 }
 
 /// Does KVM work here? /dev/kvm must open, and a probe boot of the kernel
-/// under test must get as far as printing on the console: on some hosts
-/// /dev/kvm exists but QEMU aborts at once (kvm_buf_set_msrs assertion).
+/// under test must get as far as the kernel's own banner: on some hosts
+/// /dev/kvm exists but QEMU aborts at once (kvm_buf_set_msrs assertion), on
+/// others the boot loader and decompressor print and the guest then hangs.
 fn probe_kvm(cfg: &Config, kernel: &Path, initrd: &Path, scratch: &Path) -> (Accel, String) {
     if let Err(e) = std::fs::OpenOptions::new()
         .read(true)
@@ -795,13 +814,15 @@ fn probe_kvm(cfg: &Config, kernel: &Path, initrd: &Path, scratch: &Path) -> (Acc
         mem_mb: cfg.mem_mb,
         smp: cfg.smp,
         accel: Accel::Kvm,
+        tcg_threads: vm::TcgThreads::Multi,
         ssh: None,
     };
     probe_boot(&spec, scratch, "local")
 }
 
 /// Boot `spec` (KVM, the probe command line) once: KVM works when the
-/// console printed. `label` names the probe's files in `scratch`.
+/// kernel started, i.e. [`kernel_started`] on its console. `label` names the
+/// probe's files in `scratch`.
 fn probe_boot(spec: &vm::VmSpec, scratch: &Path, label: &str) -> (Accel, String) {
     let limits = vm::Limits {
         boot: Duration::from_secs(30),
@@ -817,12 +838,18 @@ fn probe_boot(spec: &vm::VmSpec, scratch: &Path, label: &str) -> (Accel, String)
         &scratch.join(format!("kvm-probe-{label}.stderr")),
         &stop,
     );
-    if obs.output_bytes > 0 {
+    let console = std::fs::read(&log).unwrap_or_default();
+    if kernel_started(&console) || obs.booted_offset.is_some() {
         (
             Accel::Kvm,
+            format!("KVM probe boot started the kernel in {:.1}s", obs.seconds),
+        )
+    } else if obs.output_bytes > 0 {
+        (
+            Accel::Tcg,
             format!(
-                "KVM probe boot printed on the console in {:.1}s",
-                obs.seconds
+                "KVM probe failed, using TCG: the console went quiet after {} bytes of boot loader and decompressor, the kernel never printed its banner",
+                obs.output_bytes
             ),
         )
     } else {
@@ -833,6 +860,14 @@ fn probe_boot(spec: &vm::VmSpec, scratch: &Path, label: &str) -> (Accel, String)
         };
         (Accel::Tcg, format!("KVM probe failed, using TCG: {why}"))
     }
+}
+
+/// Did the kernel itself run? Its banner ("Linux version …", the first
+/// line start_kernel prints) is on the console; the firmware's and the
+/// decompressor's lines do not count.
+fn kernel_started(console: &[u8]) -> bool {
+    let banner = b"Linux version ";
+    console.windows(banner.len()).any(|w| w == banner)
 }
 
 /// How often the guest prints its heartbeat: well inside the no-output limit.
@@ -1016,6 +1051,15 @@ fn one_run(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn kvm_counts_only_when_the_kernel_itself_printed() {
+        let decompressor = b"early console in extract_kernel\ninput_data: 0x00000000129132a3\n\nDecompressing Linux... ";
+        assert!(!super::kernel_started(decompressor));
+        assert!(!super::kernel_started(b""));
+        let kernel = b"Decompressing Linux... Parsing ELF... done.\nBooting the kernel.\n[    0.000000][    T0] Linux version 9.9.9-kbisect (kbisect@kbisect) #1\n";
+        assert!(super::kernel_started(kernel));
+    }
+
     use super::*;
 
     #[test]
@@ -1073,6 +1117,7 @@ mod tests {
             mem_mb: 64,
             smp: 1,
             accel: AccelChoice::Tcg,
+            tcg_thread: vm::TcgThreadChoice::Auto,
             cmdline: vec![],
             sysctls: vec![],
             sysctl_warnings: vec![],

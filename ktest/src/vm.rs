@@ -41,6 +41,59 @@ impl Accel {
     }
 }
 
+/// How TCG runs a guest's vCPUs (`--tcg-thread`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcgThreads {
+    /// A host thread per vCPU (QEMU's default): faster.
+    Multi,
+    /// One host thread running the vCPUs in turn: a vCPU never runs code
+    /// another is patching.
+    Single,
+}
+
+/// What the user asked of `--tcg-thread`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcgThreadChoice {
+    /// Single for a kernel that re-patches hot code while it runs.
+    Auto,
+    Single,
+    Multi,
+}
+
+/// The option of a kernel's .config that makes multi-threaded TCG unsafe.
+pub const REPATCHING_OPTION: &str = "CONFIG_KFENCE_STATIC_KEYS=y";
+
+/// How TCG should run `smp` vCPUs of the kernel built with `config` (the
+/// .config's text; None when the build record names none), and why it is
+/// single when `auto` chose it. KFENCE's static key flips its hook in every
+/// slab allocation ten times a second; multi-threaded TCG lets the other
+/// vCPU run a copy of the code translated while the patch was half done, and
+/// the kernel dies of a breakpoint it no longer knows ("int3 in
+/// kmem_cache_alloc", seen at every boot of syzbot's 6.1 config with two
+/// vCPUs). One thread keeps the patch and the execution in order.
+pub fn tcg_threads(
+    choice: TcgThreadChoice,
+    smp: u32,
+    config: Option<&str>,
+) -> (TcgThreads, Option<String>) {
+    match choice {
+        TcgThreadChoice::Single => (TcgThreads::Single, None),
+        TcgThreadChoice::Multi => (TcgThreads::Multi, None),
+        TcgThreadChoice::Auto => {
+            let repatches =
+                config.is_some_and(|c| c.lines().any(|l| l.trim() == REPATCHING_OPTION));
+            if smp > 1 && repatches {
+                let why = format!(
+                    "{REPATCHING_OPTION}: KFENCE re-patches code while it runs, which multi-threaded TCG can run half patched"
+                );
+                (TcgThreads::Single, Some(why))
+            } else {
+                (TcgThreads::Multi, None)
+            }
+        }
+    }
+}
+
 /// What to boot and how.
 #[derive(Debug, Clone)]
 pub struct VmSpec {
@@ -52,6 +105,8 @@ pub struct VmSpec {
     pub mem_mb: u32,
     pub smp: u32,
     pub accel: Accel,
+    /// Under TCG: one host thread per vCPU or one for all.
+    pub tcg_threads: TcgThreads,
     /// Boot on this host over ssh (`kernel` and `initrd` are then paths
     /// there); None: here.
     pub ssh: Option<crate::remote::Ssh>,
@@ -70,7 +125,10 @@ impl VmSpec {
             // A guest reboot (panic=-1 reboots at once) ends QEMU.
             "-no-reboot".into(),
             "-accel".into(),
-            self.accel.as_str().into(),
+            match (self.accel, self.tcg_threads) {
+                (Accel::Tcg, TcgThreads::Single) => "tcg,thread=single".into(),
+                (accel, _) => accel.as_str().into(),
+            },
         ];
         if self.accel == Accel::Kvm {
             a.extend(["-cpu".into(), "host".into()]);
@@ -570,6 +628,7 @@ mod tests {
             mem_mb: 64,
             smp: 1,
             accel: Accel::Tcg,
+            tcg_threads: TcgThreads::Multi,
             ssh: None,
         }
     }
@@ -727,6 +786,7 @@ mod tests {
             mem_mb: 256,
             smp: 2,
             accel: Accel::Kvm,
+            tcg_threads: TcgThreads::Multi,
             ssh: None,
         };
         let a = spec.args();
@@ -737,6 +797,53 @@ mod tests {
         assert_eq!(at("-cpu"), "host");
         assert_eq!(at("-m"), "256M");
         assert!(a.contains(&"-no-reboot".to_string()));
+        let tcg = |threads| {
+            let a = VmSpec {
+                accel: Accel::Tcg,
+                tcg_threads: threads,
+                ..spec.clone()
+            }
+            .args();
+            (
+                a[a.iter().position(|x| x == "-accel").unwrap() + 1].clone(),
+                a.contains(&"-cpu".to_string()),
+            )
+        };
+        assert_eq!(
+            tcg(TcgThreads::Single),
+            ("tcg,thread=single".to_string(), false)
+        );
+        assert_eq!(tcg(TcgThreads::Multi), ("tcg".to_string(), false));
+        // Under KVM the choice is TCG's only.
+        let a = VmSpec {
+            tcg_threads: TcgThreads::Single,
+            ..spec
+        }
+        .args();
+        assert!(a.windows(2).any(|w| w == ["-accel", "kvm"]));
+    }
+
+    #[test]
+    fn tcg_runs_a_kernel_that_repatches_its_code_on_one_thread() {
+        let syzbot = "CONFIG_KFENCE=y\nCONFIG_KFENCE_STATIC_KEYS=y\nCONFIG_KASAN=y\n";
+        let plain = "CONFIG_KFENCE=y\n# CONFIG_KFENCE_STATIC_KEYS is not set\n";
+        let auto = |smp, config| tcg_threads(TcgThreadChoice::Auto, smp, config);
+        let (threads, why) = auto(2, Some(syzbot));
+        assert_eq!(threads, TcgThreads::Single);
+        assert!(why.unwrap().contains("CONFIG_KFENCE_STATIC_KEYS=y"));
+        // One vCPU cannot race itself; a kernel without the option, or one
+        // whose .config is unknown, keeps the faster threads.
+        assert_eq!(auto(1, Some(syzbot)), (TcgThreads::Multi, None));
+        assert_eq!(auto(2, Some(plain)), (TcgThreads::Multi, None));
+        assert_eq!(auto(2, None), (TcgThreads::Multi, None));
+        assert_eq!(
+            tcg_threads(TcgThreadChoice::Multi, 2, Some(syzbot)),
+            (TcgThreads::Multi, None)
+        );
+        assert_eq!(
+            tcg_threads(TcgThreadChoice::Single, 1, None),
+            (TcgThreads::Single, None)
+        );
     }
 
     #[test]
