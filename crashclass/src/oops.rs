@@ -940,9 +940,11 @@ fn build_table() -> Vec<Oops> {
         oops(
             "kernel BUG",
             vec![
-                fmt("kernel BUG at mm/usercopy.c", "BUG: bad usercopy in {1}")
+                // An out-of-tree or absolute-path build prints the file with
+                // a prefix (`../src/lib/list_debug.c`, `/build/linux/…`).
+                fmt("kernel BUG at (?:\\S*/)?mm/usercopy.c", "BUG: bad usercopy in {1}")
                     .stack(st(&[Ct, T]).skip(&["usercopy", "__check"]).b()),
-                fmt("kernel BUG at lib/list_debug.c", "BUG: corrupted list in {1}")
+                fmt("kernel BUG at (?:\\S*/)?lib/list_debug.c", "BUG: corrupted list in {1}")
                     .alt("bad-access in {1}")
                     .stack(st(&[Ct, T]).b()),
                 // skb helpers BUG_ON their arguments: the bug is in the caller.
