@@ -85,7 +85,7 @@ pub struct Cli {
     /// What the bug is: crash (a crash after boot, needs --title), boot (a
     /// boot failure; without --title any boot failure) or exit (the exit
     /// status of --repro, as for git bisect run: 0 good, 125 skip, 1-127 bad).
-    #[arg(long, value_name = "KIND", default_value = "crash", value_parser = kbisect_records::BugKind::NAMES)]
+    #[arg(long, value_name = "KIND", default_value = "crash")]
     pub bug: String,
     /// Find the commit that fixed the bug: --good is the newer end (default
     /// the branch head).
