@@ -12,13 +12,6 @@ pub enum AccelArg {
     Tcg,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum TcgThreadArg {
-    Auto,
-    Single,
-    Multi,
-}
-
 pub fn after_help() -> String {
     format!(
         "\
@@ -135,10 +128,10 @@ pub struct Args {
     /// single (one thread in turn), or auto: single when the build record's
     /// .config has CONFIG_KFENCE_STATIC_KEYS=y and --smp is over 1, since
     /// KFENCE re-patches its allocation hooks ten times a second and
-    /// multi-threaded TCG can run them half patched (false "int3 in
-    /// kmem_cache_alloc" crashes, as with syzbot's configs).
+    /// multi-threaded TCG can run them half patched (false int3 traps in
+    /// kmem_cache_alloc, as with syzbot's configs).
     #[arg(long, value_enum, default_value = "auto", value_name = "MODE")]
-    pub tcg_thread: TcgThreadArg,
+    pub tcg_thread: crate::vm::TcgThreadChoice,
     /// Extra kernel command-line arguments (appended; repeatable).
     #[arg(long, value_name = "ARGS")]
     pub cmdline: Vec<String>,

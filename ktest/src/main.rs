@@ -3,7 +3,7 @@
 use clap::Parser;
 use kbisect_records::jsonl::{Reader, Writer};
 use kbisect_records::BugKind;
-use ktest::cli::{AccelArg, Args, TcgThreadArg};
+use ktest::cli::{AccelArg, Args};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -116,11 +116,7 @@ fn main() {
             AccelArg::Kvm => ktest::AccelChoice::Kvm,
             AccelArg::Tcg => ktest::AccelChoice::Tcg,
         },
-        tcg_thread: match args.tcg_thread {
-            TcgThreadArg::Auto => ktest::vm::TcgThreadChoice::Auto,
-            TcgThreadArg::Single => ktest::vm::TcgThreadChoice::Single,
-            TcgThreadArg::Multi => ktest::vm::TcgThreadChoice::Multi,
-        },
+        tcg_thread: args.tcg_thread,
         cmdline,
         sysctls,
         sysctl_warnings,

@@ -51,8 +51,8 @@ pub enum TcgThreads {
     Single,
 }
 
-/// What the user asked of `--tcg-thread`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the user asked of `--tcg-thread` (its clap values, in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TcgThreadChoice {
     /// Single for a kernel that re-patches hot code while it runs.
     Auto,
@@ -68,8 +68,8 @@ pub const REPATCHING_OPTION: &str = "CONFIG_KFENCE_STATIC_KEYS=y";
 /// single when `auto` chose it. KFENCE's static key flips its hook in every
 /// slab allocation ten times a second; multi-threaded TCG lets the other
 /// vCPU run a copy of the code translated while the patch was half done, and
-/// the kernel dies of a breakpoint it no longer knows ("int3 in
-/// kmem_cache_alloc", seen at every boot of syzbot's 6.1 config with two
+/// the kernel dies of a breakpoint it no longer knows (an int3 trap in
+/// kmem_cache_alloc, seen at every boot of syzbot's 6.1 config with two
 /// vCPUs). One thread keeps the patch and the execution in order.
 pub fn tcg_threads(
     choice: TcgThreadChoice,
