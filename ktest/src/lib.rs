@@ -1051,16 +1051,16 @@ fn one_run(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn kvm_counts_only_when_the_kernel_itself_printed() {
         let decompressor = b"early console in extract_kernel\ninput_data: 0x00000000129132a3\n\nDecompressing Linux... ";
-        assert!(!super::kernel_started(decompressor));
-        assert!(!super::kernel_started(b""));
+        assert!(!kernel_started(decompressor));
+        assert!(!kernel_started(b""));
         let kernel = b"Decompressing Linux... Parsing ELF... done.\nBooting the kernel.\n[    0.000000][    T0] Linux version 9.9.9-kbisect (kbisect@kbisect) #1\n";
-        assert!(super::kernel_started(kernel));
+        assert!(kernel_started(kernel));
     }
-
-    use super::*;
 
     #[test]
     fn same_bug_is_always_written_with_targets() {
