@@ -121,7 +121,10 @@ pub struct Args {
     /// Guest CPUs.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub smp: u32,
-    /// Accelerator: auto probes KVM once and falls back to TCG.
+    /// Accelerator: auto boots a KVM probe and falls back to TCG when the
+    /// kernel does not start; the answer is kept for the host's boot (per
+    /// host, in $KBISECT_CACHE/ktest/kvm-probe-*.json; delete it to probe
+    /// again).
     #[arg(long, value_enum, default_value = "auto")]
     pub accel: AccelArg,
     /// How TCG runs the guest's vCPUs: multi (a host thread each, faster),

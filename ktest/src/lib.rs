@@ -17,6 +17,7 @@ pub mod cpio;
 pub mod farm;
 pub mod guest;
 pub mod image;
+pub mod kvm_memo;
 pub mod outcome;
 pub mod procs;
 pub mod remote;
@@ -86,6 +87,9 @@ pub struct Config {
     pub log_dir: PathBuf,
     /// Guest images are cached here.
     pub guest_cache: PathBuf,
+    /// Where the KVM probes' answers are kept for each host's boot
+    /// ([`kvm_memo`]); `None` probes in every process.
+    pub kvm_memo_dir: Option<PathBuf>,
 }
 
 /// What is wrong with `--repro PATH`, if anything: it must be a file.
@@ -466,6 +470,7 @@ impl Session {
             bug: cfg.bug,
             accel_choice: cfg.accel,
             probe_cmdline: cmdline::build(1, 10, true, BugKind::Crash, &cfg.cmdline),
+            kvm_memo_dir: cfg.kvm_memo_dir.clone(),
             warnings: cfg.sysctl_warnings.clone(),
         });
         self.batches += 1;
@@ -596,6 +601,8 @@ struct Batch {
     /// its KVM probe boot.
     accel_choice: AccelChoice,
     probe_cmdline: String,
+    /// Where the hosts' KVM probe answers are kept (`Config::kvm_memo_dir`).
+    kvm_memo_dir: Option<PathBuf>,
     /// Warnings every run of the batch carries (the sysctl files' skipped
     /// lines), besides its own.
     warnings: Vec<String>,
@@ -736,12 +743,11 @@ fn run_on(place: &Place, batch: &Batch, i: u32, attempt: u32) -> Result<Object, 
                 accel: Accel::Kvm,
                 ..spec.clone()
             };
-            let label: String = host
-                .name()
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                .collect();
-            probe_boot(&probe, &batch.scratch, &label)
+            let label = kvm_memo::file_label(host.name());
+            let key = kvm_memo::Key::new(caps.boot_id.as_deref(), caps.qemu_stamp.as_deref());
+            kvm_memo::remembered(batch.kvm_memo_dir.as_deref(), &label, key, || {
+                probe_boot(&probe, &batch.scratch, &label)
+            })
         }
     });
     run_one_of(batch, &spec, i, attempt, place)
@@ -817,7 +823,12 @@ fn probe_kvm(cfg: &Config, kernel: &Path, initrd: &Path, scratch: &Path) -> (Acc
         tcg_threads: vm::TcgThreads::Multi,
         ssh: None,
     };
-    probe_boot(&spec, scratch, "local")
+    kvm_memo::remembered(
+        cfg.kvm_memo_dir.as_deref(),
+        "local",
+        kvm_memo::Key::here(&cfg.qemu),
+        || probe_boot(&spec, scratch, "local"),
+    )
 }
 
 /// Boot `spec` (KVM, the probe command line) once: KVM works when the
@@ -1126,6 +1137,7 @@ mod tests {
             cc: "false".into(),
             log_dir: dir.join("logs"),
             guest_cache: dir.join("guests"),
+            kvm_memo_dir: None,
         }
     }
 

@@ -125,6 +125,7 @@ fn main() {
         cc: args.cc,
         log_dir: args.log_dir.unwrap_or_else(|| cache.join("logs")),
         guest_cache: cache.join("ktest").join("guests"),
+        kvm_memo_dir: Some(cache.join("ktest")),
     };
     let out = Arc::new(Mutex::new(Writer::stdout()));
     let held = out.clone();

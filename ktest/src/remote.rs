@@ -181,6 +181,8 @@ const PROBE_SCRIPT: &str = r#"q=$(command -v "$1" 2>/dev/null)
 echo "qemu=$q"
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo kvm=yes; else echo kvm=no; fi
 if [ -n "$q" ]; then "$q" --version 2>/dev/null | head -n 1 | sed 's/^/version=/'; fi
+if [ -n "$q" ]; then echo "qemu_stamp=$q $(stat -L -c '%s %Y' "$q" 2>/dev/null)"; fi
+echo "boot_id=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"
 "#;
 
 /// Exit 0 when the file `$1` is there and not empty.
@@ -255,6 +257,11 @@ pub struct Caps {
     pub version: Option<String>,
     /// /dev/kvm opens for reading and writing.
     pub kvm: bool,
+    /// The QEMU's path, size and mtime: its KVM probe's answer is kept
+    /// while they and the boot id stay ([`crate::kvm_memo`]).
+    pub qemu_stamp: Option<String>,
+    /// The host's boot id (`/proc/sys/kernel/random/boot_id`).
+    pub boot_id: Option<String>,
 }
 
 /// Ask the host what it has. Err: it could not be reached (ssh's message).
@@ -282,6 +289,8 @@ pub fn probe(ssh: &Ssh, qemu: &str) -> Result<Caps, String> {
         qemu: value("qemu="),
         version: value("version="),
         kvm: value("kvm=").as_deref() == Some("yes"),
+        qemu_stamp: value("qemu_stamp="),
+        boot_id: value("boot_id="),
     })
 }
 

@@ -318,15 +318,35 @@ fn clean_kernel_all_runs_ok() {
 #[test]
 fn auto_accel_falls_back_when_kvm_is_broken() {
     let k = kernel(&CLEAN);
+    // A KVM that hangs is silent: a short silence limit is enough to see it.
     let forced = ktest(
         &build_record(&k, 1),
-        &["--accel", "kvm", "--timeout-run", "1"],
+        &[
+            "--accel",
+            "kvm",
+            "--timeout-run",
+            "1",
+            "--no-output-timeout",
+            "10",
+        ],
         &[],
     );
     let forced = forced.runs()[0].clone();
-    let auto = ktest(&build_record(&k, 1), &["--timeout-run", "1"], &[]);
-    let auto = auto.runs()[0].clone();
+    // A cache of its own, so that this ktest probes and the next one finds
+    // the answer kept for this boot.
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("KBISECT_CACHE", cache.path().to_str().unwrap())];
+    let first = ktest(&build_record(&k, 1), &["--timeout-run", "1"], &env);
+    let auto = first.runs()[0].clone();
     assert_eq!(auto["outcome"], "ok", "{auto}");
+    let again = ktest(&build_record(&k, 1), &["--timeout-run", "1"], &env);
+    assert_eq!(again.runs()[0]["accel"], auto["accel"], "{}", again.stderr);
+    assert!(
+        !first.stderr.contains("kept for this boot") && again.stderr.contains("kept for this boot"),
+        "the second ktest did not reuse the probe's answer:\n{}\n{}",
+        first.stderr,
+        again.stderr
+    );
     if forced["outcome"] == "infra_error" {
         // KVM broken (or absent) here: QEMU's complaint is in the detail,
         // and auto chose TCG.
