@@ -18,7 +18,8 @@
 //! rule matches the build fails with `compiler_missing`.
 
 use crate::error::{ErrorKind, Failure};
-use std::path::{Path, PathBuf};
+use kbisect_records::find_program;
+use std::path::Path;
 
 /// A compiler and the make variables that select it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,24 +147,6 @@ fn first_line_of(program: &str) -> Result<String, Failure> {
             format!("{program} --version printed nothing usable"),
         )),
     }
-}
-
-/// The path of `program` (a name looked up in PATH, or a path).
-pub fn find_program(program: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let is_exe = |p: &Path| {
-        p.metadata()
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
-    };
-    if program.contains('/') {
-        let p = PathBuf::from(program);
-        return is_exe(&p).then_some(p);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(program))
-        .find(|p| is_exe(p))
 }
 
 /// One line of a compiler table.

@@ -430,7 +430,7 @@ impl Builder {
             }
         };
         let compiler = Compiler::named(&name);
-        if self.opts.distcc.is_some() && compiler::find_program("distcc").is_none() {
+        if self.opts.distcc.is_some() && kbisect_records::find_program("distcc").is_none() {
             return Err(Failure::new(
                 ErrorKind::CompilerMissing,
                 "distcc is not installed (Debian package: distcc)",

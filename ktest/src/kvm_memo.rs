@@ -15,7 +15,7 @@
 
 use crate::vm::Accel;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What the answer was probed with; a memo with another key is stale.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl Key {
     /// when the boot id or the QEMU binary cannot be read.
     pub fn here(qemu: &Path) -> Option<Key> {
         let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok();
-        let path = resolve(qemu)?;
+        let path = kbisect_records::find_program(qemu.to_str()?)?;
         let meta = std::fs::metadata(&path).ok()?;
         let mtime = meta
             .modified()
@@ -83,17 +83,6 @@ pub fn file_label(label: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
-}
-
-/// `program` as the OS would find it: itself when it names a path, else the
-/// first match in `$PATH`.
-fn resolve(program: &Path) -> Option<PathBuf> {
-    if program.components().count() > 1 {
-        return Some(program.to_path_buf());
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
 }
 
 /// The remembered answer in `file` for `key`, if it is there and current.

@@ -10,11 +10,13 @@
 pub mod bug;
 pub mod jsonl;
 pub mod kinds;
+pub mod program;
 pub mod say;
 pub mod values;
 
 pub use bug::{BugKind, EXIT_CANNOT_TEST};
 pub use kinds::*;
+pub use program::find_program;
 pub use values::*;
 
 use serde::de::DeserializeOwned;
