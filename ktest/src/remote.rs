@@ -181,7 +181,7 @@ const PROBE_SCRIPT: &str = r#"q=$(command -v "$1" 2>/dev/null)
 echo "qemu=$q"
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo kvm=yes; else echo kvm=no; fi
 if [ -n "$q" ]; then "$q" --version 2>/dev/null | head -n 1 | sed 's/^/version=/'; fi
-if [ -n "$q" ]; then echo "qemu_stamp=$q $(stat -L -c '%s %Y' "$q" 2>/dev/null)"; fi
+if [ -n "$q" ] && s=$(stat -L -c '%s %Y' "$q" 2>/dev/null); then echo "qemu_stamp=$q $s"; fi
 echo "boot_id=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"
 "#;
 
