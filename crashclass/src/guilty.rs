@@ -130,7 +130,7 @@ const STALL_ENTRIES: &[&str] = &[
 ];
 
 /// `a/./b//c` → `a/b/c`, `x/../y` → `y`, a leading `./` dropped.
-fn clean(path: &str) -> String {
+pub(crate) fn clean(path: &str) -> String {
     let absolute = path.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
     for p in path.split('/') {
@@ -214,19 +214,22 @@ fn suspect(locs: &[(String, bool)]) -> Option<String> {
 /// subsystem; failing that the first file named at all; None when no
 /// `file.c:line` location appears (an unsymbolized report).
 pub fn guilty_file(report: &str) -> Option<String> {
-    // The failing stack comes first; KASAN's allocation and free stacks
-    // after it name where memory came from, not what went wrong, so a
-    // deeper caller there must not take the blame.
-    let failing = SIDE_STACKS
-        .iter()
-        .filter_map(|m| report.find(m))
-        .min()
-        .map_or(report, |end| &report[..end]);
-    if let Some(f) = suspect(&locations(failing)) {
+    if let Some(f) = suspect(&locations(failing_part(report))) {
         return Some(f);
     }
     let locs = locations(report);
     suspect(&locs).or_else(|| locs.into_iter().next().map(|(f, _)| f))
+}
+
+/// The failing stack's part of a report. It comes first; KASAN's
+/// allocation and free stacks after it name where memory came from, not
+/// what went wrong, so a deeper caller there must not take the blame.
+pub(crate) fn failing_part(report: &str) -> &str {
+    SIDE_STACKS
+        .iter()
+        .filter_map(|m| report.find(m))
+        .min()
+        .map_or(report, |end| &report[..end])
 }
 
 /// Where the failing stack of a memory-error report ends.

@@ -12,7 +12,8 @@
 //!   has started and when it is complete, so the VM can be stopped early.
 //!
 //! Each crash also gets a guilty file ([`guilty::guilty_file`]): the source
-//! file syzbot would blame, skipping reporting and helper code.
+//! file syzbot would blame, skipping reporting and helper code; and
+//! [`stack::frames_from`] gives the functions the crash ran.
 //!
 //! [`is_same_bug`] compares a classification with target titles. A corrupted
 //! report (interleaved or truncated) is never matched by title: the answer
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod guilty;
 mod oops;
 mod parse;
+pub mod stack;
 pub mod title;
 pub mod tool;
 
