@@ -549,8 +549,17 @@ impl Builder {
         kbisect_records::say!("kbuild: {label} configuring");
         let (missing_options, added_options) =
             make_config(&setup, &plan.config, &limits).map_err(with_log)?;
-        for m in &missing_options {
-            kbisect_records::say!("kbuild: {label} requested option did not stick: {m}");
+        if !missing_options.is_empty() {
+            // One line, not one per option: a config from another tree
+            // can lose hundreds (the record's `missing_options` has all).
+            const NAMED: usize = 8;
+            let more = missing_options.len().saturating_sub(NAMED);
+            kbisect_records::say!(
+                "kbuild: {label} {} requested option(s) did not stick (Kconfig set them otherwise): {}{}",
+                missing_options.len(),
+                missing_options[..missing_options.len().min(NAMED)].join(" "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            );
         }
         if !added_options.is_empty() {
             kbisect_records::say!(
