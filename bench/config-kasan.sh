@@ -13,7 +13,8 @@
 #            builds, VM runs, and the config search's own cost.
 #
 # Hours of work on 2 cores, so `make bench` skips it unless
-# KBISECT_BENCH_LONG=1; BENCH_PHASES picks phases (default "builds bisect").
+# KBISECT_BENCH_LONG=1; BENCH_PHASES picks phases (default "builds bisect"),
+# BENCH_LEGS the bisect phase's legs (default "minimized full").
 # Work goes to $BENCH_DIR (default: a new directory under /tmp, kept).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -86,6 +87,7 @@ bisect() {
 
 if [[ " $phases " == *" bisect "* ]]; then
     [ -f "$work/big.config" ] || { echo "config-kasan: run the builds phase first (BENCH_DIR=$work)" >&2; exit 1; }
-    bisect minimized --config "$work/big.config"
-    bisect full --config "$work/big.config" --no-minimize-config
+    legs=${BENCH_LEGS:-minimized full}
+    [[ " $legs " != *" minimized "* ]] || bisect minimized --config "$work/big.config"
+    [[ " $legs " != *" full "* ]] || bisect full --config "$work/big.config" --no-minimize-config
 fi
