@@ -16,18 +16,22 @@
 //! through `olddefconfig` again when kbuild builds it (a `choice` or a
 //! dependency is never left broken: Kconfig settles it, and the search
 //! takes the candidate as what it became). The search itself is
-//! [`reduce`], a binary search for each needed option over the differing
-//! ones; its verdict on each candidate is
-//! [`crate::policy::config_judgement`].
+//! [`reduce_first`]: first a guess, the baseline with the options that
+//! build the code the crash ran ([`crate::suspects`]); then [`reduce`], a
+//! binary search for each needed option, over what the guess became when
+//! it reproduced, else over all the differing options. Its verdict on
+//! each candidate is [`crate::policy::config_judgement`].
 //!
 //! Files live beside the journal, in `<journal>.configs/`: the full and
 //! baseline configs as given, each candidate, and each build's resolved
 //! `.config`, so the journal and that directory alone resume the search.
 
 use crate::facts::Facts;
+use crate::history::CommitSource;
 use crate::policy::{
     config_judgement, config_required_rate, ConfigJudgement, ConfigRef, Policy, Step, Test,
 };
+use crate::suspects::Suspect;
 use anyhow::{anyhow, Context, Result};
 use git2::{Oid, Repository};
 use kbisect_records::{ConfigOutcome, ConfigSearch, ConfigSearchMode};
@@ -109,6 +113,34 @@ impl Store {
             let _ = std::fs::rename(&tmp, &kept);
         }
         Some(text)
+    }
+
+    /// The options that build the crash's code ([`crate::suspects`]): kept
+    /// in `suspects.tsv` once found (the tree search takes seconds, and
+    /// the answer depends only on the journal's first crash and the tree),
+    /// found with `find` the first time.
+    fn suspects(&self, find: impl FnOnce() -> Vec<Suspect>) -> Vec<Suspect> {
+        let path = self.dir.join("suspects.tsv");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return text
+                .lines()
+                .filter_map(|l| l.split_once('\t'))
+                .map(|(symbol, file)| Suspect {
+                    symbol: symbol.into(),
+                    file: file.into(),
+                })
+                .collect();
+        }
+        let found = find();
+        let text: String = found
+            .iter()
+            .map(|s| format!("{}\t{}\n", s.symbol, s.file))
+            .collect();
+        let tmp = path.with_extension("tsv.tmp");
+        if std::fs::create_dir_all(&self.dir).is_ok() && std::fs::write(&tmp, text).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+        found
     }
 
     /// Write a candidate's config (once: its name is its content's id).
@@ -374,6 +406,62 @@ pub fn reduce(
     }
 }
 
+/// [`reduce`], after a guess: the candidate `first` (the options that
+/// build the crash's code) is asked before anything else. When it
+/// reproduces, the search goes on over what it became only (a handful of
+/// options instead of hundreds: each candidate after it is about the
+/// baseline's size); when it does not, it cost one small build and the
+/// search goes over all `count` options. A guess of more than half of them
+/// saves nothing and is not asked.
+pub fn reduce_first(
+    count: usize,
+    first: &[usize],
+    max: u32,
+    answer: &mut dyn FnMut(&[usize]) -> Option<Answer>,
+) -> Reduced {
+    if first.is_empty() || first.len() * 2 > count || max == 0 {
+        return reduce(count, max, answer);
+    }
+    let became = match answer(first) {
+        None => return Reduced::Test(first.to_vec()),
+        Some(Answer::DoesNot) => return reduce(count, max - 1, answer),
+        Some(Answer::Reproduces(became)) => became,
+    };
+    if became.is_empty() {
+        return Reduced::Done {
+            kept: became,
+            by: Some(first.to_vec()),
+            budget_hit: false,
+        };
+    }
+    // The sub-search's option i is `became[i]`; its answers' `became` are
+    // passed through as they are (indices of all the options), as
+    // `reduce` only hands them back.
+    let to_all = |sub: &[usize]| -> Vec<usize> { sub.iter().map(|&i| became[i]).collect() };
+    let sub = reduce(became.len(), max - 1, &mut |c| answer(&to_all(c)));
+    match sub {
+        Reduced::Test(c) => Reduced::Test(to_all(&c)),
+        Reduced::Done {
+            by: None,
+            budget_hit,
+            ..
+        } => Reduced::Done {
+            kept: became.clone(),
+            by: Some(first.to_vec()),
+            budget_hit,
+        },
+        Reduced::Done {
+            kept,
+            by: Some(c),
+            budget_hit,
+        } => Reduced::Done {
+            kept,
+            by: Some(to_all(&c)),
+            budget_hit,
+        },
+    }
+}
+
 /// The search's settings and files, from the start record.
 #[derive(Debug, Clone)]
 pub struct Setup {
@@ -407,7 +495,12 @@ pub enum ConfigStep {
 }
 
 /// The config search's next step from the facts (see [`ConfigStep`]).
-pub fn plan(setup: &Setup, root: &Facts, policy: &Policy<'_>) -> Result<ConfigStep> {
+pub fn plan(
+    setup: &Setup,
+    root: &Facts,
+    policy: &Policy<'_>,
+    src: &dyn CommitSource,
+) -> Result<ConfigStep> {
     let bad = policy.bad;
     let store = &setup.store;
     let full_ref = ConfigRef {
@@ -490,9 +583,23 @@ pub fn plan(setup: &Setup, root: &Facts, policy: &Policy<'_>) -> Result<ConfigSt
         .search
         .max_candidates
         .unwrap_or(crate::policy::CONFIG_MAX_CANDIDATES);
+    // The guess: the differing options the full config turns on that
+    // build the crash's code.
+    let suspects = store.suspects(|| crate::suspects::suspects(src, bad, &ff.bug_frames));
+    let first: Vec<usize> = (0..space.diffs.len())
+        .filter(|&i| {
+            let d = &space.diffs[i];
+            d.full != "n" && suspects.iter().any(|s| s.symbol == d.symbol)
+        })
+        .collect();
+    let guessed = !first.is_empty() && first.len() * 2 <= space.diffs.len();
+    if guessed {
+        outcome.suspects = space.lines(&first);
+    }
     let mut missing_resolved = None;
     let mut pending = None;
-    let reduced = reduce(space.diffs.len(), max, &mut |cand| {
+    let mut first_answer = None;
+    let reduced = reduce_first(space.diffs.len(), &first, max, &mut |cand| {
         let id = space.candidate_id(cand);
         let f = root.config(&id).of(bad);
         match runs_left(&f) {
@@ -500,16 +607,27 @@ pub fn plan(setup: &Setup, root: &Facts, policy: &Policy<'_>) -> Result<ConfigSt
                 pending = Some((id, n, f.evidence));
                 None
             }
-            ConfigJudgement::DoesNot => Some(Answer::DoesNot),
-            ConfigJudgement::Reproduces => match store.resolved(&id, f.config_file.as_deref()) {
-                Some(text) => Some(Answer::Reproduces(space.effective(&text))),
-                None => {
-                    missing_resolved.get_or_insert(id);
-                    Some(Answer::Reproduces(cand.to_vec()))
+            ConfigJudgement::DoesNot => {
+                if guessed && cand == first.as_slice() {
+                    first_answer = Some(false);
                 }
-            },
+                Some(Answer::DoesNot)
+            }
+            ConfigJudgement::Reproduces => {
+                if guessed && cand == first.as_slice() {
+                    first_answer = Some(true);
+                }
+                match store.resolved(&id, f.config_file.as_deref()) {
+                    Some(text) => Some(Answer::Reproduces(space.effective(&text))),
+                    None => {
+                        missing_resolved.get_or_insert(id);
+                        Some(Answer::Reproduces(cand.to_vec()))
+                    }
+                }
+            }
         }
     });
+    outcome.suspects_reproduced = first_answer;
     if let Some(id) = missing_resolved {
         kbisect_records::say!("bisect-step: warning: the build of candidate config {id} left no .config; taking it as asked");
     }
@@ -521,7 +639,14 @@ pub fn plan(setup: &Setup, root: &Facts, policy: &Policy<'_>) -> Result<ConfigSt
                 id: id.clone(),
                 build_config: path_string(&path),
             };
-            let line = if seen.is_empty() {
+            let line = if seen.is_empty() && guessed && cand == first {
+                format!(
+                    "testing config candidate {id}: the {} of {} differing options that build the crash's code ({})",
+                    cand.len(),
+                    space.diffs.len(),
+                    suspects_text(&suspects, &space, &first)
+                )
+            } else if seen.is_empty() {
                 format!(
                     "testing config candidate {id}: {} of {} differing options",
                     cand.len(),
@@ -555,6 +680,18 @@ pub fn plan(setup: &Setup, root: &Facts, policy: &Policy<'_>) -> Result<ConfigSt
             outcome.budget_hit = budget_hit;
             fill(&mut outcome, &space, &kept, Some(&id), root, bad, store);
             let mut log = Vec::new();
+            match first_answer {
+                Some(true) => log.push(format!(
+                    "config search: the options that build the crash's code reproduce it ({})",
+                    suspects_text(&suspects, &space, &first)
+                )),
+                Some(false) => log.push(format!(
+                    "config search: the options that build the crash's code ({}) do not reproduce it alone; searched all {} differing options",
+                    suspects_text(&suspects, &space, &first),
+                    space.diffs.len()
+                )),
+                None => {}
+            }
             if budget_hit {
                 log.push(format!(
                     "config search: stopped at its budget of {max} candidates"
@@ -575,6 +712,26 @@ pub fn plan(setup: &Setup, root: &Facts, policy: &Policy<'_>) -> Result<ConfigSt
             })
         }
     }
+}
+
+/// The guessed options with the files they build, for the log:
+/// `CONFIG_FOO for fs/foo/bar.c, …` (at most five named).
+fn suspects_text(suspects: &[Suspect], space: &Space, first: &[usize]) -> String {
+    let mut named: Vec<String> = first
+        .iter()
+        .take(5)
+        .map(|&i| {
+            let sym = &space.diffs[i].symbol;
+            match suspects.iter().find(|s| &s.symbol == sym) {
+                Some(s) => format!("{sym} for {}", s.file),
+                None => sym.clone(),
+            }
+        })
+        .collect();
+    if first.len() > 5 {
+        named.push(format!("{} more", first.len() - 5));
+    }
+    named.join(", ")
 }
 
 /// The log's line for a minimisation.
@@ -894,6 +1051,85 @@ mod tests {
         match r {
             Reduced::Done { kept, .. } => {
                 assert!(kept == vec![0] || kept == vec![0, 1], "{kept:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_right_guess_leaves_only_its_own_options_to_search() {
+        let mut asked = Vec::new();
+        let pred = needs(&[700]);
+        // The guess names 700 and 12; olddefconfig also turns on 13.
+        let r = reduce_first(1064, &[12, 700], 100, &mut |c| {
+            asked.push(c.to_vec());
+            let mut became = c.to_vec();
+            if c.contains(&12) {
+                became.push(13);
+                became.sort();
+            }
+            Some(if pred(&became) {
+                Answer::Reproduces(became)
+            } else {
+                Answer::DoesNot
+            })
+        });
+        match r {
+            Reduced::Done { kept, by, .. } => {
+                assert_eq!(kept, vec![700]);
+                assert_eq!(by, Some(vec![700]));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(asked[0], vec![12, 700]);
+        assert!(asked.len() <= 4, "{asked:?}");
+        assert!(asked.iter().all(|c| c.len() <= 3), "{asked:?}");
+    }
+
+    #[test]
+    fn a_wrong_guess_costs_one_candidate_and_the_search_goes_on() {
+        let mut asked = 0;
+        let pred = needs(&[37]);
+        let r = reduce_first(64, &[5], 100, &mut |c| {
+            asked += 1;
+            Some(if pred(c) {
+                Answer::Reproduces(c.to_vec())
+            } else {
+                Answer::DoesNot
+            })
+        });
+        assert!(
+            matches!(r, Reduced::Done { ref kept, .. } if kept == &vec![37]),
+            "{r:?}"
+        );
+        assert!(asked <= 9, "{asked} candidates");
+        // Untested, the guess is what is asked for first; a guess of most
+        // options is no guess.
+        assert_eq!(
+            reduce_first(64, &[5, 9], 100, &mut |_| None),
+            Reduced::Test(vec![5, 9])
+        );
+        let most: Vec<usize> = (0..40).collect();
+        assert_eq!(
+            reduce_first(64, &most, 100, &mut |_| None),
+            reduce(64, 100, &mut |_| None)
+        );
+    }
+
+    #[test]
+    fn a_right_guess_that_is_all_needed_is_the_answer() {
+        let pred = needs(&[3, 30]);
+        let r = reduce_first(40, &[3, 30], 100, &mut |c| {
+            Some(if pred(c) {
+                Answer::Reproduces(c.to_vec())
+            } else {
+                Answer::DoesNot
+            })
+        });
+        match r {
+            Reduced::Done { kept, by, .. } => {
+                assert_eq!(kept, vec![3, 30]);
+                assert_eq!(by, Some(vec![3, 30]));
             }
             other => panic!("{other:?}"),
         }

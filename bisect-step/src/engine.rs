@@ -322,7 +322,12 @@ impl Engine {
         };
         // The search's view: every fact not under a config; plan picks
         // each config's facts itself.
-        let step = configsearch::plan(setup, &self.facts, &self.policy_over(&self.facts))?;
+        let step = configsearch::plan(
+            setup,
+            &self.facts,
+            &self.policy_over(&self.facts),
+            &*self.repo,
+        )?;
         let config_name = setup.search.full.clone();
         let render = || self.render_over(&self.facts);
         Ok(Some(match step {

@@ -29,6 +29,10 @@ pub struct CommitFacts {
     pub infra_errors: u32,
     pub unrelated: u32,
     pub other_crashes: Vec<String>,
+    /// The code the first run that showed the bug crashed in: the title's
+    /// function and a few of its callers (what the config search guesses
+    /// the needed options from).
+    pub bug_frames: Vec<crashclass::stack::StackFrame>,
     /// The final `.config` of its latest good build (kbuild's `config`).
     pub config_file: Option<String>,
     pub vm_runs: u32,
@@ -84,6 +88,21 @@ pub enum Untestable {
         test_failures: u32,
         unrelated: u32,
     },
+}
+
+/// How many callers of the crashing function the config search looks at.
+const BUG_FRAME_CALLERS: usize = 5;
+
+/// The frames of a run that showed the bug: from the function its title
+/// names down through a few callers (none without a crash frame).
+fn bug_frames(r: &Run) -> Vec<crashclass::stack::StackFrame> {
+    match (&r.class.frame, &r.class.report) {
+        (Some(frame), Some(report)) => {
+            crashclass::stack::frames_from(report, frame, BUG_FRAME_CALLERS)
+        }
+        (Some(frame), None) => crashclass::stack::frames_from("", frame, 0),
+        _ => Vec::new(),
+    }
 }
 
 /// Bad input: a record the bisection cannot take.
@@ -310,7 +329,12 @@ impl Facts {
                 }
                 f.dirty = true;
                 match (shows_bug, r.outcome) {
-                    (Some(true), _) => f.evidence.crashes += 1,
+                    (Some(true), _) => {
+                        f.evidence.crashes += 1;
+                        if f.bug_frames.is_empty() {
+                            f.bug_frames = bug_frames(&r);
+                        }
+                    }
                     (Some(false), _) => f.evidence.oks += 1,
                     (None, Outcome::Crashed) => {
                         f.unrelated += 1;

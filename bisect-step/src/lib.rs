@@ -27,6 +27,7 @@ pub mod releases;
 pub mod render;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod suspects;
 
 use engine::{Engine, RecordError};
 use kbisect_records::{jsonl, parse, Object, RecordKind, Start, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};

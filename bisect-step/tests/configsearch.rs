@@ -24,7 +24,14 @@ struct World {
     repo: PathBuf,
     commits: Vec<Oid>,
     culprit: Oid,
+    /// The runs' crash reports show their stack (else title only).
+    stack: bool,
 }
+
+/// The crash report of a run with `stack`.
+const REPORT: &str = "BUG: kernel NULL pointer dereference, address: 0000000000000000\n\
+RIP: 0010:stats_show+0x1d/0x60\nCall Trace:\n <TASK>\n seq_read_iter+0x2bf/0x1130\n\
+ vfs_read+0x4c7/0x8a0\n </TASK>\n";
 
 fn kconfig() -> String {
     let mut k = String::from(
@@ -49,8 +56,19 @@ fn world() -> World {
         let mut tb = repo.treebuilder(None).unwrap();
         let k = repo.blob(kconfig().as_bytes()).unwrap();
         tb.insert("Kconfig", k, 0o100644).unwrap();
-        let f = repo.blob(format!("version {i}\n").as_bytes()).unwrap();
+        // stats_show, the crashing function, is built by NEEDED and sits
+        // in a block that needs DEP: what the search's guess reads.
+        let f = repo
+            .blob(
+                format!(
+                    "/* version {i} */\n#ifdef CONFIG_DEP\nstatic int stats_show(struct seq_file *m)\n{{\n}}\n#endif\n"
+                )
+                .as_bytes(),
+            )
+            .unwrap();
         tb.insert("stats.c", f, 0o100644).unwrap();
+        let mk = repo.blob(b"obj-$(CONFIG_NEEDED) += stats.o\n").unwrap();
+        tb.insert("Makefile", mk, 0o100644).unwrap();
         let tree = repo.find_tree(tb.write().unwrap()).unwrap();
         let parents: Vec<git2::Commit> = parent
             .iter()
@@ -72,6 +90,7 @@ fn world() -> World {
     }
     World {
         culprit: commits[5],
+        stack: false,
         _tmp: tmp,
         dir,
         repo: repo_path,
@@ -160,6 +179,10 @@ fn build_and_test(w: &World, next: &Object, n: &mut u32) -> String {
             run["outcome"] = json!("crashed");
             run["crashed"] = json!(true);
             run["title"] = json!(TITLE);
+            if w.stack {
+                run["frame"] = json!("stats_show");
+                run["report"] = json!(REPORT);
+            }
         } else {
             run["outcome"] = json!("ok");
             run["crashed"] = json!(false);
@@ -235,6 +258,62 @@ fn minimisation_keeps_what_the_bug_needs_then_the_bisection_names_the_culprit() 
             .any(|l| l.contains("\"reason\":\"config_check\"")
                 && l.contains("\"config_id\":\"full\""))
     );
+}
+
+/// With the crash's stack in its runs, the search tries first the options
+/// that build the crashing function (NEEDED, from the Makefile; DEP, from
+/// the `#ifdef` around it): they reproduce, and the few candidates after
+/// them only search those two.
+#[test]
+fn the_options_that_build_the_crashing_code_are_tried_first() {
+    let plain = result(&drive(
+        &world(),
+        &opts(&world(), ConfigSearchMode::Minimize, "plain.jsonl"),
+        200,
+        &mut 0,
+    ))
+    .clone();
+    let w = World {
+        stack: true,
+        ..world()
+    };
+    let o = opts(&w, ConfigSearchMode::Minimize, "j.jsonl");
+    let recs = drive(&w, &o, 200, &mut 0);
+    let r = result(&recs);
+    assert_eq!(r["status"], "found", "{r:?}");
+    assert_eq!(r["culprit"]["commit"], w.culprit.to_string());
+    let c = &r["config"];
+    assert_eq!(
+        c["options"],
+        json!(["CONFIG_DEP=y", "CONFIG_NEEDED=y"]),
+        "{c}"
+    );
+    assert_eq!(
+        c["suspects"],
+        json!(["CONFIG_DEP=y", "CONFIG_NEEDED=y"]),
+        "{c}"
+    );
+    assert_eq!(c["suspects_reproduced"], true, "{c}");
+    // full, baseline, the guess, then each of its two options alone.
+    assert_eq!(c["candidates"], 5, "{c}");
+    assert!(
+        plain["config"]["candidates"].as_u64() > c["candidates"].as_u64(),
+        "without the stack: {}",
+        plain["config"]
+    );
+    assert!(plain["config"].get("suspects").is_none());
+    let journal = std::fs::read_to_string(o.journal.as_ref().unwrap()).unwrap();
+    let first = journal
+        .lines()
+        .filter(|l| l.contains("\"reason\":\"config_search\""))
+        .find(|l| {
+            !l.contains("\"config_id\":\"full\"") && !l.contains("\"config_id\":\"baseline\"")
+        })
+        .expect("a candidate");
+    let path: Value = serde_json::from_str::<Value>(first).unwrap()["build_config"].clone();
+    let text = std::fs::read_to_string(path.as_str().unwrap()).unwrap();
+    assert!(text.contains("CONFIG_NEEDED=y") && text.contains("CONFIG_DEP=y"));
+    assert!(!text.contains("CONFIG_OPT_00=y"), "{text}");
 }
 
 #[test]

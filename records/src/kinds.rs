@@ -550,6 +550,15 @@ pub struct ConfigOutcome {
     pub full_rate: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_rate: Option<f64>,
+    /// The options the search tried first, as those that build the code
+    /// the crash ran (Makefile and `#ifdef` lines of its stack's
+    /// functions); empty when it had no such guess.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suspects: Vec<String>,
+    /// Whether those options alone (with the baseline) reproduced the bug;
+    /// null when there was no guess.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspects_reproduced: Option<bool>,
     /// The search stopped at its candidate budget before it was done.
     #[serde(default, skip_serializing_if = "is_false")]
     pub budget_hit: bool,

@@ -857,6 +857,18 @@ fn config_bisection_between_the_default_and_a_big_config_names_the_option() {
         text.contains("config bisection: the bug comes with CONFIG_RA_HINT_STATS=y"),
         "{text}"
     );
+    // The option was guessed from the crash's code (kernel/Makefile builds
+    // ra_hint_stats.c with it): the first candidate, and it reproduced.
+    assert_eq!(
+        result["config"]["suspects"],
+        serde_json::json!(["CONFIG_RA_HINT_STATS=y"]),
+        "{text}"
+    );
+    assert_eq!(result["config"]["suspects_reproduced"], true, "{text}");
+    assert!(
+        text.contains("CONFIG_RA_HINT_STATS for kernel/ra_hint_stats.c"),
+        "{text}"
+    );
 }
 
 /// Issue 16: kbisect --config BIG minimizes BIG first. Killed during the
@@ -926,6 +938,7 @@ fn config_minimisation_killed_midway_resumes_keeps_the_option_and_names_the_culp
     assert_eq!(c["full_config_check"], "bug_absent", "{text}");
     assert_eq!(result["revert_check"], "bug_gone", "{text}");
     assert!(text.contains("config minimized: 1 of "), "{text}");
+    assert_eq!(c["suspects_reproduced"], true, "{text}");
     let file = c["file"].as_str().expect("the minimized config is kept");
     let kept = std::fs::read_to_string(file).expect("read the minimized config");
     assert!(kept.contains("CONFIG_RA_HINT_STATS=y") && !kept.contains("CONFIG_IO_URING=y"));
