@@ -419,7 +419,7 @@ pub fn reduce_first(
     max: u32,
     answer: &mut dyn FnMut(&[usize]) -> Option<Answer>,
 ) -> Reduced {
-    if first.is_empty() || first.len() * 2 > count || max == 0 {
+    if !guess_is_asked(first, count) || max == 0 {
         return reduce(count, max, answer);
     }
     let became = match answer(first) {
@@ -460,6 +460,12 @@ pub fn reduce_first(
             budget_hit,
         },
     }
+}
+
+/// Is a guess of the options `first` of `count` worth a candidate? Not
+/// when empty, nor when it holds more than half of them.
+fn guess_is_asked(first: &[usize], count: usize) -> bool {
+    !first.is_empty() && first.len() * 2 <= count
 }
 
 /// The search's settings and files, from the start record.
@@ -592,13 +598,12 @@ pub fn plan(
             d.full != "n" && suspects.iter().any(|s| s.symbol == d.symbol)
         })
         .collect();
-    let guessed = !first.is_empty() && first.len() * 2 <= space.diffs.len();
+    let guessed = guess_is_asked(&first, space.diffs.len());
     if guessed {
         outcome.suspects = space.lines(&first);
     }
     let mut missing_resolved = None;
     let mut pending = None;
-    let mut first_answer = None;
     let reduced = reduce_first(space.diffs.len(), &first, max, &mut |cand| {
         let id = space.candidate_id(cand);
         let f = root.config(&id).of(bad);
@@ -607,26 +612,26 @@ pub fn plan(
                 pending = Some((id, n, f.evidence));
                 None
             }
-            ConfigJudgement::DoesNot => {
-                if guessed && cand == first.as_slice() {
-                    first_answer = Some(false);
+            ConfigJudgement::DoesNot => Some(Answer::DoesNot),
+            ConfigJudgement::Reproduces => match store.resolved(&id, f.config_file.as_deref()) {
+                Some(text) => Some(Answer::Reproduces(space.effective(&text))),
+                None => {
+                    missing_resolved.get_or_insert(id);
+                    Some(Answer::Reproduces(cand.to_vec()))
                 }
-                Some(Answer::DoesNot)
-            }
-            ConfigJudgement::Reproduces => {
-                if guessed && cand == first.as_slice() {
-                    first_answer = Some(true);
-                }
-                match store.resolved(&id, f.config_file.as_deref()) {
-                    Some(text) => Some(Answer::Reproduces(space.effective(&text))),
-                    None => {
-                        missing_resolved.get_or_insert(id);
-                        Some(Answer::Reproduces(cand.to_vec()))
-                    }
-                }
-            }
+            },
         }
     });
+    // What the guess showed, from its own facts (None while untested).
+    let first_answer = if guessed {
+        match runs_left(&root.config(&space.candidate_id(&first)).of(bad)) {
+            ConfigJudgement::Reproduces => Some(true),
+            ConfigJudgement::DoesNot => Some(false),
+            ConfigJudgement::Runs(_) => None,
+        }
+    } else {
+        None
+    };
     outcome.suspects_reproduced = first_answer;
     if let Some(id) = missing_resolved {
         kbisect_records::say!("bisect-step: warning: the build of candidate config {id} left no .config; taking it as asked");

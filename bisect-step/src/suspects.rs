@@ -35,8 +35,8 @@ pub struct Suspect {
 /// where the crash's code is.
 pub const MAX_DEFINITIONS: usize = 3;
 
-/// How deep composite objects are followed in one Makefile (`a-y += b.o`,
-/// `obj-$(CONFIG_A) += a.o`).
+/// How many composite objects one Makefile is read for after the target
+/// itself (`a-y += b.o`, then `obj-$(CONFIG_A) += a.o`).
 const MAX_COMPOSITE_DEPTH: usize = 4;
 
 /// The options that build the code of `frames` at `commit`, each once, in
