@@ -61,9 +61,11 @@ needed option; each candidate is a `next` record with `build_config` (the
 candidate .config, kept in <journal>.configs/) and `config_id`. A candidate
 reproduces when its runs show the bug at a third of the full config's rate
 or more (the full config's own rate when lower), 95% sure. Bad configs
-(unreadable, another architecture, options Kconfig does not know at the bad
-commit; for minimize, a baseline not smaller than the full config or mostly
-outside it) are exit 2 before anything is written."
+(unreadable, another architecture, more than a tenth of their options unknown
+to Kconfig at the bad commit; for minimize, a baseline not smaller than the
+full config or mostly outside it) are exit 2 before anything is written; a
+few unknown options (a config of another version of the tree) are named on
+stderr and dropped by olddefconfig."
 )]
 pub struct Cli {
     /// Journal file (JSON lines): created on first use, resumed afterwards.

@@ -884,11 +884,27 @@ fn set_options(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Whether a config that sets `set` options, `unknown` of them unknown to
+/// Kconfig at the commit, is a config of some other kernel rather than
+/// this tree's at another version: more than a tenth unknown. Version
+/// drift leaves a few (syzbot's 6.1 config on Debian's 6.1: 10 of 4145),
+/// a typo one; a config of another kernel or a made-up list, many.
+pub fn config_is_foreign(unknown: usize, set: usize) -> bool {
+    unknown * 10 > set
+}
+
 /// Check the search's inputs before any build: each config readable, for
-/// x86, every option it sets known to Kconfig at `commit`; a baseline file
-/// smaller than the full config and mostly within it. The message names
-/// the file and what is wrong.
-pub fn check_inputs(search: &ConfigSearch, repo: &Repository, commit: Oid) -> Result<()> {
+/// x86, made for this tree; a baseline file smaller than the full config
+/// and mostly within it. The message names the file and what is wrong.
+///
+/// A full `.config` made for another version of the tree (syzbot's for a
+/// later 6.1 stable, with options of its own patches) sets a few options
+/// Kconfig does not know at `commit`; olddefconfig drops them, as `make`
+/// does, so each config's unknown options are named in a returned note
+/// (for stderr) and the search goes on. Only a config where they are a
+/// large share ([`config_is_foreign`]) is refused: it is not a config of
+/// this tree.
+pub fn check_inputs(search: &ConfigSearch, repo: &Repository, commit: Oid) -> Result<Vec<String>> {
     let (full_flag, base_flag) = match search.mode {
         ConfigSearchMode::Minimize => ("--config", "--baseline-config"),
         ConfigSearchMode::Bisect => ("--bad-config", "--good-config"),
@@ -912,25 +928,28 @@ pub fn check_inputs(search: &ConfigSearch, repo: &Repository, commit: Oid) -> Re
     };
     let full = read(full_flag, &search.full)?;
     let known = kconfig_symbols(repo, commit)?;
-    let unknown = |text: &str| -> Vec<String> {
-        set_options(text)
-            .into_iter()
-            .filter(|s| !known.contains(s))
-            .collect()
-    };
-    let name_unknown = |flag: &str, path: &str, u: Vec<String>| -> Result<()> {
-        if u.is_empty() {
+    let mut notes = Vec::new();
+    let mut name_unknown = |flag: &str, path: &str, text: &str| -> Result<()> {
+        let set = set_options(text);
+        let unknown: Vec<&String> = set.iter().filter(|s| !known.contains(*s)).collect();
+        if unknown.is_empty() {
             return Ok(());
         }
-        let shown: Vec<&str> = u.iter().take(5).map(String::as_str).collect();
-        Err(anyhow!(
-            "{flag} {path}: {} option(s) Kconfig does not know at {commit}: {}{}",
-            u.len(),
+        let shown: Vec<&str> = unknown.iter().take(5).map(|s| s.as_str()).collect();
+        let named = format!(
+            "{} of its {} option(s) Kconfig does not know at {commit}: {}{}",
+            unknown.len(),
+            set.len(),
             shown.join(", "),
-            if u.len() > 5 { ", …" } else { "" }
-        ))
+            if unknown.len() > 5 { ", …" } else { "" }
+        );
+        if config_is_foreign(unknown.len(), set.len()) {
+            return Err(anyhow!("{flag} {path}: not a config of this tree, {named}"));
+        }
+        notes.push(format!("{flag} {path}: {named} (olddefconfig drops them)"));
+        Ok(())
     };
-    name_unknown(full_flag, &search.full, unknown(&full))?;
+    name_unknown(full_flag, &search.full, &full)?;
     if !Path::new(&search.baseline).is_file() {
         if !kbuild::config::BASE_TARGETS.contains(&search.baseline.as_str()) {
             return Err(anyhow!(
@@ -939,10 +958,10 @@ pub fn check_inputs(search: &ConfigSearch, repo: &Repository, commit: Oid) -> Re
                 kbuild::config::BASE_TARGETS.join(", ")
             ));
         }
-        return Ok(());
+        return Ok(notes);
     }
     let base = read(base_flag, &search.baseline)?;
-    name_unknown(base_flag, &search.baseline, unknown(&base))?;
+    name_unknown(base_flag, &search.baseline, &base)?;
     let (fset, bset) = (set_options(&full), set_options(&base));
     if search.mode == ConfigSearchMode::Minimize && bset.len() >= fset.len() {
         return Err(anyhow!(
@@ -963,7 +982,7 @@ pub fn check_inputs(search: &ConfigSearch, repo: &Repository, commit: Oid) -> Re
             bset.len()
         ));
     }
-    Ok(())
+    Ok(notes)
 }
 
 #[cfg(test)]

@@ -113,7 +113,8 @@ fn read_journal(path: &PathBuf, err: &mut dyn Write) -> Result<Journal, Failure>
 }
 
 /// The start record from the command line, refs resolved to full shas.
-fn start_from_options(opts: &Options) -> Result<Start, String> {
+/// Notes on the inputs that do not stop the bisection go to `err`.
+fn start_from_options(opts: &Options, err: &mut dyn Write) -> Result<Start, String> {
     let repo_path = opts.repo.clone().unwrap_or_else(|| ".".into());
     let repo = git2::Repository::open(&repo_path)
         .map_err(|e| format!("cannot open git repository {repo_path}: {}", e.message()))?;
@@ -134,7 +135,10 @@ fn start_from_options(opts: &Options) -> Result<Start, String> {
                 "--config-search keeps its configs beside the journal: give --journal".into(),
             );
         }
-        configsearch::check_inputs(search, &repo, bad).map_err(|e| format!("{e:#}"))?;
+        let notes = configsearch::check_inputs(search, &repo, bad).map_err(|e| format!("{e:#}"))?;
+        for note in notes {
+            let _ = writeln!(err, "bisect-step: {note}");
+        }
     }
     let head = ["HEAD".to_string()];
     let goods: &[String] = if opts.fix && opts.good.is_empty() {
@@ -306,7 +310,7 @@ fn locked_step(
         Some(path) => read_journal(path, err)?,
         None => Journal::default(),
     };
-    let (start, fresh, from_log) = start_of(&journal, opts, imported)?;
+    let (start, fresh, from_log) = start_of(&journal, opts, imported, err)?;
     // An end taken from the log that does not hold is the log's fault.
     let named = |e: anyhow::Error| match &from_log {
         Some(note) => usage(format!("{note}: {e:#}")),
@@ -503,6 +507,7 @@ fn start_of(
     journal: &Journal,
     opts: &Options,
     imported: Option<&import::Imported>,
+    err: &mut dyn Write,
 ) -> Result<(Start, bool, Option<String>), Failure> {
     let Some(first) = journal.records.first() else {
         let mut o = opts.clone();
@@ -551,7 +556,7 @@ fn start_of(
         }
         let note = (!lines.is_empty())
             .then(|| format!("{name}: ends from the log ({})", lines.join(", ")));
-        let start = start_from_options(&o).map_err(|e| match &note {
+        let start = start_from_options(&o, err).map_err(|e| match &note {
             Some(n) => usage(format!("{n}: {e}")),
             None => usage(e),
         })?;

@@ -153,6 +153,9 @@ fn build_and_test(w: &World, next: &Object, n: &mut u32) -> String {
         .as_str()
         .expect("every next names its config");
     let mut opts = options_of(&std::fs::read_to_string(asked).unwrap());
+    // olddefconfig drops what Kconfig does not know, and NEEDED without DEP.
+    let known = kconfig();
+    opts.retain(|k, _| known.contains(&format!("config {}\n", &k["CONFIG_".len()..])));
     if opts.get("CONFIG_DEP").map(String::as_str) != Some("y") {
         opts.remove("CONFIG_NEEDED");
     }
@@ -368,6 +371,38 @@ fn config_bisection_names_the_options_that_bring_the_bug_in() {
         json!(["CONFIG_DEP=y", "CONFIG_NEEDED=y"])
     );
     assert!(r["message"].as_str().unwrap().contains("CONFIG_NEEDED=y"));
+}
+
+/// A full config made for another version of the tree (as syzbot's 6.1
+/// config, with options of later stables and of syzbot's own patches) sets
+/// a few options Kconfig does not know: they are named, olddefconfig drops
+/// them, and the search and the bisection go on as without them.
+#[test]
+fn a_config_from_another_version_of_the_tree_is_searched_without_its_unknown_options() {
+    let w = world();
+    let mut o = opts(&w, ConfigSearchMode::Minimize, "drift.jsonl");
+    let full = w.dir.join("drift.config");
+    let mut text = std::fs::read_to_string(big_config(&w)).unwrap();
+    text.push_str("CONFIG_TWIST_KERNEL_BEHAVIOR=y\nCONFIG_UNIX_SCM=y\n");
+    std::fs::write(&full, text).unwrap();
+    o.config_search.as_mut().unwrap().full = full.display().to_string();
+    let (code, _, err) = step(&o, "");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("2 of its 45 option(s) Kconfig does not know")
+            && err.contains("CONFIG_TWIST_KERNEL_BEHAVIOR, CONFIG_UNIX_SCM")
+            && err.contains("olddefconfig drops them"),
+        "{err}"
+    );
+    let recs = drive(&w, &o, 200, &mut 0);
+    let r = result(&recs);
+    assert_eq!(r["status"], "found", "{r:?}");
+    assert_eq!(r["culprit"]["commit"], w.culprit.to_string());
+    assert_eq!(r["config"]["differing"], EXTRA + 2, "{r:?}");
+    assert_eq!(
+        r["config"]["options"],
+        json!(["CONFIG_DEP=y", "CONFIG_NEEDED=y"])
+    );
 }
 
 #[test]
