@@ -52,6 +52,16 @@ mount_fs debugfs /sys/kernel/debug
 mount_fs configfs /sys/kernel/config
 mount_fs securityfs /sys/kernel/security
 mount_fs binfmt_misc /proc/sys/fs/binfmt_misc
+# The rest of the file systems in the fstab of syzbot's images.
+mount_fs tracefs /sys/kernel/tracing
+mount_fs bpf /sys/fs/bpf
+mount_fs pstore /sys/fs/pstore
+mount_fs fusectl /sys/fs/fuse/connections
+# A security module's file system exists only with that module built in;
+# a kernel without it lacks nothing syzbot's guest would give it.
+for lsm in selinuxfs:/sys/fs/selinux smackfs:/sys/fs/smackfs; do
+    grep -qw "${lsm%%:*}" /proc/filesystems 2>/dev/null && mount_fs "${lsm%%:*}" "${lsm#*:}"
+done
 # cgroup v2 where systemd puts it; the reproducers that use cgroups mount
 # their own v1 and v2 hierarchies under /syzcgroup (as syzbot's do).
 mount_fs cgroup2 /sys/fs/cgroup
