@@ -244,13 +244,65 @@ pub fn merge(config: &str, fragments: &[Fragment]) -> String {
     out
 }
 
+/// Whether Kconfig derives `sym` (`CONFIG_X`) from the toolchain that
+/// runs it (which compiler, assembler, linker and rustc, their versions,
+/// what they support) rather than from a choice. A full config made with
+/// another toolchain (syzbot's are made with clang) has other values for
+/// these; they are facts about that toolchain, not requests a build could
+/// meet, so they never count as options that did not stick.
+pub fn is_toolchain_fact(sym: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "CC_VERSION_TEXT",
+        "GCC_VERSION",
+        "CLANG_VERSION",
+        "AS_VERSION",
+        "LD_VERSION",
+        "LLD_VERSION",
+        "RUSTC_VERSION",
+        "RUSTC_LLVM_VERSION",
+        "BINDGEN_VERSION",
+        "PAHOLE_VERSION",
+        "RUST_IS_AVAILABLE",
+        "CC_IMPLICIT_FALLTHROUGH",
+        "CC_NO_ARRAY_BOUNDS",
+        "HAVE_KMSAN_COMPILER",
+        "GCC_ASM_GOTO_OUTPUT_WORKAROUND",
+    ];
+    const FAMILIES: &[&str] = &[
+        "CC_IS_",
+        "AS_IS_",
+        "LD_IS_",
+        "CC_HAS_",
+        "CC_HAVE_",
+        "CC_CAN_",
+        "AS_HAS_",
+        "LD_HAS_",
+        "LD_CAN_",
+        "RUSTC_HAS_",
+        "TOOLS_SUPPORT_",
+    ];
+    let name = sym.strip_prefix("CONFIG_").unwrap_or(sym);
+    NAMES.contains(&name) || FAMILIES.iter().any(|f| name.starts_with(f))
+}
+
+/// The compiler a `.config` was made with (its `CONFIG_CC_VERSION_TEXT`,
+/// unquoted), when it says.
+pub fn made_with(config: &str) -> Option<String> {
+    assignments(config)
+        .into_iter()
+        .find(|(sym, _)| sym == "CONFIG_CC_VERSION_TEXT")
+        .map(|(_, v)| v.trim_matches('"').to_string())
+}
+
 /// The requested options that the final config does not have as asked,
 /// written as they were requested (`CONFIG_X=y`, `# CONFIG_X is not set`).
-/// A request for `n` is met by an absent symbol.
+/// A request for `n` is met by an absent symbol; a toolchain fact
+/// ([`is_toolchain_fact`]) is no request.
 pub fn missing_options(requested: &[(String, String)], final_config: &str) -> Vec<String> {
     let have: BTreeMap<String, String> = assignments(final_config).into_iter().collect();
     requested
         .iter()
+        .filter(|(sym, _)| !is_toolchain_fact(sym))
         .filter(|(sym, want)| {
             let got = have.get(sym).map(String::as_str).unwrap_or("n");
             got != want
@@ -377,6 +429,39 @@ mod tests {
     fn default_fragment_is_all_config_lines() {
         assert_eq!(first_bad_line(DEFAULT_FRAGMENT), None);
         assert!(assignments(DEFAULT_FRAGMENT).len() > 20);
+    }
+
+    /// What olddefconfig did with syzbot's 6.1 config (made with clang 22)
+    /// under gcc 12: the toolchain's own lines are no lost requests; an
+    /// option the tree lacks, or one clang alone gives, is.
+    #[test]
+    fn a_config_of_another_toolchain_loses_only_real_requests() {
+        let asked = "CONFIG_CC_VERSION_TEXT=\"Debian clang version 22.1.8\"\nCONFIG_GCC_VERSION=0\n\
+CONFIG_CC_IS_CLANG=y\nCONFIG_CLANG_VERSION=220108\nCONFIG_LD_IS_LLD=y\nCONFIG_CC_HAS_KASAN_SW_TAGS=y\n\
+CONFIG_RUST_IS_AVAILABLE=y\nCONFIG_UBSAN_ARRAY_BOUNDS=y\nCONFIG_TWIST_KERNEL_BEHAVIOR=y\nCONFIG_KASAN=y\n";
+        let got =
+            "CONFIG_CC_VERSION_TEXT=\"gcc (Debian 12.2.0-14) 12.2.0\"\nCONFIG_GCC_VERSION=120200\n\
+CONFIG_CC_IS_GCC=y\nCONFIG_CLANG_VERSION=0\nCONFIG_LD_IS_BFD=y\nCONFIG_KASAN=y\n";
+        let spec = ConfigSpec {
+            base: Base::File {
+                path: "syzbot.config".into(),
+                text: asked.into(),
+            },
+            fragments: vec![],
+        };
+        assert_eq!(
+            missing_options(&spec.requested(), got),
+            [
+                "CONFIG_UBSAN_ARRAY_BOUNDS=y",
+                "CONFIG_TWIST_KERNEL_BEHAVIOR=y"
+            ]
+        );
+        assert_eq!(
+            made_with(asked).as_deref(),
+            Some("Debian clang version 22.1.8")
+        );
+        assert_eq!(made_with("CONFIG_KASAN=y\n"), None);
+        assert!(!is_toolchain_fact("CONFIG_KASAN_SW_TAGS"));
     }
 
     #[test]

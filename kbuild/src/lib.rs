@@ -547,15 +547,25 @@ impl Builder {
         };
 
         kbisect_records::say!("kbuild: {label} configuring");
-        let (missing_options, added_options) =
-            make_config(&setup, &plan.config, &limits).map_err(with_log)?;
+        let Configured {
+            missing_options,
+            added_options,
+            compiler_change,
+        } = make_config(&setup, &plan.config, &limits).map_err(with_log)?;
+        if let Some((made, used)) = compiler_change {
+            // Said, not fixed: the user's --compiler is the choice, but a
+            // bug that needs the other compiler's code may not show.
+            kbisect_records::say!(
+                "kbuild: {label} the config was made with {made}; this build uses {used} (its toolchain's own options follow the compiler)"
+            );
+        }
         if !missing_options.is_empty() {
             // One line, not one per option: a config from another tree
             // can lose hundreds (the record's `missing_options` has all).
             const NAMED: usize = 8;
             let more = missing_options.len().saturating_sub(NAMED);
             kbisect_records::say!(
-                "kbuild: {label} {} requested option(s) did not stick (Kconfig set them otherwise): {}{}",
+                "kbuild: {label} {} requested option(s) did not stick (unknown to this tree's Kconfig, or set otherwise by their dependencies): {}{}",
                 missing_options.len(),
                 missing_options[..missing_options.len().min(NAMED)].join(" "),
                 if more > 0 { format!(" and {more} more") } else { String::new() }
@@ -787,15 +797,25 @@ struct Done {
     cached: bool,
 }
 
+/// What configuring left to say.
+struct Configured {
+    /// Requested options that did not stick.
+    missing_options: Vec<String>,
+    /// Options added for ktest's guest.
+    added_options: Vec<String>,
+    /// The compiler a full file was made with and the one configured now,
+    /// when they differ.
+    compiler_change: Option<(String, String)>,
+}
+
 /// Make `obj/.config`: the base (make target, or the full file), fragments
 /// merged in, then olddefconfig; a full file then gets what ktest's guest
 /// needs and lacks ([`config::GUEST_FRAGMENT`]), olddefconfig again.
-/// Returns the requested options that did not stick, and those added.
 fn make_config(
     setup: &MakeSetup,
     spec: &ConfigSpec,
     limits: &Limits,
-) -> Result<(Vec<String>, Vec<String>), Failure> {
+) -> Result<Configured, Failure> {
     let dot_config = setup.obj.join(".config");
     match &spec.base {
         Base::Target(t) => setup.run(&[t.as_str()], limits, ErrorKind::ConfigFailed)?,
@@ -836,7 +856,17 @@ fn make_config(
             missing.push(l);
         }
     }
-    Ok((missing, added))
+    let compiler_change = match &spec.base {
+        Base::File { text, .. } => config::made_with(text)
+            .zip(config::made_with(&final_text))
+            .filter(|(made, used)| made != used),
+        Base::Target(_) => None,
+    };
+    Ok(Configured {
+        missing_options: missing,
+        added_options: added,
+        compiler_change,
+    })
 }
 
 /// Written in the object dir before make runs, removed when make finished
