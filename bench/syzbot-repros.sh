@@ -11,8 +11,11 @@
 #                                                     kernel of the v6.1 base
 # Without either, `make bench` skips it (a kernel build and ~10 minutes).
 # LIMIT=N tries only the first N (in name order). JOBS=N VMs at a time
-# (default 2). KTEST_ARGS adds ktest options, split on spaces, e.g. for a
-# syzbot KASAN kernel under TCG: KTEST_ARGS="--timeout-boot 600 --mem 2048".
+# (default 2). CONFIG=path/to/.config names the kernel's config in the
+# build record, so ktest's per-kernel choices apply as in a bisection
+# (guest memory, one TCG thread for a KFENCE kernel). KTEST_ARGS adds ktest
+# options, split on spaces, e.g. for a syzbot KASAN kernel under TCG:
+# KTEST_ARGS="--timeout-boot 600".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -27,19 +30,23 @@ if [ -z "$kernel" ]; then
         exit 0
     fi
     base=$("$root/scripts/linux-base-repo")
-    kernel=$(kbuild --repo "$base" --commit v6.1 --ccache </dev/null | jq -r 'select(.ok) | .kernel')
+    built=$(kbuild --repo "$base" --commit v6.1 --ccache </dev/null | jq -c 'select(.ok)')
+    kernel=$(jq -r '.kernel // empty' <<<"$built")
     [ -n "$kernel" ] || { echo "syzbot-repros: the default kernel did not build" >&2; exit 1; }
+    CONFIG=$(jq -r '.config // empty' <<<"$built")
 fi
 work=$(mktemp -d /tmp/kbisect-syzbot-repros.XXXXXX)
 echo "syzbot-repros: kernel $kernel, logs in $work" >&2
 commit=$(printf '0%.0s' {1..40})
 # One ktest per reproducer (its own guest image), JOBS at a time.
-export kernel commit work KTEST_ARGS
+config=${CONFIG:-}
+export kernel config commit work KTEST_ARGS
 run_one() {
     local id extra
     id=$(basename "$1" .c)
     read -r -a extra <<<"${KTEST_ARGS:-}"
-    jq -nc --arg c "$commit" --arg k "$kernel" '{kind:"build",commit:$c,ok:true,kernel:$k,runs:1}' |
+    jq -nc --arg c "$commit" --arg k "$kernel" --arg f "$config" \
+        '{kind:"build",commit:$c,ok:true,kernel:$k,runs:1} + (if $f == "" then {} else {config:$f} end)' |
         ktest --repro "$1" --jobs 1 --timeout-run "${RUN_SECONDS:-8}" --log-dir "$work/logs" "${extra[@]}" 2>"$work/$id.err" |
         jq -c --arg id "$id" 'select(.kind=="run") | . + {id: $id}' >"$work/$id.json" || true
 }

@@ -115,9 +115,10 @@ pub struct Args {
     /// ("no output from test machine").
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     pub no_output_timeout: u64,
-    /// Guest memory in MiB.
-    #[arg(long, default_value_t = 512, value_name = "MIB")]
-    pub mem: u32,
+    /// Guest memory in MiB [default: 512; 2048 for a kernel whose .config
+    /// has CONFIG_KASAN=y or CONFIG_KMSAN=y, as syzbot's VMs for them].
+    #[arg(long, value_name = "MIB")]
+    pub mem: Option<u32>,
     /// Guest CPUs.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub smp: u32,

@@ -68,7 +68,9 @@ pub struct Config {
     pub timeout_boot: Duration,
     pub timeout_run: Duration,
     pub no_output_timeout: Duration,
-    pub mem_mb: u32,
+    /// Guest memory (`--mem`); None: by the kernel's config
+    /// ([`vm::guest_memory_mb`]).
+    pub mem_mb: Option<u32>,
     pub smp: u32,
     pub accel: AccelChoice,
     /// How TCG runs the vCPUs (`--tcg-thread`), decided per kernel by
@@ -441,6 +443,10 @@ impl Session {
         if let Some(why) = why {
             kbisect_records::say!("{TOOL}: {short}: TCG single-threaded ({why})");
         }
+        let (mem_mb, why) = vm::guest_memory_mb(cfg.mem_mb, config.as_deref());
+        if let Some(why) = why {
+            kbisect_records::say!("{TOOL}: {short}: guest memory {mem_mb} MiB ({why})");
+        }
         kbisect_records::say!(
             "{TOOL}: {short}: {runs} run(s) queued for {} VM slot(s){}",
             self.farm.total_slots(),
@@ -451,7 +457,7 @@ impl Session {
             }
         );
         let batch = Arc::new(Batch {
-            spec: self.vm_spec(kernel, initrd, accel, tcg_threads),
+            spec: self.vm_spec(kernel, initrd, accel, tcg_threads, mem_mb),
             limits: vm::Limits {
                 boot: cfg.timeout_boot,
                 run: cfg.timeout_run,
@@ -508,6 +514,7 @@ impl Session {
         initrd: PathBuf,
         accel: Accel,
         tcg_threads: vm::TcgThreads,
+        mem_mb: u32,
     ) -> vm::VmSpec {
         let cfg = &self.cfg;
         vm::VmSpec {
@@ -521,7 +528,7 @@ impl Session {
                 cfg.bug,
                 &cfg.cmdline,
             ),
-            mem_mb: cfg.mem_mb,
+            mem_mb,
             smp: cfg.smp,
             accel,
             tcg_threads,
@@ -817,7 +824,8 @@ fn probe_kvm(cfg: &Config, kernel: &Path, initrd: &Path, scratch: &Path) -> (Acc
         kernel: kernel.to_path_buf(),
         initrd: initrd.to_path_buf(),
         cmdline: cmdline::build(1, 10, true, BugKind::Crash, &cfg.cmdline),
-        mem_mb: cfg.mem_mb,
+        // The probe wants the banner, which comes before memory matters.
+        mem_mb: cfg.mem_mb.unwrap_or(vm::DEFAULT_MEM_MB),
         smp: cfg.smp,
         accel: Accel::Kvm,
         tcg_threads: vm::TcgThreads::Multi,
@@ -1125,7 +1133,7 @@ mod tests {
             timeout_boot: Duration::from_secs(1),
             timeout_run: Duration::from_secs(1),
             no_output_timeout: Duration::from_secs(1),
-            mem_mb: 64,
+            mem_mb: Some(64),
             smp: 1,
             accel: AccelChoice::Tcg,
             tcg_thread: vm::TcgThreadChoice::Auto,

@@ -109,7 +109,7 @@ fn main() {
         timeout_boot: Duration::from_secs(args.timeout_boot.max(1)),
         timeout_run: Duration::from_secs(args.timeout_run.max(1)),
         no_output_timeout: Duration::from_secs(args.no_output_timeout.max(1)),
-        mem_mb: args.mem.max(64),
+        mem_mb: args.mem.map(|m| m.max(64)),
         smp: args.smp.max(1),
         accel: match args.accel {
             AccelArg::Auto => ktest::AccelChoice::Auto,

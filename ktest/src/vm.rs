@@ -94,6 +94,43 @@ pub fn tcg_threads(
     }
 }
 
+/// Guest memory when `--mem` does not say: what ktest gives any kernel.
+pub const DEFAULT_MEM_MB: u32 = 512;
+
+/// Guest memory for a kernel whose .config has a memory sanitizer. syzbot
+/// runs those in VMs of 2 GiB or more: the sanitizer's shadow takes an
+/// eighth of memory (KMSAN's, twice all of it) and such a kernel is large
+/// (syzbot's 6.1 KASAN kernel: 150 MB of code, 120 MB of bss; in 512 MiB
+/// it dies "System is deadlocked on memory" before init runs).
+pub const SANITIZER_MEM_MB: u32 = 2048;
+
+/// The options of a .config that make a kernel need [`SANITIZER_MEM_MB`].
+pub const SANITIZER_OPTIONS: &[&str] = &["CONFIG_KASAN=y", "CONFIG_KMSAN=y"];
+
+/// The guest memory for a kernel built with `config` (the .config's text;
+/// None when the build record names none): `asked` (`--mem`) when given,
+/// else [`SANITIZER_MEM_MB`] for a sanitizer kernel and [`DEFAULT_MEM_MB`]
+/// for any other. The reason comes back when the kernel's config chose.
+pub fn guest_memory_mb(asked: Option<u32>, config: Option<&str>) -> (u32, Option<String>) {
+    if let Some(mb) = asked {
+        return (mb, None);
+    }
+    let sanitizer = config.and_then(|c| {
+        c.lines()
+            .map(str::trim)
+            .find(|l| SANITIZER_OPTIONS.contains(l))
+    });
+    match sanitizer {
+        Some(option) => (
+            SANITIZER_MEM_MB,
+            Some(format!(
+                "{option}: a sanitizer kernel gets {SANITIZER_MEM_MB} MiB, as syzbot's VMs (--mem to change)"
+            )),
+        ),
+        None => (DEFAULT_MEM_MB, None),
+    }
+}
+
 /// What to boot and how.
 #[derive(Debug, Clone)]
 pub struct VmSpec {
@@ -821,6 +858,19 @@ mod tests {
         }
         .args();
         assert!(a.windows(2).any(|w| w == ["-accel", "kvm"]));
+    }
+
+    #[test]
+    fn a_sanitizer_kernel_gets_the_memory_syzbot_gives_it() {
+        let kasan = "CONFIG_KASAN=y\nCONFIG_KASAN_GENERIC=y\n";
+        let plain = "# CONFIG_KASAN is not set\nCONFIG_KASAN_SHADOW_OFFSET=0xdffffc0000000000\n";
+        let (mb, why) = guest_memory_mb(None, Some(kasan));
+        assert_eq!(mb, SANITIZER_MEM_MB);
+        assert!(why.unwrap().contains("CONFIG_KASAN=y"));
+        assert_eq!(guest_memory_mb(None, Some(plain)), (DEFAULT_MEM_MB, None));
+        assert_eq!(guest_memory_mb(None, None), (DEFAULT_MEM_MB, None));
+        // --mem is the user's word, for any kernel.
+        assert_eq!(guest_memory_mb(Some(768), Some(kasan)), (768, None));
     }
 
     #[test]
