@@ -13,9 +13,9 @@
 # LIMIT=N tries only the first N (in name order). JOBS=N VMs at a time
 # (default 2). CONFIG=path/to/.config names the kernel's config in the
 # build record, so ktest's per-kernel choices apply as in a bisection
-# (guest memory, one TCG thread for a KFENCE kernel). KTEST_ARGS adds ktest
-# options, split on spaces, e.g. for a syzbot KASAN kernel under TCG:
-# KTEST_ARGS="--timeout-boot 600".
+# (guest memory and boot time for a sanitizer kernel, one TCG thread for a
+# KFENCE kernel). KTEST_ARGS adds ktest options, split on spaces, e.g.
+# KTEST_ARGS="--smp 1".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)

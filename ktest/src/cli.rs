@@ -105,16 +105,18 @@ pub struct Args {
     /// exit status decides as for git bisect run; `exit_status` in the record).
     #[arg(long, default_value = "crash", value_parser = BugKind::value_parser(), value_name = "KIND")]
     pub bug: BugKind,
-    /// Seconds from VM start to the guest's booted mark.
-    #[arg(long, default_value_t = 120, value_name = "SECS")]
-    pub timeout_boot: u64,
+    /// Seconds from VM start to the guest's booted mark [default: 120; 600
+    /// for a kernel whose .config has CONFIG_KASAN=y or CONFIG_KMSAN=y].
+    #[arg(long, value_name = "SECS")]
+    pub timeout_boot: Option<u64>,
     /// Seconds the reproducer runs in each VM.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub timeout_run: u64,
-    /// Seconds of console silence that count as a hung machine
-    /// ("no output from test machine").
-    #[arg(long, default_value_t = 60, value_name = "SECS")]
-    pub no_output_timeout: u64,
+    /// Seconds of console silence that count as a hung machine ("no output
+    /// from test machine") [default: 60; 300 for a kernel whose .config has
+    /// CONFIG_KASAN=y or CONFIG_KMSAN=y].
+    #[arg(long, value_name = "SECS")]
+    pub no_output_timeout: Option<u64>,
     /// Guest memory in MiB [default: 512; 2048 for a kernel whose .config
     /// has CONFIG_KASAN=y or CONFIG_KMSAN=y, as syzbot's VMs for them].
     #[arg(long, value_name = "MIB")]

@@ -65,12 +65,10 @@ pub struct Config {
     /// What the bug is (--bug): what the guest does, and which runs end a
     /// batch early.
     pub bug: BugKind,
-    pub timeout_boot: Duration,
+    /// `--mem`, `--timeout-boot`, `--no-output-timeout`: what is not
+    /// asked, the kernel's config decides ([`vm::guest_size`]).
+    pub guest: vm::GuestAsk,
     pub timeout_run: Duration,
-    pub no_output_timeout: Duration,
-    /// Guest memory (`--mem`); None: by the kernel's config
-    /// ([`vm::guest_memory_mb`]).
-    pub mem_mb: Option<u32>,
     pub smp: u32,
     pub accel: AccelChoice,
     /// How TCG runs the vCPUs (`--tcg-thread`), decided per kernel by
@@ -443,9 +441,9 @@ impl Session {
         if let Some(why) = why {
             kbisect_records::say!("{TOOL}: {short}: TCG single-threaded ({why})");
         }
-        let (mem_mb, why) = vm::guest_memory_mb(cfg.mem_mb, config.as_deref());
-        if let Some(why) = why {
-            kbisect_records::say!("{TOOL}: {short}: guest memory {mem_mb} MiB ({why})");
+        let size = vm::guest_size(cfg.guest, config.as_deref());
+        if let Some(why) = &size.why {
+            kbisect_records::say!("{TOOL}: {short}: {why}");
         }
         kbisect_records::say!(
             "{TOOL}: {short}: {runs} run(s) queued for {} VM slot(s){}",
@@ -457,11 +455,11 @@ impl Session {
             }
         );
         let batch = Arc::new(Batch {
-            spec: self.vm_spec(kernel, initrd, accel, tcg_threads, mem_mb),
+            spec: self.vm_spec(kernel, initrd, accel, tcg_threads, &size),
             limits: vm::Limits {
-                boot: cfg.timeout_boot,
+                boot: size.boot,
                 run: cfg.timeout_run,
-                no_output: cfg.no_output_timeout,
+                no_output: size.no_output,
             },
             base,
             short: short.to_string(),
@@ -514,7 +512,7 @@ impl Session {
         initrd: PathBuf,
         accel: Accel,
         tcg_threads: vm::TcgThreads,
-        mem_mb: u32,
+        size: &vm::GuestSize,
     ) -> vm::VmSpec {
         let cfg = &self.cfg;
         vm::VmSpec {
@@ -523,12 +521,12 @@ impl Session {
             initrd,
             cmdline: cmdline::build(
                 cfg.timeout_run.as_secs().max(1),
-                heartbeat_seconds(cfg.no_output_timeout),
+                heartbeat_seconds(size.no_output),
                 false,
                 cfg.bug,
                 &cfg.cmdline,
             ),
-            mem_mb,
+            mem_mb: size.mem_mb,
             smp: cfg.smp,
             accel,
             tcg_threads,
@@ -825,7 +823,7 @@ fn probe_kvm(cfg: &Config, kernel: &Path, initrd: &Path, scratch: &Path) -> (Acc
         initrd: initrd.to_path_buf(),
         cmdline: cmdline::build(1, 10, true, BugKind::Crash, &cfg.cmdline),
         // The probe wants the banner, which comes before memory matters.
-        mem_mb: cfg.mem_mb.unwrap_or(vm::DEFAULT_MEM_MB),
+        mem_mb: cfg.guest.mem_mb.unwrap_or(vm::DEFAULT_MEM_MB),
         smp: cfg.smp,
         accel: Accel::Kvm,
         tcg_threads: vm::TcgThreads::Multi,
@@ -1130,10 +1128,12 @@ mod tests {
             ssh_config: None,
             targets: vec![],
             bug: BugKind::Crash,
-            timeout_boot: Duration::from_secs(1),
+            guest: vm::GuestAsk {
+                mem_mb: Some(64),
+                boot: Some(Duration::from_secs(1)),
+                no_output: Some(Duration::from_secs(1)),
+            },
             timeout_run: Duration::from_secs(1),
-            no_output_timeout: Duration::from_secs(1),
-            mem_mb: Some(64),
             smp: 1,
             accel: AccelChoice::Tcg,
             tcg_thread: vm::TcgThreadChoice::Auto,

@@ -106,10 +106,14 @@ fn main() {
         ssh_config: args.ssh_config,
         targets: args.targets,
         bug: args.bug,
-        timeout_boot: Duration::from_secs(args.timeout_boot.max(1)),
+        guest: ktest::vm::GuestAsk {
+            mem_mb: args.mem.map(|m| m.max(64)),
+            boot: args.timeout_boot.map(|s| Duration::from_secs(s.max(1))),
+            no_output: args
+                .no_output_timeout
+                .map(|s| Duration::from_secs(s.max(1))),
+        },
         timeout_run: Duration::from_secs(args.timeout_run.max(1)),
-        no_output_timeout: Duration::from_secs(args.no_output_timeout.max(1)),
-        mem_mb: args.mem.map(|m| m.max(64)),
         smp: args.smp.max(1),
         accel: match args.accel {
             AccelArg::Auto => ktest::AccelChoice::Auto,

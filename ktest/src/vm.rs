@@ -97,6 +97,10 @@ pub fn tcg_threads(
 /// Guest memory when `--mem` does not say: what ktest gives any kernel.
 pub const DEFAULT_MEM_MB: u32 = 512;
 
+/// Seconds from VM start to the booted mark when `--timeout-boot` does not
+/// say: enough for an ordinary kernel under TCG.
+pub const DEFAULT_BOOT_SECONDS: u64 = 120;
+
 /// Guest memory for a kernel whose .config has a memory sanitizer. syzbot
 /// runs those in VMs of 2 GiB or more: the sanitizer's shadow takes an
 /// eighth of memory (KMSAN's, twice all of it) and such a kernel is large
@@ -104,30 +108,76 @@ pub const DEFAULT_MEM_MB: u32 = 512;
 /// it dies "System is deadlocked on memory" before init runs).
 pub const SANITIZER_MEM_MB: u32 = 2048;
 
-/// The options of a .config that make a kernel need [`SANITIZER_MEM_MB`].
+/// The boot time allowed a sanitizer kernel: every memory access checked,
+/// lockdep and debug objects with it; syzbot's 6.1 KASAN kernel reaches the
+/// reproducer in 101 s under TCG alone, 130–135 s with a second VM beside
+/// it, past [`DEFAULT_BOOT_SECONDS`].
+pub const SANITIZER_BOOT_SECONDS: u64 = 600;
+
+/// Console silence that counts as a hung machine when
+/// `--no-output-timeout` does not say.
+pub const DEFAULT_NO_OUTPUT_SECONDS: u64 = 60;
+
+/// The silence allowed a sanitizer kernel, syzbot's own no-output timeout:
+/// under TCG such a kernel's initcalls can be quiet for over a minute
+/// (syzbot's 6.1 KASAN kernel, after `loop: module loaded`, with two VMs
+/// on two cores), which is slowness, not a hang.
+pub const SANITIZER_NO_OUTPUT_SECONDS: u64 = 300;
+
+/// The options of a .config that make a kernel a sanitizer kernel.
 pub const SANITIZER_OPTIONS: &[&str] = &["CONFIG_KASAN=y", "CONFIG_KMSAN=y"];
 
-/// The guest memory for a kernel built with `config` (the .config's text;
-/// None when the build record names none): `asked` (`--mem`) when given,
-/// else [`SANITIZER_MEM_MB`] for a sanitizer kernel and [`DEFAULT_MEM_MB`]
-/// for any other. The reason comes back when the kernel's config chose.
-pub fn guest_memory_mb(asked: Option<u32>, config: Option<&str>) -> (u32, Option<String>) {
-    if let Some(mb) = asked {
-        return (mb, None);
-    }
+/// What the user asked of every guest (`--mem`, `--timeout-boot`,
+/// `--no-output-timeout`); None: the kernel's config decides.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GuestAsk {
+    pub mem_mb: Option<u32>,
+    pub boot: Option<Duration>,
+    pub no_output: Option<Duration>,
+}
+
+/// What a guest gets: memory, boot time, silence allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestSize {
+    pub mem_mb: u32,
+    pub boot: Duration,
+    pub no_output: Duration,
+    /// Why the kernel's config chose what the user did not.
+    pub why: Option<String>,
+}
+
+/// The guest for a kernel built with `config` (the .config's text; None
+/// when the build record names none): what the user asked where it asked,
+/// else the SANITIZER_ sizes for a sanitizer kernel and the DEFAULT_ ones
+/// for any other.
+pub fn guest_size(asked: GuestAsk, config: Option<&str>) -> GuestSize {
     let sanitizer = config.and_then(|c| {
         c.lines()
             .map(str::trim)
             .find(|l| SANITIZER_OPTIONS.contains(l))
     });
-    match sanitizer {
-        Some(option) => (
+    let (mem, boot, no_output) = match sanitizer {
+        Some(_) => (
             SANITIZER_MEM_MB,
-            Some(format!(
-                "{option}: a sanitizer kernel gets {SANITIZER_MEM_MB} MiB, as syzbot's VMs (--mem to change)"
-            )),
+            SANITIZER_BOOT_SECONDS,
+            SANITIZER_NO_OUTPUT_SECONDS,
         ),
-        None => (DEFAULT_MEM_MB, None),
+        None => (
+            DEFAULT_MEM_MB,
+            DEFAULT_BOOT_SECONDS,
+            DEFAULT_NO_OUTPUT_SECONDS,
+        ),
+    };
+    let all_asked = asked.mem_mb.is_some() && asked.boot.is_some() && asked.no_output.is_some();
+    GuestSize {
+        mem_mb: asked.mem_mb.unwrap_or(mem),
+        boot: asked.boot.unwrap_or(Duration::from_secs(boot)),
+        no_output: asked.no_output.unwrap_or(Duration::from_secs(no_output)),
+        why: sanitizer.filter(|_| !all_asked).map(|option| {
+            format!(
+                "{option}: a sanitizer kernel gets {SANITIZER_MEM_MB} MiB, {SANITIZER_BOOT_SECONDS} s to boot and {SANITIZER_NO_OUTPUT_SECONDS} s of silence, as on syzbot (--mem, --timeout-boot, --no-output-timeout to change)"
+            )
+        }),
     }
 }
 
@@ -861,16 +911,45 @@ mod tests {
     }
 
     #[test]
-    fn a_sanitizer_kernel_gets_the_memory_syzbot_gives_it() {
+    fn a_sanitizer_kernel_gets_the_guest_syzbot_gives_it() {
         let kasan = "CONFIG_KASAN=y\nCONFIG_KASAN_GENERIC=y\n";
         let plain = "# CONFIG_KASAN is not set\nCONFIG_KASAN_SHADOW_OFFSET=0xdffffc0000000000\n";
-        let (mb, why) = guest_memory_mb(None, Some(kasan));
-        assert_eq!(mb, SANITIZER_MEM_MB);
-        assert!(why.unwrap().contains("CONFIG_KASAN=y"));
-        assert_eq!(guest_memory_mb(None, Some(plain)), (DEFAULT_MEM_MB, None));
-        assert_eq!(guest_memory_mb(None, None), (DEFAULT_MEM_MB, None));
-        // --mem is the user's word, for any kernel.
-        assert_eq!(guest_memory_mb(Some(768), Some(kasan)), (768, None));
+        let none = GuestAsk::default();
+        let g = guest_size(none, Some(kasan));
+        assert_eq!(g.mem_mb, SANITIZER_MEM_MB);
+        assert_eq!(g.boot, Duration::from_secs(SANITIZER_BOOT_SECONDS));
+        assert_eq!(
+            g.no_output,
+            Duration::from_secs(SANITIZER_NO_OUTPUT_SECONDS)
+        );
+        assert!(g.why.unwrap().contains("CONFIG_KASAN=y"));
+        let ordinary = GuestSize {
+            mem_mb: DEFAULT_MEM_MB,
+            boot: Duration::from_secs(DEFAULT_BOOT_SECONDS),
+            no_output: Duration::from_secs(DEFAULT_NO_OUTPUT_SECONDS),
+            why: None,
+        };
+        assert_eq!(guest_size(none, Some(plain)), ordinary);
+        assert_eq!(guest_size(none, None), ordinary);
+        // What the user asks holds for any kernel.
+        let all = GuestAsk {
+            mem_mb: Some(768),
+            boot: Some(Duration::from_secs(30)),
+            no_output: Some(Duration::from_secs(20)),
+        };
+        let g = guest_size(all, Some(kasan));
+        assert_eq!(
+            (g.mem_mb, g.boot.as_secs(), g.no_output.as_secs()),
+            (768, 30, 20)
+        );
+        assert_eq!(g.why, None);
+        let some = GuestAsk {
+            mem_mb: Some(768),
+            ..none
+        };
+        let g = guest_size(some, Some(kasan));
+        assert_eq!((g.mem_mb, g.boot.as_secs()), (768, SANITIZER_BOOT_SECONDS));
+        assert!(g.why.is_some());
     }
 
     #[test]
