@@ -929,8 +929,7 @@ pub fn check_inputs(search: &ConfigSearch, repo: &Repository, commit: Oid) -> Re
     let full = read(full_flag, &search.full)?;
     let known = kconfig_symbols(repo, commit)?;
     let mut notes = Vec::new();
-    let mut name_unknown = |flag: &str, path: &str, text: &str| -> Result<()> {
-        let set = set_options(text);
+    let mut name_unknown = |flag: &str, path: &str, set: &BTreeSet<String>| -> Result<()> {
         let unknown: Vec<&String> = set.iter().filter(|s| !known.contains(*s)).collect();
         if unknown.is_empty() {
             return Ok(());
@@ -949,7 +948,8 @@ pub fn check_inputs(search: &ConfigSearch, repo: &Repository, commit: Oid) -> Re
         notes.push(format!("{flag} {path}: {named} (olddefconfig drops them)"));
         Ok(())
     };
-    name_unknown(full_flag, &search.full, &full)?;
+    let fset = set_options(&full);
+    name_unknown(full_flag, &search.full, &fset)?;
     if !Path::new(&search.baseline).is_file() {
         if !kbuild::config::BASE_TARGETS.contains(&search.baseline.as_str()) {
             return Err(anyhow!(
@@ -961,8 +961,8 @@ pub fn check_inputs(search: &ConfigSearch, repo: &Repository, commit: Oid) -> Re
         return Ok(notes);
     }
     let base = read(base_flag, &search.baseline)?;
-    name_unknown(base_flag, &search.baseline, &base)?;
-    let (fset, bset) = (set_options(&full), set_options(&base));
+    let bset = set_options(&base);
+    name_unknown(base_flag, &search.baseline, &bset)?;
     if search.mode == ConfigSearchMode::Minimize && bset.len() >= fset.len() {
         return Err(anyhow!(
             "{base_flag} {}: sets {} options, {full_flag} {} only {}: a baseline must be the smaller config",

@@ -60,6 +60,17 @@ pub enum TcgThreadChoice {
     Multi,
 }
 
+/// The first of `options` (whole lines, `CONFIG_X=y`) that the .config
+/// text `config` has; None when it has none or is not known. Every
+/// per-kernel choice of ktest asks its .config through this.
+fn config_sets<'o>(config: Option<&str>, options: &[&'o str]) -> Option<&'o str> {
+    let config = config?;
+    config
+        .lines()
+        .map(str::trim)
+        .find_map(|l| options.iter().find(|o| **o == l).copied())
+}
+
 /// The option of a kernel's .config that makes multi-threaded TCG unsafe.
 pub const REPATCHING_OPTION: &str = "CONFIG_KFENCE_STATIC_KEYS=y";
 
@@ -80,8 +91,7 @@ pub fn tcg_threads(
         TcgThreadChoice::Single => (TcgThreads::Single, None),
         TcgThreadChoice::Multi => (TcgThreads::Multi, None),
         TcgThreadChoice::Auto => {
-            let repatches =
-                config.is_some_and(|c| c.lines().any(|l| l.trim() == REPATCHING_OPTION));
+            let repatches = config_sets(config, &[REPATCHING_OPTION]).is_some();
             if smp > 1 && repatches {
                 let why = format!(
                     "{REPATCHING_OPTION}: KFENCE re-patches code while it runs, which multi-threaded TCG can run half patched"
@@ -151,11 +161,7 @@ pub struct GuestSize {
 /// else the SANITIZER_ sizes for a sanitizer kernel and the DEFAULT_ ones
 /// for any other.
 pub fn guest_size(asked: GuestAsk, config: Option<&str>) -> GuestSize {
-    let sanitizer = config.and_then(|c| {
-        c.lines()
-            .map(str::trim)
-            .find(|l| SANITIZER_OPTIONS.contains(l))
-    });
+    let sanitizer = config_sets(config, SANITIZER_OPTIONS);
     let (mem, boot, no_output) = match sanitizer {
         Some(_) => (
             SANITIZER_MEM_MB,
