@@ -15,7 +15,10 @@
 # build record, so ktest's per-kernel choices apply as in a bisection
 # (guest memory and boot time for a sanitizer kernel, one TCG thread for a
 # KFENCE kernel). KTEST_ARGS adds ktest options, split on spaces, e.g.
-# KTEST_ARGS="--smp 1".
+# KTEST_ARGS="--smp 1". WORK=dir keeps the run records there and skips the
+# reproducers that already have one, so a survey cut short (all 80 take
+# about 95 minutes on a KASAN kernel under TCG) is continued, not redone;
+# the figures are over every record in WORK.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -35,7 +38,12 @@ if [ -z "$kernel" ]; then
     [ -n "$kernel" ] || { echo "syzbot-repros: the default kernel did not build" >&2; exit 1; }
     CONFIG=$(jq -r '.config // empty' <<<"$built")
 fi
-work=$(mktemp -d /tmp/kbisect-syzbot-repros.XXXXXX)
+if [ -n "${WORK:-}" ]; then
+    work=$WORK
+    mkdir -p "$work"
+else
+    work=$(mktemp -d /tmp/kbisect-syzbot-repros.XXXXXX)
+fi
 echo "syzbot-repros: kernel $kernel, logs in $work" >&2
 commit=$(printf '0%.0s' {1..40})
 # One ktest per reproducer (its own guest image), JOBS at a time.
@@ -44,6 +52,8 @@ export kernel config commit work KTEST_ARGS
 run_one() {
     local id extra
     id=$(basename "$1" .c)
+    # A record from an earlier, cut-short survey of this WORK stands.
+    [ -s "$work/$id.json" ] && return 0
     read -r -a extra <<<"${KTEST_ARGS:-}"
     jq -nc --arg c "$commit" --arg k "$kernel" --arg f "$config" \
         '{kind:"build",commit:$c,ok:true,kernel:$k,runs:1} + (if $f == "" then {} else {config:$f} end)' |
@@ -58,7 +68,7 @@ end=$(date +%s)
 all=$(cat "$work"/*.json)
 count() { jq -s "[.[] | select($1)] | length" <<<"$all"; }
 total=$(find "$repros" -name '*.c' | head -n "${LIMIT:-100000}" | wc -l)
-printf 'reproducers: %d, run records: %d, in %d s\n' "$total" "$(count true)" $((end - start))
+printf 'reproducers: %d, run records: %d, this call took %d s\n' "$total" "$(count true)" $((end - start))
 jq -s -r '[.[] | .boot_seconds // empty] | sort | if length > 0 then "boot seconds (VM start to the reproducer): median \(.[length/2|floor]), max \(.[-1])" else "boot seconds: none booted" end' <<<"$all"
 printf 'did not compile: %d\n' "$(count '.outcome=="test_failed" and ((.detail // "") | test("compile|32-bit program .*needs"))')"
 printf 'ran to their time limit: %d\n' "$(count '.outcome=="ok" and (.iterations // 1) <= 1')"
@@ -68,4 +78,4 @@ jq -r 'select(.outcome=="crashed") | "  \(.id[0:12]): \(.title)"' <<<"$all"
 printf 'failed by the guest or harness: %d\n' "$(count '.outcome=="test_failed" or .outcome=="infra_error" or .outcome=="boot_failed"')"
 jq -r 'select(.outcome=="test_failed" or .outcome=="infra_error" or .outcome=="boot_failed") | "  \(.id[0:12]): \(.outcome): \(.detail)"' <<<"$all"
 echo "the kernel lacked (guest_missing):"
-jq -s -r '[.[] | .guest_missing // [] | .[]] | group_by(.) | map("  \(.[0]): \(length) runs") | .[]' <<<"$all"
+jq -s -r '[.[] | .guest_missing // [] | .[]] | group_by(.) | map("  \(.[0]): \(length) runs") | if length == 0 then "  nothing" else .[] end' <<<"$all"
