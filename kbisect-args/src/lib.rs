@@ -117,6 +117,18 @@ pub struct Cli {
     /// `.cmdline` files (repeatable; ktest's --cmdline-file).
     #[arg(long, value_name = "FILE")]
     pub cmdline_file: Vec<String>,
+    /// Guest memory in MiB (ktest's --mem) [default: ktest's choice per
+    /// kernel: 512; 2048 for a KASAN or KMSAN kernel].
+    #[arg(long, value_name = "MIB")]
+    pub mem: Option<u32>,
+    /// Seconds from VM start to the guest's booted mark (ktest's
+    /// --timeout-boot) [default: 120; 600 for a KASAN or KMSAN kernel].
+    #[arg(long, value_name = "SECS")]
+    pub timeout_boot: Option<u32>,
+    /// Seconds of console silence that count as a hung machine (ktest's
+    /// --no-output-timeout) [default: 60; 300 for a KASAN or KMSAN kernel].
+    #[arg(long, value_name = "SECS")]
+    pub no_output_timeout: Option<u32>,
     /// The journal (JSON lines): created on first use, resumed afterwards
     /// [default: $KBISECT_CACHE/journals/kbisect-DATE-TIME.jsonl].
     #[arg(long, value_name = "FILE")]
@@ -195,6 +207,11 @@ impl Cli {
                 .iter()
                 .map(|f| ("cmdline_file", f.clone())),
         );
+        pairs.extend([
+            ("mem", num(self.mem)),
+            ("timeout_boot", num(self.timeout_boot)),
+            ("no_output_timeout", num(self.no_output_timeout)),
+        ]);
         pairs.extend([
             ("journal", opt(&self.journal)),
             ("report", opt(&self.report)),
@@ -301,6 +318,36 @@ mod tests {
         assert!(pairs.contains(&"title=a b=c"));
         let goods: Vec<_> = pairs.iter().filter(|p| p.starts_with("good=")).collect();
         assert_eq!(goods, [&"good=v6.1", &"good=v6.0"]);
+    }
+
+    #[test]
+    fn the_guest_size_is_left_to_ktest_unless_given() {
+        let (_, out) = parse(&[]);
+        let pairs: Vec<&str> = out.split_terminator('\0').collect();
+        for empty in ["mem=", "timeout_boot=", "no_output_timeout="] {
+            assert!(pairs.contains(&empty), "{empty} missing from {pairs:?}");
+        }
+        let (_, out) = parse(&["--mem", "4096", "--timeout-boot", "900"]);
+        let pairs: Vec<&str> = out.split_terminator('\0').collect();
+        assert!(pairs.contains(&"mem=4096"));
+        assert!(pairs.contains(&"timeout_boot=900"));
+    }
+
+    /// The script stops on a pair it does not know, so every pair this
+    /// crate prints needs a case of its own in `kbisect`.
+    #[test]
+    fn the_script_reads_every_pair() {
+        let script = include_str!("../../kbisect");
+        let (_, out) = parse(&["--good", "v6.1", "--title", "t"]);
+        for pair in out.split_terminator('\0') {
+            let name = pair.split('=').next().unwrap();
+            let label = format!("{name})");
+            assert!(
+                script.lines().any(|l| l.trim_start().starts_with(&label)
+                    || l.contains(&format!(" {label}"))),
+                "kbisect has no case for `{name}`"
+            );
+        }
     }
 
     #[test]
