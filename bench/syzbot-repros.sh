@@ -18,7 +18,7 @@
 # KTEST_ARGS="--smp 1". WORK=dir keeps the run records there and skips the
 # reproducers that already have one, so a survey cut short (all 80 take
 # about 95 minutes on a KASAN kernel under TCG) is continued, not redone;
-# the figures are over every record in WORK.
+# the figures are over every record in WORK, so one WORK is one kernel's.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)

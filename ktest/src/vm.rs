@@ -175,15 +175,23 @@ pub fn guest_size(asked: GuestAsk, config: Option<&str>) -> GuestSize {
         ),
     };
     let all_asked = asked.mem_mb.is_some() && asked.boot.is_some() && asked.no_output.is_some();
+    let mem_mb = asked.mem_mb.unwrap_or(mem);
+    let boot = asked.boot.unwrap_or(Duration::from_secs(boot));
+    let no_output = asked.no_output.unwrap_or(Duration::from_secs(no_output));
+    // The line names what the guest gets, the user's part included, so a
+    // partly asked size is not reported as the sanitizer's.
+    let why = sanitizer.filter(|_| !all_asked).map(|option| {
+        format!(
+            "{option}: a sanitizer kernel gets {mem_mb} MiB, {} s to boot and {} s of silence, as on syzbot (--mem, --timeout-boot, --no-output-timeout to change)",
+            boot.as_secs(),
+            no_output.as_secs()
+        )
+    });
     GuestSize {
-        mem_mb: asked.mem_mb.unwrap_or(mem),
-        boot: asked.boot.unwrap_or(Duration::from_secs(boot)),
-        no_output: asked.no_output.unwrap_or(Duration::from_secs(no_output)),
-        why: sanitizer.filter(|_| !all_asked).map(|option| {
-            format!(
-                "{option}: a sanitizer kernel gets {SANITIZER_MEM_MB} MiB, {SANITIZER_BOOT_SECONDS} s to boot and {SANITIZER_NO_OUTPUT_SECONDS} s of silence, as on syzbot (--mem, --timeout-boot, --no-output-timeout to change)"
-            )
-        }),
+        mem_mb,
+        boot,
+        no_output,
+        why,
     }
 }
 
@@ -955,7 +963,7 @@ mod tests {
         };
         let g = guest_size(some, Some(kasan));
         assert_eq!((g.mem_mb, g.boot.as_secs()), (768, SANITIZER_BOOT_SECONDS));
-        assert!(g.why.is_some());
+        assert!(g.why.unwrap().contains("gets 768 MiB, 600 s to boot"));
     }
 
     #[test]
