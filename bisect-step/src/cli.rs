@@ -97,7 +97,9 @@ pub struct Cli {
     /// Known reproduction rate (0..1]: skip testing the bad end first.
     #[arg(long)]
     pub repro_rate: Option<f64>,
-    /// Before the result, test bad with the culprit reverted.
+    /// Before the result, test bad with the culprit reverted; the bug
+    /// remaining there weighs against the culprit and may send the
+    /// bisection on.
     #[arg(long)]
     pub revert_check: bool,
     /// What the bug is: crash (after boot, default), boot (a boot failure) or

@@ -302,8 +302,17 @@ impl Engine {
                 v
             })
             .collect();
+        for (reverted, f) in &self.active_facts().reverts {
+            if f.dirty {
+                log.extend(self.render().revert_line(self.bad, *reverted, f));
+            }
+        }
         let facts = self.active_facts_mut();
-        for f in facts.by_commit.values_mut() {
+        for f in facts
+            .by_commit
+            .values_mut()
+            .chain(facts.reverts.values_mut())
+        {
             f.dirty = false;
         }
         for (oid, j) in &judged {

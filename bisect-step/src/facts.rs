@@ -158,8 +158,9 @@ pub struct Facts {
     pub by_commit: HashMap<Oid, CommitFacts>,
     /// Commits in the order their first record came.
     pub order: Vec<Oid>,
-    /// The runs of bad with the culprit reverted.
-    pub revert: CommitFacts,
+    /// The runs of bad with a candidate culprit reverted, by that
+    /// candidate: a bisection the revert check sends on may check another.
+    pub reverts: BTreeMap<Oid, CommitFacts>,
     pub infra_in_a_row: u32,
     /// Seconds the journal's `next` records say deciding took.
     pub decide_seconds: f64,
@@ -201,10 +202,9 @@ impl Facts {
     /// The facts a build or run of `oid` adds to: the revert check's when
     /// the kernel was `oid` with `revert` reverted, else the commit's own.
     fn built_mut(&mut self, oid: Oid, revert: Option<Oid>) -> &mut CommitFacts {
-        if revert.is_some() {
-            &mut self.revert
-        } else {
-            self.commit_mut(oid)
+        match revert {
+            Some(r) => self.reverts.entry(r).or_default(),
+            None => self.commit_mut(oid),
         }
     }
 
@@ -228,7 +228,7 @@ impl Facts {
     /// what the result's counts add up.
     pub fn all(&self) -> Vec<&CommitFacts> {
         let mut out: Vec<&CommitFacts> = self.by_commit.values().collect();
-        out.push(&self.revert);
+        out.extend(self.reverts.values());
         for f in self.by_config.values() {
             out.extend(f.all());
         }

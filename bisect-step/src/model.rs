@@ -10,6 +10,16 @@
 //! `p` being the reproduction rate. Runs with no evidence (boot failures,
 //! unrelated crashes, ...) do not enter the model at all.
 //!
+//! The revert check (bad built with a candidate `r` reverted) is evidence
+//! too: hypothesis `r` says that kernel is back in the old state, every
+//! other hypothesis that it is in the new one, as bad is. Only here is a
+//! target crash not proof: a true culprit's revert can leave the bug (a
+//! later commit brings it in again, or leans on the culprit), so a crash
+//! where the hypothesis says clean costs it [`REVERT_KEEPS_BUG`], not
+//! everything. Without this a bisection that a flaky reproducer led astray
+//! named its wrong culprit with the revert check saying `bug_remains`
+//! beside it; with it, that check sends the bisection on.
+//!
 //! The next commit is the one whose run tells the most about the culprit:
 //! maximum mutual information between one run's outcome and the hypothesis.
 //! With a perfect reproducer that is the commit whose ancestors hold half the
@@ -18,6 +28,14 @@
 
 use crate::graph::{BitSet, Graph, Walker, NONE};
 use std::collections::HashMap;
+
+/// The chance that bad with the true culprit reverted still shows the bug:
+/// what a target crash in a revert check costs the reverted candidate.
+/// In the simulator (where a revert always undoes its culprit) every wrong
+/// answer at rate 0.3 had the bug remain in its revert check; a small
+/// chance here sends each such bisection on, and a large one would let a
+/// real culprit whose revert misses the bug be ruled out.
+pub const REVERT_KEEPS_BUG: f64 = 0.05;
 
 /// Posterior mass below which a candidate counts as ruled out.
 pub const LIVE: f64 = 1e-9;
@@ -172,9 +190,17 @@ pub struct Posterior {
 /// hypothesis. A commit that passed its runs and turned out buggy is no
 /// biased sample here: the hypotheses that make it buggy pay for its ok
 /// runs with a lower rate.
+///
+/// `reverted` holds the revert checks' runs, by the candidate reverted on
+/// bad (see the module's doc): pooled like any buggy kernel's under the
+/// hypotheses that make the kernel buggy; under the one that makes it
+/// clean, ok runs are what it predicts and a crash costs
+/// [`REVERT_KEEPS_BUG`] (the revert missed the bug: its runs then pool as
+/// a buggy kernel's).
 pub fn posterior(
     g: &Graph,
     tested: &[(&BitSet, Evidence)],
+    reverted: &[(u32, Evidence)],
     prior: Rate,
     dir: Direction,
 ) -> Option<Posterior> {
@@ -202,6 +228,27 @@ pub fn posterior(
             }
         }
     }
+    // Per candidate: how many revert checks' crashes it had to explain
+    // away as a revert that missed the bug.
+    let mut missed = vec![0i32; n];
+    for &(r, ev) in reverted {
+        for i in 0..n {
+            // Reverting the culprit undoes its change: the kernel is in the
+            // old state under hypothesis r, in the new one under the rest.
+            let new_state = i as u32 != r;
+            let buggy = match dir {
+                Direction::Cause => new_state,
+                Direction::Fix => !new_state,
+            };
+            if buggy || ev.crashes > 0 {
+                crashes[i] += ev.crashes;
+                oks[i] += ev.oks;
+            }
+            if !buggy && ev.crashes > 0 {
+                missed[i] += 1;
+            }
+        }
+    }
     let base = ln_beta(prior.a, prior.b);
     let mut memo: HashMap<(u32, u32), f64> = HashMap::new();
     let mut logw = vec![f64::NEG_INFINITY; n];
@@ -209,7 +256,7 @@ pub fn posterior(
         if !dead[i] {
             logw[i] = *memo.entry((crashes[i], oks[i])).or_insert_with(|| {
                 ln_beta(prior.a + crashes[i] as f64, prior.b + oks[i] as f64) - base
-            });
+            }) + missed[i] as f64 * REVERT_KEEPS_BUG.ln();
         }
     }
     let max = logw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -569,14 +616,21 @@ mod tests {
             crashes: 1,
             ..Default::default()
         };
-        let post = posterior(&g, &[(&anc1, crash)], Rate::known(0.5), Direction::Cause).unwrap();
+        let post = posterior(
+            &g,
+            &[(&anc1, crash)],
+            &[],
+            Rate::known(0.5),
+            Direction::Cause,
+        )
+        .unwrap();
         assert_eq!(post.weight[0], 0.0);
         assert!((post.weight[1] - 1.0 / 3.0).abs() < 1e-9);
         let ok = Evidence {
             oks: 1,
             ..Default::default()
         };
-        let post = posterior(&g, &[(&anc1, ok)], Rate::known(0.5), Direction::Cause).unwrap();
+        let post = posterior(&g, &[(&anc1, ok)], &[], Rate::known(0.5), Direction::Cause).unwrap();
         assert!(post.weight[0] > post.weight[1]);
         let bad = Evidence {
             hard: Some(true),
@@ -589,10 +643,37 @@ mod tests {
         assert!(posterior(
             &g,
             &[(&anc1, bad), (&anc1, good)],
+            &[],
             Rate::known(0.5),
             Direction::Cause
         )
         .is_none());
+    }
+
+    #[test]
+    fn a_revert_check_weighs_on_the_reverted_candidate() {
+        // 0 <- 1 <- 2 <- 3 (0 = bad), bad tested with 2 reverted.
+        let g = linear(4);
+        let known = Rate::known(0.5);
+        let crash = Evidence {
+            crashes: 1,
+            ..Default::default()
+        };
+        let post = posterior(&g, &[], &[(2, crash)], known, Direction::Cause).unwrap();
+        // Every other candidate expects the crash as much as any run of a
+        // buggy kernel; 2 only as a revert that missed the bug.
+        assert!((post.weight[2] / post.weight[0] - REVERT_KEEPS_BUG).abs() < 1e-9);
+        assert!((post.weight[3] - post.weight[0]).abs() < 1e-12);
+        let oks = Evidence {
+            oks: 3,
+            ..Default::default()
+        };
+        let post = posterior(&g, &[], &[(2, oks)], known, Direction::Cause).unwrap();
+        // Three ok runs are what 2 predicts; the rest pay (1 - 0.5)^3.
+        assert!((post.weight[0] / post.weight[2] - 0.125).abs() < 1e-6);
+        // For a fix the kernel is buggy only under 2: the signs turn.
+        let post = posterior(&g, &[], &[(2, crash)], known, Direction::Fix).unwrap();
+        assert!((post.weight[0] / post.weight[2] - REVERT_KEEPS_BUG).abs() < 1e-9);
     }
 
     #[test]
@@ -618,6 +699,7 @@ mod tests {
         let post = posterior(
             &g,
             &[(&bad, start), (&two, passed)],
+            &[],
             prior,
             Direction::Cause,
         )

@@ -213,6 +213,25 @@ impl<S: Fn(Oid) -> String> Render<'_, S> {
         next
     }
 
+    /// The log line of a revert check's runs: bad with `reverted`
+    /// reverted. No record: the result's `revert_check` carries it, and the
+    /// bisection's posterior weighs it (see [`crate::model::posterior`]).
+    pub fn revert_line(&self, bad: Oid, reverted: Oid, f: &CommitFacts) -> Option<String> {
+        let ev = f.evidence;
+        let runs = ev.crashes + ev.oks;
+        if runs == 0 {
+            return None;
+        }
+        Some(if ev.crashes > 0 {
+            format!(
+                "{bad} with {reverted} reverted: target bug in {} of {runs} runs: the bug remains without it, evidence against it",
+                ev.crashes
+            )
+        } else {
+            format!("{bad} with {reverted} reverted: no target crash in {runs} runs")
+        })
+    }
+
     /// The verdict record on `oid` and its log lines.
     pub fn verdict(&self, oid: Oid, j: &Judgement, log: &mut Vec<String>) -> Object {
         let f: CommitFacts = self.facts.of(oid);

@@ -393,6 +393,9 @@ pub struct Truth {
     pub same_binary: HashSet<usize>,
     /// Probability of an infra error per run.
     pub infra_rate: f64,
+    /// The culprit reverted on bad still shows the bug (a later commit
+    /// brings it in again): what the revert check's evidence must survive.
+    pub revert_keeps_bug: bool,
 }
 
 impl Truth {
@@ -407,6 +410,7 @@ impl Truth {
             unbootable: HashSet::new(),
             same_binary: HashSet::new(),
             infra_rate: 0.0,
+            revert_keeps_bug: false,
         }
     }
 }
@@ -461,7 +465,7 @@ impl<'h> Tester<'h> {
 
     /// Is the bug present in the kernel built for `x` (with `revert` reverted)?
     pub fn buggy(&self, x: usize, revert: Option<usize>) -> bool {
-        if revert == Some(self.truth.culprit) {
+        if revert == Some(self.truth.culprit) && !self.truth.revert_keeps_bug {
             return self.truth.direction == Direction::Fix;
         }
         self.buggy[x]

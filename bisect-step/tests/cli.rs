@@ -612,3 +612,52 @@ fn exit_status_and_boot_failures_are_evidence_by_the_start_s_bug() {
     assert_eq!(verdict_of(&o, &c_bad).as_deref(), Some("bad"), "{err}");
     assert_eq!(verdict_of(&o, &c_good).as_deref(), Some("good"), "{err}");
 }
+
+#[test]
+fn a_revert_check_that_keeps_the_bug_sends_the_bisection_on() {
+    // A flaky reproducer's bad luck: every run at the true culprit passes,
+    // so the bisection settles on its child. Bad with the child reverted
+    // still crashes: that must send the bisection on (here to more runs at
+    // the culprit, which now show the bug), not name the child.
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = History::new(&dir.path().join("repo")).unwrap();
+    h.chain(None, 40, "commit").unwrap();
+    let (bad, culprit) = (39, 17);
+    let mut o = opts(&h, &dir.path().join("j.jsonl"), bad, 0);
+    o.revert_check = true;
+    let mut tester = Tester::new(&h, Truth::new(culprit), 5);
+    let unlucky = h.commits[culprit].to_string();
+    let (mut input, mut stderr, mut reverted) = (String::new(), String::new(), Vec::new());
+    for _ in 0..500 {
+        let (code, out, err) = step(&o, &input);
+        stderr += &err;
+        assert_eq!(code, 0, "{err}");
+        let rec = out[0].clone();
+        if kind_of(&rec) == Some("result") {
+            assert_eq!(rec["culprit"]["commit"], unlucky.as_str(), "{stderr}");
+            assert_eq!(rec["revert_check"], "bug_gone", "{stderr}");
+            let child = h.commits[culprit + 1].to_string();
+            assert_eq!(reverted.first(), Some(&child), "{stderr}");
+            assert!(
+                stderr.contains(&format!("with {child} reverted: target bug in 1 of 1 runs")),
+                "{stderr}"
+            );
+            return;
+        }
+        let next: Next = parse(&rec).unwrap();
+        reverted.extend(next.plan.revert.clone());
+        let mut recs = tester.respond(&next, 1);
+        if next.commit == unlucky && reverted.is_empty() {
+            for (i, r) in recs.iter_mut().enumerate() {
+                if kind_of(r) == Some("run") {
+                    *r = serde_json::from_str(&format!(
+                        "{{\"kind\":\"run\",\"commit\":\"{unlucky}\",\"run\":{i},\"outcome\":\"ok\",\"crashed\":false,\"title\":null,\"seconds\":60}}"
+                    ))
+                    .unwrap();
+                }
+            }
+        }
+        input = jsonl(&recs);
+    }
+    panic!("no result: {stderr}");
+}

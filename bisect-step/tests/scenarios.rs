@@ -390,3 +390,29 @@ fn first_parent_names_the_merge_that_brought_the_bug_in() {
         }
     }
 }
+
+#[test]
+fn a_culprit_whose_revert_keeps_the_bug_is_still_named() {
+    // The revert check's crash is evidence against the reverted culprit,
+    // not proof: when a later commit brings the bug in again, the
+    // bisection goes on, finds the same culprit, and says the bug remains.
+    let h = linear(60);
+    for (rate, seed) in [(1.0, 1u64), (0.5, 2), (0.3, 3)] {
+        let mut truth = Truth::new(23);
+        truth.rate = rate;
+        truth.revert_keeps_bug = true;
+        let mut t = Tester::new(&h, truth, seed);
+        let start = kbisect_records::Start {
+            revert_check: true,
+            ..start_for(&h, 59, &[0], Direction::Cause)
+        };
+        let out = drive(&h, start, &mut t, 1, 2000).unwrap();
+        assert_eq!(out.culprit, Some(23), "rate {rate}: {:?}", out.result);
+        assert_eq!(
+            out.result.revert_check.as_deref(),
+            Some("bug_remains"),
+            "{:?}",
+            out.result
+        );
+    }
+}

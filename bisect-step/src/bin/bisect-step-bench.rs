@@ -7,6 +7,7 @@
 //! bisect-step-bench split REPO BAD GOOD SHA      # |reach - N/2| / N of SHA
 //! bisect-step-bench simulate 200 [50]            # accuracy, VM runs, builds
 //! BENCH_SEED=11 bisect-step-bench simulate 200   # another set of scenarios
+//! BENCH_REVERT_KEEPS_BUG=1 bisect-step-bench simulate 200  # reverts miss the bug
 //! bisect-step-bench slots 100                    # rounds with 1..16 VM slots
 //! bisect-step-bench configsearch 200              # candidates of the config search
 //! ```
@@ -245,6 +246,9 @@ fn scenario(rng: &mut StdRng, case: u32, fixed_rate: bool) -> anyhow::Result<Sce
     } else {
         rng.gen_range(0.1..=1.0)
     };
+    // BENCH_REVERT_KEEPS_BUG=1: every culprit's revert leaves the bug, the
+    // case the revert check's evidence must not turn into a wrong answer.
+    truth.revert_keeps_bug = std::env::var("BENCH_REVERT_KEEPS_BUG").is_ok_and(|v| v == "1");
     // An unrelated crash over a stretch, in 0–50% of its runs.
     truth.unrelated_rate = rng.gen_range(0.0..0.5);
     let a = rng.gen_range(0..n);
@@ -266,6 +270,16 @@ fn scenario(rng: &mut StdRng, case: u32, fixed_rate: bool) -> anyhow::Result<Sce
         start,
         seed: rng.gen(),
     })
+}
+
+/// Our policy's start as kbisect gives it for a cause: the culprit is
+/// reverted on bad and tested before the result. The baselines have no
+/// revert check (syzbot's reports only say whether the revert applies).
+fn as_kbisect(start: &Start) -> Start {
+    Start {
+        revert_check: true,
+        ..start.clone()
+    }
 }
 
 /// The scenarios' seed: BENCH_SEED draws another set, a check that a
@@ -297,7 +311,7 @@ fn slots(cases: u32) -> anyhow::Result<()> {
         for sc in &scenarios {
             let h = &sc.history;
             let mut t = Tester::new(h, sc.truth.clone(), sc.seed);
-            let o = drive(h, sc.start.clone(), &mut t, n, 2000)?;
+            let o = drive(h, as_kbisect(&sc.start), &mut t, n, 2000)?;
             ours.add_rounds(o.culprit == Some(sc.truth.culprit), &o);
             let mut t = Tester::new(h, sc.truth.clone(), sc.seed);
             let o = drive_baseline(h, sc.start.clone(), &mut t, Baseline::Syzbot, n, 2000)?;
@@ -345,9 +359,9 @@ fn simulate(cases: u32, at03_cases: u32) -> anyhow::Result<()> {
         let mut results = Vec::new();
         {
             let mut t = Tester::new(&h, truth.clone(), seed);
-            let o = drive(&h, start.clone(), &mut t, 1, 2000)?;
+            let o = drive(&h, as_kbisect(&start), &mut t, 1, 2000)?;
             if o.culprit != Some(culprit) && std::env::var_os("BENCH_VERBOSE").is_some() {
-                eprintln!("case {case}: wrong: truth {culprit} rate {:.2} unrelated {:.2} -> {} {:?} conf {:.3} p {:?}", truth.rate, truth.unrelated_rate, o.result.status, o.culprit, o.result.confidence, o.result.repro_rate);
+                eprintln!("case {case}: wrong: truth {culprit} rate {:.2} unrelated {:.2} -> {} {:?} conf {:.3} p {:?} revert {:?}", truth.rate, truth.unrelated_rate, o.result.status, o.culprit, o.result.confidence, o.result.repro_rate, o.result.revert_check);
             }
             results.push((o.culprit == Some(culprit), o.vm_runs, o.builds));
         }
