@@ -134,6 +134,21 @@ impl Direction {
             Direction::Fix => "fix",
         }
     }
+
+    /// Whether a kernel in the new state (`true`) or the old one carries
+    /// the bug.
+    pub fn buggy(self, new_state: bool) -> bool {
+        match self {
+            Direction::Cause => new_state,
+            Direction::Fix => !new_state,
+        }
+    }
+
+    /// Whether a kernel that shows the bug (`true`) or not is in the new
+    /// state: [`Direction::buggy`] read the other way.
+    pub fn new_state(self, buggy: bool) -> bool {
+        self.buggy(buggy)
+    }
 }
 
 /// Binary entropy in bits.
@@ -211,11 +226,7 @@ pub fn posterior(
     let mut dead = vec![false; n];
     for (anc, ev) in tested {
         for i in 0..n {
-            let new_state = anc.get(i as u32);
-            let buggy = match dir {
-                Direction::Cause => new_state,
-                Direction::Fix => !new_state,
-            };
+            let buggy = dir.buggy(anc.get(i as u32));
             let possible = match ev.hard {
                 Some(present) => present == buggy,
                 None => buggy || ev.crashes == 0,
@@ -235,11 +246,7 @@ pub fn posterior(
         for i in 0..n {
             // Reverting the culprit undoes its change: the kernel is in the
             // old state under hypothesis r, in the new one under the rest.
-            let new_state = i as u32 != r;
-            let buggy = match dir {
-                Direction::Cause => new_state,
-                Direction::Fix => !new_state,
-            };
+            let buggy = dir.buggy(i as u32 != r);
             if buggy || ev.crashes > 0 {
                 crashes[i] += ev.crashes;
                 oks[i] += ev.oks;

@@ -582,7 +582,7 @@ impl Policy<'_> {
         };
         for (oid, f) in &self.facts.reverts {
             if let Some(x) = g.node(oid) {
-                if f.evidence.crashes + f.evidence.oks > 0 {
+                if !f.evidence.is_empty() {
                     r.reverted.push((x, f.evidence));
                 }
             }
@@ -695,11 +695,7 @@ impl Policy<'_> {
     fn discrete_alive(&self, g: &Graph, tested: &[(u32, BitSet, Evidence)]) -> Vec<bool> {
         let mut alive = vec![true; g.len()];
         for (_, anc, ev) in tested {
-            let present = ev.hard.unwrap_or(ev.crashes > 0);
-            let new_state = match self.dir {
-                Direction::Cause => present,
-                Direction::Fix => !present,
-            };
+            let new_state = self.dir.new_state(ev.hard.unwrap_or(ev.crashes > 0));
             for (i, a) in alive.iter_mut().enumerate() {
                 if anc.get(i as u32) != new_state {
                     *a = false;

@@ -435,13 +435,7 @@ pub struct Tester<'h> {
 impl<'h> Tester<'h> {
     pub fn new(history: &'h History, truth: Truth, seed: u64) -> Tester<'h> {
         let buggy = (0..history.commits.len())
-            .map(|x| {
-                let after = history.is_ancestor(truth.culprit, x);
-                match truth.direction {
-                    Direction::Cause => after,
-                    Direction::Fix => !after,
-                }
-            })
+            .map(|x| truth.direction.buggy(history.is_ancestor(truth.culprit, x)))
             .collect();
         Tester {
             history,
